@@ -1,0 +1,381 @@
+//! `hopsim`: a thin shell over hopsim-core. Parse the command line, load the topology,
+//! call the library, render, exit with the right code (0 ok, 1 check failed or no reply,
+//! 2 usage or input error, as ping does).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use hopsim_core::check::{apply_with, check_topology};
+use hopsim_core::engine::ping::{ping, PingOptions};
+use hopsim_core::format::{export, load_file, script, LoadError, LoadOptions, Topology};
+use hopsim_core::model::World;
+use hopsim_core::render::{dot, ip as show, json, text};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "hopsim",
+    version,
+    about = "Trace a packet through Linux namespaces, veth pairs, bridges and routes, hop by hop, without root",
+    long_about = "hopsim simulates the Linux packet path: network namespaces, veth pairs, bridges, \
+routing tables, ARP caches and sysctls. Give it a topology (a YAML file or a script of `ip` \
+commands) and it tells you what Linux would do to a packet, and why.\n\n\
+Examples:\n  hopsim ping scenarios/netns-veth.yaml --from red 192.168.15.2\n  \
+hopsim trace scenarios/routing.yaml --from B 192.168.2.10\n  \
+hopsim show scenarios/netns-veth.yaml red neigh --after-ping red 192.168.15.2\n  \
+hopsim check scenarios/"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// The topology: a .yaml file or a .sh script of ip commands.
+    file: PathBuf,
+    /// Any failing command in a script is fatal.
+    #[arg(long)]
+    strict: bool,
+    /// Run a command first (repeatable): "NS: COMMAND", e.g. "B: ip route add default via 192.168.1.1".
+    #[arg(long = "with", value_name = "NS: COMMAND")]
+    with: Vec<String>,
+}
+
+#[derive(clap::Args, Clone)]
+struct PingArgs {
+    /// Send COUNT echo requests.
+    #[arg(short = 'c', default_value_t = 1)]
+    count: u16,
+    /// TTL of the echo requests.
+    #[arg(short = 't')]
+    ttl: Option<u8>,
+    /// Seconds to wait for a response after the last request.
+    #[arg(short = 'W', default_value_t = 10)]
+    wait: u32,
+    /// Seconds between requests.
+    #[arg(short = 'i', default_value_t = 1.0)]
+    interval: f64,
+}
+
+impl PingArgs {
+    fn options(&self) -> PingOptions {
+        PingOptions {
+            count: self.count.max(1),
+            ttl: self.ttl,
+            wait_s: self.wait,
+            interval_ms: (self.interval * 1000.0) as u32,
+            ..PingOptions::default()
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TraceFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum View {
+    Addr,
+    Link,
+    Route,
+    Neigh,
+    Fdb,
+    Arp,
+    Brctl,
+    Sysctl,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Ping like iputils: prints what ping prints (without timings), exits as ping exits.
+    #[command(after_help = "Examples:\n  hopsim ping scenarios/netns-veth.yaml --from red 192.168.15.2\n  hopsim ping scenarios/scenario-2.yaml --from A -c 3 192.168.2.5")]
+    Ping {
+        #[command(flatten)]
+        common: Common,
+        /// Source namespace (`host` for a script's root namespace, NODE or NODE/NS), or an address it owns.
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        ping: PingArgs,
+        /// Destination address.
+        dest: String,
+    },
+    /// The hop-by-hop story of one ping: every decision, every frame.
+    #[command(after_help = "Examples:\n  hopsim trace scenarios/routing.yaml --from B 192.168.2.10\n  hopsim trace scenarios/netns-veth.sh --from red 192.168.15.2 --format json")]
+    Trace {
+        #[command(flatten)]
+        common: Common,
+        /// Source namespace or an address it owns.
+        #[arg(long)]
+        from: String,
+        /// Destination address.
+        dest: String,
+        #[command(flatten)]
+        ping: PingArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+        format: TraceFormat,
+        /// Show every frame's bytes in hex.
+        #[arg(long)]
+        bytes: bool,
+    },
+    /// Show a namespace's state like ip addr / ip link / ip route / ip neigh / bridge fdb.
+    #[command(after_help = "Examples:\n  hopsim show scenarios/vnet-bridge.yaml host route\n  hopsim show scenarios/netns-veth.yaml red neigh --after-ping red 192.168.15.2")]
+    Show {
+        #[command(flatten)]
+        common: Common,
+        /// The namespace.
+        ns: String,
+        /// What to show.
+        #[arg(value_enum)]
+        view: View,
+        /// Show the state a ping left behind: FROM DEST.
+        #[arg(long, num_args = 2, value_names = ["FROM", "DEST"])]
+        after_ping: Option<Vec<String>>,
+        /// For `route`: the table (main, local, all).
+        #[arg(long, default_value = "main")]
+        table: String,
+    },
+    /// Run every `expect:` of the topologies given (files or folders).
+    #[command(after_help = "Examples:\n  hopsim check scenarios/\n  hopsim check scenarios/routing.yaml")]
+    Check {
+        /// Files or folders.
+        paths: Vec<PathBuf>,
+        /// Any failing command in a script is fatal.
+        #[arg(long)]
+        strict: bool,
+        /// Print every expectation, not only failures.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// The topology as a Graphviz DOT graph.
+    #[command(after_help = "Example:\n  hopsim graph scenarios/vnet-bridge.yaml | dot -Tsvg > vnet.svg")]
+    Graph {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run a script like a shell would, printing what each command prints.
+    #[command(after_help = "Example:\n  hopsim run scenarios/netns-doc-typos.sh")]
+    Run {
+        /// The script.
+        script: PathBuf,
+        /// Stop at the first failing command.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Print the YAML topology equivalent to a script.
+    #[command(after_help = "Example:\n  hopsim import scenarios/netns-veth.sh > netns-veth.yaml")]
+    Import {
+        /// The script.
+        script: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(msg) => {
+            eprintln!("hopsim: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(common: &Common) -> Result<Topology, String> {
+    let t = load_file(&common.file, LoadOptions { strict: common.strict }).map_err(|e: LoadError| e.to_string())?;
+    if let Some(s) = &t.script {
+        for f in s.failures() {
+            eprintln!("{f}");
+        }
+    }
+    Ok(t)
+}
+
+fn world_with(common: &Common) -> Result<World, String> {
+    let t = load(common)?;
+    let mut w = t.world;
+    apply_with(&mut w, &common.with)?;
+    Ok(w)
+}
+
+fn parse_dest(d: &str) -> Result<Ipv4Addr, String> {
+    hopsim_core::format::shell::parse_inet(d)
+        .filter(|_| d.contains('.'))
+        .ok_or_else(|| format!("{d}: not an IPv4 address (name resolution is not modelled yet)"))
+}
+
+fn run(cli: Cli) -> Result<u8, String> {
+    match cli.cmd {
+        Cmd::Ping { common, from, ping: p, dest } => {
+            let w = world_with(&common)?;
+            let ns = w.resolve_ns(&from)?;
+            let dst = parse_dest(&dest)?;
+            let r = ping(w, ns, dst, &p.options());
+            for l in &r.lines {
+                if r.exit == 2 {
+                    eprintln!("{l}");
+                } else {
+                    println!("{l}");
+                }
+            }
+            Ok(r.exit as u8)
+        }
+        Cmd::Trace { common, from, dest, ping: p, format, bytes } => {
+            let w = world_with(&common)?;
+            let ns = w.resolve_ns(&from)?;
+            let dst = parse_dest(&dest)?;
+            let r = ping(w, ns, dst, &p.options());
+            match format {
+                TraceFormat::Json => print!("{}", json::trace_json(&from, dst, &r)),
+                TraceFormat::Text => {
+                    print!("{}", text::render_trace(&r.trace, text::TextOptions { bytes }));
+                    println!();
+                    for l in &r.lines {
+                        println!("{l}");
+                    }
+                }
+            }
+            Ok(r.exit as u8)
+        }
+        Cmd::Show { common, ns, view, after_ping, table } => {
+            let mut w = world_with(&common)?;
+            if let Some(ap) = after_ping {
+                let from = w.resolve_ns(&ap[0])?;
+                let dst = parse_dest(&ap[1])?;
+                w = ping(w, from, dst, &PingOptions::default()).world;
+            }
+            let nsid = w.resolve_ns(&ns)?;
+            let out = match view {
+                View::Addr => show::ip_addr(&w, nsid, None)?,
+                View::Link => show::ip_link(&w, nsid, None)?,
+                View::Route => show::ip_route(
+                    &w,
+                    nsid,
+                    match table.as_str() {
+                        "main" => show::TableSel::Main,
+                        "local" => show::TableSel::Local,
+                        "all" => show::TableSel::All,
+                        t => return Err(format!("--table {t}: hopsim models main, local and all")),
+                    },
+                ),
+                View::Neigh => show::ip_neigh(&w, nsid),
+                View::Fdb => show::bridge_fdb(&w, nsid),
+                View::Arp => show::arp_n(&w, nsid),
+                View::Brctl => {
+                    let host = w.netns[nsid].host;
+                    hopsim_core::format::shell::Shell { world: &mut w, host }.run_command(nsid, "brctl show").stdout
+                }
+                View::Sysctl => {
+                    let mut s = String::new();
+                    for k in ["net.ipv4.ip_forward", "net.ipv4.conf.all.proxy_arp", "net.bridge.bridge-nf-call-iptables"] {
+                        if let Ok(v) = w.sysctl_get(nsid, k) {
+                            s.push_str(&v);
+                            s.push('\n');
+                        }
+                    }
+                    s
+                }
+            };
+            print!("{out}");
+            Ok(0)
+        }
+        Cmd::Check { paths, strict, verbose } => check(&paths, strict, verbose),
+        Cmd::Graph { common } => {
+            let w = world_with(&common)?;
+            print!("{}", dot::to_dot(&w));
+            Ok(0)
+        }
+        Cmd::Run { script: path, strict } => {
+            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file = path.display().to_string();
+            let run = script::run_script(&file, &text, LoadOptions { strict }).map_err(|e| e.to_string())?;
+            let mut status = 0;
+            for s in &run.steps {
+                print!("{}", s.result.stdout);
+                for l in s.result.stderr.lines() {
+                    if s.result.status != 0 && !l.is_empty() {
+                        eprintln!("{file}:{}: {l}", s.line);
+                    } else {
+                        eprintln!("{l}");
+                    }
+                }
+                status = s.result.status;
+            }
+            Ok(status.clamp(0, 255) as u8)
+        }
+        Cmd::Import { script: path } => {
+            let t = load(&Common { file: path.clone(), strict: false, with: vec![] })?;
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("imported");
+            print!("{}", export::to_yaml(&t.world, name, t.source.as_deref(), &t.expects));
+            Ok(0)
+        }
+    }
+}
+
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
+            entries.sort();
+            for e in entries {
+                if e.is_dir() {
+                    out.extend(collect(&[e])?);
+                } else if matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "sh")) {
+                    out.push(e);
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn check(paths: &[PathBuf], strict: bool, verbose: bool) -> Result<u8, String> {
+    if paths.is_empty() {
+        return Err("check: give files or folders".into());
+    }
+    let files = collect(paths)?;
+    let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    for f in &files {
+        let t = match load_file(Path::new(f), LoadOptions { strict }) {
+            Ok(t) => t,
+            Err(e) => {
+                println!("ERROR {e}");
+                broken += 1;
+                continue;
+            }
+        };
+        for r in check_topology(&t) {
+            if r.passed() {
+                passed += 1;
+                if verbose {
+                    println!("ok    {}:{}: {}", f.display(), r.line, r.title);
+                }
+            } else {
+                failed += 1;
+                println!("FAIL  {}:{}: {}", f.display(), r.line, r.title);
+                for p in &r.problems {
+                    println!("        {p}");
+                }
+                println!("      ping printed:");
+                for l in &r.output {
+                    println!("        | {l}");
+                }
+            }
+        }
+    }
+    println!(
+        "{passed} passed, {failed} failed{}",
+        if broken > 0 { format!(", {broken} files did not load") } else { String::new() }
+    );
+    Ok(if failed > 0 || broken > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,144 @@
+//! The Linux bridge (`br_handle_frame`, `br_dev_xmit`): learning, FDB lookup, forwarding
+//! to one port, flooding, and passing frames up to the bridge device itself.
+
+use super::{ip_output, receive, Sim};
+use crate::model::{FdbEntry, IfId, IfKind};
+use crate::trace::{BridgeAction, DropReason, Step};
+use crate::wire::{Frame, Mac};
+
+/// A frame arrives on bridge port `port` of bridge `br`.
+pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame) {
+    if !sim.world.port_forwarding(port) {
+        let name = sim.world.ifname(br);
+        sim.drop_packet(
+            DropReason::DevReady,
+            format!("bridge {name} is down or port {} is not forwarding", sim.world.ifname(port)),
+        );
+        return;
+    }
+    learn(sim, br, port, frame.src);
+    let brname = sim.world.ifname(br);
+    let local = frame.dst == sim.world.mac_of(br) || is_local_port_mac(sim, br, frame.dst);
+    if local {
+        sim.step(Step::Bridge {
+            bridge: brname,
+            action: BridgeAction::Local,
+        });
+        receive::deliver_l2(sim, br, frame);
+        return;
+    }
+    if frame.dst.is_multicast() {
+        flood(sim, br, Some(port), &frame);
+        // br_pass_frame_up: the bridge device gets its copy after the flood.
+        sim.step(Step::Bridge {
+            bridge: brname,
+            action: BridgeAction::Local,
+        });
+        receive::deliver_l2(sim, br, frame);
+        return;
+    }
+    match fdb_lookup(sim, br, frame.dst) {
+        Some(out) if out == port => {
+            sim.step(Step::Bridge {
+                bridge: brname,
+                action: BridgeAction::Filtered,
+            });
+            sim.drop_packet(
+                DropReason::BridgeNoPort,
+                format!("{} is behind the port it came in on", frame.dst),
+            );
+        }
+        Some(out) => {
+            sim.step(Step::Bridge {
+                bridge: brname,
+                action: BridgeAction::Forward {
+                    port: sim.world.ifname(out),
+                },
+            });
+            ip_output::transmit_raw(sim, out, &frame);
+        }
+        None => flood(sim, br, Some(port), &frame),
+    }
+}
+
+/// `br_dev_xmit`: the bridge device itself sends a frame (its own IP traffic).
+pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
+    let brname = sim.world.ifname(br);
+    if frame.dst.is_multicast() {
+        flood(sim, br, None, frame);
+        return;
+    }
+    match fdb_lookup(sim, br, frame.dst) {
+        Some(out) => {
+            sim.step(Step::Bridge {
+                bridge: brname,
+                action: BridgeAction::Forward {
+                    port: sim.world.ifname(out),
+                },
+            });
+            ip_output::transmit_raw(sim, out, frame);
+        }
+        None => flood(sim, br, None, frame),
+    }
+}
+
+fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame) {
+    let ports: Vec<IfId> = sim
+        .world
+        .bridge_ports(br)
+        .into_iter()
+        .filter(|p| Some(*p) != except && sim.world.port_forwarding(*p))
+        .collect();
+    sim.step(Step::Bridge {
+        bridge: sim.world.ifname(br),
+        action: BridgeAction::Flood {
+            ports: ports.iter().map(|p| sim.world.ifname(*p)).collect(),
+        },
+    });
+    if ports.is_empty() {
+        sim.drop_packet(DropReason::BridgeNoPort, "no other port to flood to");
+    }
+    for p in ports {
+        ip_output::transmit_raw(sim, p, frame);
+    }
+}
+
+fn is_local_port_mac(sim: &Sim, br: IfId, mac: Mac) -> bool {
+    match sim.world.iface(br).map(|b| &b.kind) {
+        Some(IfKind::Bridge(b)) => b.fdb.iter().any(|e| !e.dynamic && e.mac == mac),
+        _ => false,
+    }
+}
+
+fn fdb_lookup(sim: &Sim, br: IfId, mac: Mac) -> Option<IfId> {
+    match sim.world.iface(br).map(|b| &b.kind) {
+        Some(IfKind::Bridge(b)) => b.fdb.iter().find(|e| e.dynamic && e.mac == mac).map(|e| e.port),
+        _ => None,
+    }
+}
+
+/// `br_fdb_update`: remember which port a source MAC is behind.
+fn learn(sim: &mut Sim, br: IfId, port: IfId, src: Mac) {
+    if src.is_multicast() || src == Mac::ZERO || is_local_port_mac(sim, br, src) {
+        return;
+    }
+    let brname = sim.world.ifname(br);
+    let portname = sim.world.ifname(port);
+    let Some(IfKind::Bridge(b)) = sim.world.iface_mut(br).map(|b| &mut b.kind) else {
+        return;
+    };
+    match b.fdb.iter_mut().find(|e| e.dynamic && e.mac == src) {
+        Some(e) if e.port == port => return,
+        Some(e) => e.port = port,
+        None => b.fdb.push(FdbEntry {
+            mac: src,
+            port,
+            dynamic: true,
+        }),
+    }
+    sim.step(Step::BridgeLearn {
+        bridge: brname,
+        mac: src,
+        port: portname,
+    });
+}

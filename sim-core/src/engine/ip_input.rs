@@ -1,0 +1,211 @@
+//! IPv4 input: `ip_rcv`, the input routing decision (`ip_route_input_slow`), `ip_forward`
+//! and `ip_local_deliver`.
+
+use super::receive::PktType;
+use super::{icmp, ip_output, Sim};
+use crate::model::{route, IfId, NsId, Route, RouteType, Table};
+use crate::render::ip::route_line;
+use crate::trace::{DropReason, Step};
+use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet};
+use std::net::Ipv4Addr;
+
+/// The input routing decision.
+#[derive(Clone, Debug)]
+pub(crate) enum InputRoute {
+    /// For one of our addresses (or a broadcast): deliver locally.
+    Local { route: Route },
+    /// Forward according to `route`.
+    Forward { route: Route },
+    /// Forwarding is off on the input device: silently dropped (counted as InAddrErrors).
+    ForwardingOff,
+    /// No route: ICMP net unreachable.
+    NoRoute,
+    /// A blackhole, unreachable or prohibit route.
+    Special { route: Route },
+}
+
+/// `ip_route_input_slow`: where does a packet that arrived on `dev` go?
+pub(crate) fn route_input(sim: &Sim, ns: NsId, dev: IfId, dst: Ipv4Addr) -> InputRoute {
+    let routes = &sim.world.netns[ns].routes;
+    if let Some(r) = route::lpm(routes.iter(), Table::Local, dst, |_| true) {
+        if matches!(r.rtype, RouteType::Local | RouteType::Broadcast) {
+            return InputRoute::Local { route: r.clone() };
+        }
+    }
+    if dst == Ipv4Addr::BROADCAST {
+        return InputRoute::Local {
+            route: Route {
+                table: Table::Local,
+                rtype: RouteType::Broadcast,
+                dst: ipnet::Ipv4Net::new(dst, 32).unwrap_or_default(),
+                gateway: None,
+                dev: Some(dev),
+                proto: crate::model::Proto::KERNEL,
+                scope: crate::model::Scope::Link,
+                src: None,
+                metric: 0,
+                onlink: false,
+            },
+        };
+    }
+    if !sim.world.netns[ns].sysctl.forwarding(dev) {
+        return InputRoute::ForwardingOff;
+    }
+    match route::lpm(routes.iter(), Table::Main, dst, |_| true) {
+        None => InputRoute::NoRoute,
+        Some(r) if r.rtype == RouteType::Unicast => InputRoute::Forward { route: r.clone() },
+        Some(r) => InputRoute::Special { route: r.clone() },
+    }
+}
+
+/// `ip_rcv` and `ip_rcv_finish`.
+pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: PktType) {
+    let Some(ns) = sim.world.iface(dev).map(|i| i.ns) else {
+        return;
+    };
+    let h = &packet.header;
+    sim.step(Step::IpRcv {
+        detail: format!("{} -> {} ttl {}", h.src, h.dst, h.ttl),
+    });
+    let devname = sim.world.ifname(dev);
+    match route_input(sim, ns, dev, h.dst) {
+        InputRoute::Local { route } => {
+            sim.step(Step::RouteInput {
+                result: format!("{} is local: deliver to this namespace", h.dst),
+                route: Some(route_line(&sim.world, &route, true)),
+            });
+            local_deliver(sim, ns, Some(dev), packet);
+        }
+        InputRoute::ForwardingOff => {
+            sim.step(Step::RouteInput {
+                result: format!("{} is not ours and forwarding is off on {devname}", h.dst),
+                route: None,
+            });
+            sim.drop_packet(
+                DropReason::IpInaddrerrors,
+                format!(
+                    "net.ipv4.conf.{devname}.forwarding = 0 (net.ipv4.ip_forward = {}): dropped without an ICMP error",
+                    u8::from(sim.world.netns[ns].sysctl.ip_forward())
+                ),
+            );
+        }
+        InputRoute::NoRoute => {
+            sim.step(Step::RouteInput {
+                result: format!("no route to {}", h.dst),
+                route: None,
+            });
+            sim.drop_packet(DropReason::IpInnoroutes, format!("no route to {} (ip_error)", h.dst));
+            icmp::icmp_send(sim, ns, &packet, icmp::IcmpError::NetUnreachable, Some(dev));
+        }
+        InputRoute::Special { route } => {
+            sim.step(Step::RouteInput {
+                result: format!("{} route", type_word(route.rtype)),
+                route: Some(route_line(&sim.world, &route, false)),
+            });
+            special_route(sim, ns, &packet, &route, Some(dev));
+        }
+        InputRoute::Forward { route } => {
+            if pkt_type != PktType::Host {
+                sim.drop_packet(
+                    DropReason::Otherhost,
+                    "link-layer broadcast for a unicast address that is not ours: not forwarded",
+                );
+                return;
+            }
+            sim.step(Step::RouteInput {
+                result: format!("forward {} to {}", h.dst, ip_output::nexthop_words(&sim.world, &route, h.dst)),
+                route: Some(route_line(&sim.world, &route, false)),
+            });
+            ip_forward(sim, ns, dev, packet, route);
+        }
+    }
+}
+
+pub(crate) fn type_word(t: RouteType) -> &'static str {
+    match t {
+        RouteType::Blackhole => "blackhole",
+        RouteType::Unreachable => "unreachable",
+        RouteType::Prohibit => "prohibit",
+        RouteType::Local => "local",
+        RouteType::Broadcast => "broadcast",
+        RouteType::Unicast => "unicast",
+    }
+}
+
+/// What a blackhole, unreachable or prohibit route does to a packet being forwarded.
+pub(crate) fn special_route(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet, route: &Route, dev: Option<IfId>) {
+    match route.rtype {
+        RouteType::Unreachable => {
+            sim.drop_packet(DropReason::IpRoute, "unreachable route: host unreachable");
+            icmp::icmp_send(sim, ns, packet, icmp::IcmpError::HostUnreachable, dev);
+        }
+        RouteType::Prohibit => {
+            sim.drop_packet(DropReason::IpRoute, "prohibit route: administratively prohibited");
+            icmp::icmp_send(sim, ns, packet, icmp::IcmpError::PktFiltered, dev);
+        }
+        _ => sim.drop_packet(DropReason::IpRoute, "blackhole route: discarded silently"),
+    }
+}
+
+/// `ip_forward`.
+fn ip_forward(sim: &mut Sim, ns: NsId, in_dev: IfId, mut packet: Ipv4Packet, route: Route) {
+    let ttl = packet.header.ttl;
+    if ttl <= 1 {
+        sim.drop_packet(DropReason::IpInhdr, format!("TTL {ttl} would reach 0: time exceeded"));
+        icmp::icmp_send(sim, ns, &packet, icmp::IcmpError::TtlExceeded, Some(in_dev));
+        return;
+    }
+    let Some(out_dev) = route.dev else {
+        sim.drop_packet(DropReason::IpInnoroutes, "route without a device");
+        return;
+    };
+    let nexthop = route.gateway.unwrap_or(packet.header.dst);
+    // Redirect when the packet leaves by the device it came in on and the sender could
+    // have reached the next hop directly (`RTCF_DOREDIRECT`, RFC 1812 5.2.7.2).
+    let redirect = out_dev == in_dev
+        && route.gateway.is_some()
+        && sim.world.netns[ns].sysctl.send_redirects(in_dev)
+        && sim
+            .world
+            .iface(in_dev)
+            .is_some_and(|i| i.addrs.iter().any(|a| a.net.contains(&packet.header.src) && a.net.contains(&nexthop)));
+    packet.header.ttl = ttl - 1;
+    sim.step(Step::Forward {
+        ttl_in: ttl,
+        ttl_out: ttl - 1,
+    });
+    if redirect {
+        let mut original = packet.clone();
+        original.header.ttl = ttl;
+        icmp::icmp_send(sim, ns, &original, icmp::IcmpError::Redirect(nexthop), Some(in_dev));
+    }
+    ip_output::ip_output(sim, ns, out_dev, nexthop, packet);
+}
+
+/// A packet sent to one of our own addresses arrives back through `lo`.
+pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
+    let lo = sim.world.find_iface(ns, "lo");
+    sim.step(Step::IpRcv {
+        detail: format!(
+            "{} -> {} ttl {} (through lo)",
+            packet.header.src, packet.header.dst, packet.header.ttl
+        ),
+    });
+    local_deliver(sim, ns, lo, packet);
+}
+
+/// `ip_local_deliver`: the packet is for this namespace.
+pub(crate) fn local_deliver(sim: &mut Sim, ns: NsId, dev: Option<IfId>, packet: Ipv4Packet) {
+    match &packet.payload {
+        IpPayload::Icmp(IcmpRepr::EchoRequest { .. }) => icmp::icmp_echo(sim, ns, packet),
+        IpPayload::Icmp(_) => icmp::icmp_rcv_other(sim, ns, packet),
+        IpPayload::Raw { protocol, .. } => {
+            let p = *protocol;
+            let _ = dev;
+            sim.drop_packet(
+                DropReason::NoSocket,
+                format!("protocol {p}: no socket in this namespace wants it"),
+            );
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! IPv4 output: the output routing decision (`ip_route_output_key`), `ip_local_out`,
+//! `ip_output`/`ip_finish_output2`, and the device transmit (`dev_queue_xmit`, veth,
+//! cables, loopback).
+
+use super::{arp, bridge, Event, Sim, WIRE_DELAY_US};
+use crate::model::{route, IfId, IfKind, NsId, Route, RouteType, Table, World};
+use crate::render::ip::route_line;
+use crate::trace::{DropReason, FrameRecord, Step};
+use crate::wire::{Frame, Ipv4Packet};
+use std::net::Ipv4Addr;
+
+/// Where a locally generated packet goes.
+#[derive(Clone, Debug)]
+pub struct OutputRoute {
+    /// The route used.
+    pub route: Route,
+    /// Output device (`lo` for our own addresses).
+    pub dev: IfId,
+    /// The next hop (the gateway, or the destination itself).
+    pub nexthop: Ipv4Addr,
+    /// The source address the kernel picks.
+    pub src: Ipv4Addr,
+    /// The destination is one of our own addresses (goes through `lo`).
+    pub local: bool,
+}
+
+/// Why the kernel refuses to route a locally generated packet; each is an errno that
+/// `connect()`/`sendto()` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputError {
+    /// No route (`ENETUNREACH`).
+    NetUnreachable,
+    /// An `unreachable` route (`EHOSTUNREACH`).
+    HostUnreachable,
+    /// A `prohibit` route (`EACCES`).
+    Prohibited,
+    /// A `blackhole` route (`EINVAL`).
+    Blackhole,
+    /// A broadcast address without `-b` (`EACCES` from the socket layer).
+    Broadcast,
+}
+
+impl OutputError {
+    /// The strerror text.
+    pub fn strerror(self) -> &'static str {
+        match self {
+            OutputError::NetUnreachable => "Network is unreachable",
+            OutputError::HostUnreachable => "No route to host",
+            OutputError::Prohibited | OutputError::Broadcast => "Permission denied",
+            OutputError::Blackhole => "Invalid argument",
+        }
+    }
+}
+
+/// `ip_route_output_key`: route a packet this namespace originates.
+pub fn route_output(world: &World, ns: NsId, dst: Ipv4Addr, oif: Option<IfId>) -> Result<OutputRoute, OutputError> {
+    let routes = &world.netns[ns].routes;
+    let lo = world.find_iface(ns, "lo");
+    if let Some(r) = route::lpm(routes.iter(), Table::Local, dst, |_| true) {
+        match r.rtype {
+            RouteType::Local => {
+                return Ok(OutputRoute {
+                    route: r.clone(),
+                    dev: lo.unwrap_or(usize::MAX),
+                    nexthop: dst,
+                    src: r.src.unwrap_or(dst),
+                    local: true,
+                })
+            }
+            RouteType::Broadcast => return Err(OutputError::Broadcast),
+            _ => {}
+        }
+    }
+    if dst == Ipv4Addr::BROADCAST {
+        return Err(OutputError::Broadcast);
+    }
+    let r = route::lpm(routes.iter(), Table::Main, dst, |r| oif.is_none() || r.dev == oif || r.dev.is_none())
+        .ok_or(OutputError::NetUnreachable)?;
+    match r.rtype {
+        RouteType::Unreachable => return Err(OutputError::HostUnreachable),
+        RouteType::Prohibit => return Err(OutputError::Prohibited),
+        RouteType::Blackhole => return Err(OutputError::Blackhole),
+        _ => {}
+    }
+    let dev = r.dev.ok_or(OutputError::NetUnreachable)?;
+    let src = r
+        .src
+        .or_else(|| world.select_src(ns, Some(dev), r.gateway.unwrap_or(dst)))
+        .unwrap_or(Ipv4Addr::UNSPECIFIED);
+    Ok(OutputRoute {
+        route: r.clone(),
+        dev,
+        nexthop: r.gateway.unwrap_or(dst),
+        src,
+        local: false,
+    })
+}
+
+/// "gateway X on dev Y" / "directly on dev Y", for trace steps.
+pub(crate) fn nexthop_words(world: &World, route: &Route, dst: Ipv4Addr) -> String {
+    let dev = route.dev.map(|d| world.ifname(d)).unwrap_or_default();
+    match route.gateway {
+        Some(gw) => format!("gateway {gw} on {dev}"),
+        None => format!("{dst} directly on {dev}"),
+    }
+}
+
+/// Record the output routing decision for a packet in a trace step.
+pub(crate) fn step_route_output(sim: &mut Sim, dst: Ipv4Addr, r: &Result<OutputRoute, OutputError>) {
+    let step = match r {
+        Ok(o) if o.local => Step::RouteOutput {
+            dst,
+            route: Some(route_line(&sim.world, &o.route, true)),
+            result: format!("{dst} is one of our addresses: through lo, source {}", o.src),
+        },
+        Ok(o) => Step::RouteOutput {
+            dst,
+            route: Some(route_line(&sim.world, &o.route, false)),
+            result: format!("{}, source {}", nexthop_words(&sim.world, &o.route, dst), o.src),
+        },
+        Err(e) => Step::RouteOutput {
+            dst,
+            route: None,
+            result: format!("refused: {}", e.strerror()),
+        },
+    };
+    sim.step(step);
+}
+
+/// `ip_local_out`: send a packet this namespace originates along a route already chosen.
+pub(crate) fn ip_local_out(sim: &mut Sim, ns: NsId, packet: Ipv4Packet, out: &OutputRoute) {
+    if out.local {
+        let lo_up = sim.world.find_iface(ns, "lo").and_then(|l| sim.world.iface(l)).is_some_and(|l| l.up);
+        if !lo_up {
+            sim.drop_packet(
+                DropReason::LoopbackDown,
+                "lo is down: packets to our own addresses go nowhere (ip link set lo up)",
+            );
+            return;
+        }
+        let hop = sim.hop();
+        sim.schedule(WIRE_DELAY_US, Event::Loopback { ns, packet, hop });
+        return;
+    }
+    ip_output(sim, ns, out.dev, out.nexthop, packet);
+}
+
+/// `ip_output` / `ip_finish_output2`: MTU, then the neighbour layer.
+pub(crate) fn ip_output(sim: &mut Sim, ns: NsId, dev: IfId, nexthop: Ipv4Addr, packet: Ipv4Packet) {
+    let mtu = sim.world.iface(dev).map(|i| i.mtu).unwrap_or(1500) as usize;
+    if packet.total_len() > mtu && packet.header.df {
+        sim.drop_packet(
+            DropReason::PktTooBig,
+            format!("{} bytes with DF set do not fit {}'s MTU {mtu}", packet.total_len(), sim.world.ifname(dev)),
+        );
+        super::icmp::icmp_send(sim, ns, &packet, super::icmp::IcmpError::FragNeeded(mtu as u16), None);
+        return;
+    }
+    arp::neigh_output(sim, ns, dev, nexthop, packet);
+}
+
+/// `dev_queue_xmit` for a frame the namespace's stack sends on `dev` (a bridge device
+/// hands it to the bridge).
+pub(crate) fn transmit(sim: &mut Sim, dev: IfId, frame: &Frame) {
+    let is_bridge = sim.world.iface(dev).is_some_and(|i| i.is_bridge());
+    if is_bridge {
+        record_tx(sim, dev, frame);
+        bridge::br_dev_xmit(sim, dev, frame);
+        return;
+    }
+    transmit_raw(sim, dev, frame);
+}
+
+fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Vec<u8> {
+    let bytes = frame.emit();
+    sim.step(Step::Transmit {
+        dev: sim.world.ifname(dev),
+        frame: FrameRecord::new(frame, &bytes),
+    });
+    bytes
+}
+
+/// Put a frame on `dev`'s wire: the peer receives it after the wire delay.
+pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
+    let bytes = record_tx(sim, dev, frame);
+    let Some(i) = sim.world.iface(dev) else {
+        return;
+    };
+    let name = i.name.clone();
+    if !i.up {
+        sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
+        return;
+    }
+    let peer = match &i.kind {
+        IfKind::Veth { peer } => Some(*peer),
+        IfKind::Ether { peer } => *peer,
+        IfKind::Dummy => {
+            sim.drop_packet(DropReason::NotSpecified, format!("{name} is a dummy device: frames vanish"));
+            return;
+        }
+        IfKind::Loopback | IfKind::Bridge(_) => None,
+    };
+    match peer {
+        Some(p) if sim.world.iface(p).is_some_and(|x| x.up) => {
+            let hop = sim.hop();
+            sim.schedule(WIRE_DELAY_US, Event::Arrive { dev: p, bytes, hop });
+        }
+        Some(p) => sim.drop_packet(
+            DropReason::NoCarrier,
+            format!("{name} has no carrier: its peer {} is down", sim.world.qualified_ifname(p)),
+        ),
+        None => sim.drop_packet(DropReason::NoCarrier, format!("{name} has no carrier: nothing is plugged in")),
+    }
+}

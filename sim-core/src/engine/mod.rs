@@ -1,0 +1,223 @@
+//! The engine: a deterministic, event-driven walk of the Linux packet path.
+//!
+//! ```text
+//!  program ──► route_output ──► ip_output ──► neigh ──► transmit ──► (wire) ──┐
+//!                                                  ▲                          │
+//!            local_deliver ◄── route_input ◄── ip_rcv ◄── receive/bridge ◄────┘
+//!                                  │
+//!                                  └──► forward ──► ip_output ...
+//! ```
+//!
+//! Frames travel between devices as bytes (built and parsed by [`crate::wire`]); every
+//! arrival, timer and program action is an event with a simulated time, processed in
+//! (time, sequence) order, so the same world always gives the same trace. Each stage is a
+//! module named after the kernel function it stands for.
+
+mod arp;
+mod bridge;
+mod icmp;
+mod ip_input;
+pub mod ip_output;
+pub mod ping;
+mod receive;
+
+use crate::model::{IfId, NsId, World};
+use crate::trace::{Cause, DropReason, Hop, Step, Trace};
+use crate::wire::Ipv4Packet;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::net::Ipv4Addr;
+
+pub use ip_output::{route_output, OutputError, OutputRoute};
+pub use ping::{PingOptions, PingRun};
+
+/// Time a frame takes to cross a cable or a veth, in microseconds.
+pub const WIRE_DELAY_US: u64 = 10;
+/// ARP retransmission interval (`retrans_time_ms`).
+pub const ARP_RETRANS_US: u64 = 1_000_000;
+/// ARP probes before giving up (`mcast_solicit`).
+pub const ARP_MCAST_SOLICIT: u8 = 3;
+/// Packets queued per unresolved neighbour (`unres_qlen`, in packets).
+pub const ARP_UNRES_QLEN: usize = 101;
+/// The most hops one simulation may produce before it is stopped as runaway.
+pub const MAX_HOPS: usize = 10_000;
+
+/// Something that will happen at a simulated time.
+#[derive(Clone, Debug)]
+pub(crate) enum Event {
+    /// Bytes arrive at a device from its wire.
+    Arrive { dev: IfId, bytes: Vec<u8>, hop: usize },
+    /// A packet sent to one of the namespace's own addresses comes back through `lo`.
+    Loopback { ns: NsId, packet: Ipv4Packet, hop: usize },
+    /// ARP retransmission or failure for an INCOMPLETE entry.
+    NeighTimer { ns: NsId, dev: IfId, ip: Ipv4Addr, probes: u8, hop: usize },
+    /// The ping program sends its next echo request.
+    PingSend { seq: u16 },
+}
+
+#[derive(Debug)]
+struct Queued {
+    at: u64,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+/// A packet waiting for its next hop's MAC.
+#[derive(Clone, Debug)]
+pub(crate) struct Pending {
+    pub packet: Ipv4Packet,
+}
+
+/// ICMP rate-limit state towards one peer (`inet_peer` rate tokens), in microseconds.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PeerTokens {
+    tokens: u64,
+    last: u64,
+    fresh: bool,
+}
+
+/// A simulation in progress: the world (mutated as the kernel would: neighbour caches,
+/// FDBs), the event queue and the trace being written.
+pub struct Sim {
+    /// The world, as packets change it.
+    pub world: World,
+    /// The trace so far.
+    pub trace: Trace,
+    now: u64,
+    seq: u64,
+    queue: BinaryHeap<Reverse<Queued>>,
+    pub(crate) arp_queue: BTreeMap<(NsId, IfId, Ipv4Addr), Vec<Pending>>,
+    pub(crate) peers: BTreeMap<(NsId, Ipv4Addr), PeerTokens>,
+    pub(crate) ping: Option<ping::PingState>,
+    current: Option<usize>,
+    stopped: bool,
+}
+
+impl Sim {
+    /// Start a simulation on a world.
+    pub fn new(world: World) -> Sim {
+        Sim {
+            world,
+            trace: Trace::default(),
+            now: 0,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            arp_queue: BTreeMap::new(),
+            peers: BTreeMap::new(),
+            ping: None,
+            current: None,
+            stopped: false,
+        }
+    }
+
+    /// Simulated time now, in microseconds.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub(crate) fn schedule(&mut self, delay: u64, event: Event) {
+        self.seq += 1;
+        self.queue.push(Reverse(Queued {
+            at: self.now + delay,
+            seq: self.seq,
+            event,
+        }));
+    }
+
+    /// Open a new hop in a namespace; later steps go to it.
+    pub(crate) fn begin_hop(&mut self, ns: NsId, cause: Cause) -> usize {
+        let index = self.trace.hops.len();
+        self.trace.hops.push(Hop {
+            index,
+            time_us: self.now,
+            node: self.world.netns[ns].name.clone(),
+            cause,
+            steps: Vec::new(),
+        });
+        self.current = Some(index);
+        index
+    }
+
+    /// The hop being written.
+    pub(crate) fn hop(&self) -> usize {
+        self.current.unwrap_or(0)
+    }
+
+    /// Append a step to the current hop.
+    pub(crate) fn step(&mut self, s: Step) {
+        if let Some(h) = self.current.and_then(|i| self.trace.hops.get_mut(i)) {
+            h.steps.push(s);
+        }
+    }
+
+    /// Record a drop in the current hop.
+    pub(crate) fn drop_packet(&mut self, reason: DropReason, detail: impl Into<String>) {
+        self.step(Step::Drop {
+            reason,
+            detail: detail.into(),
+        });
+    }
+
+    /// Process events until the queue is empty, `until` (µs) is reached, or `done` says
+    /// so. Returns the time reached.
+    pub(crate) fn run(&mut self, until: u64) {
+        while let Some(Reverse(q)) = self.queue.peek() {
+            if q.at > until || self.stopped {
+                break;
+            }
+            let Some(Reverse(q)) = self.queue.pop() else {
+                break;
+            };
+            self.now = q.at;
+            if self.trace.hops.len() >= MAX_HOPS {
+                let h = self.hop();
+                self.current = Some(h);
+                self.drop_packet(
+                    DropReason::SimLimit,
+                    format!("stopped after {MAX_HOPS} hops: a forwarding loop without TTL (a bridge loop?)"),
+                );
+                self.stopped = true;
+                break;
+            }
+            self.dispatch(q.event);
+            if self.ping.as_ref().is_some_and(|p| p.finished()) {
+                self.stopped = true;
+            }
+        }
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        match event {
+            Event::Arrive { dev, bytes, hop } => receive::netif_receive(self, dev, bytes, hop),
+            Event::Loopback { ns, packet, hop } => {
+                self.begin_hop(ns, Cause::Frame { hop });
+                ip_input::loopback_rcv(self, ns, packet);
+            }
+            Event::NeighTimer {
+                ns,
+                dev,
+                ip,
+                probes,
+                hop,
+            } => arp::neigh_timer(self, ns, dev, ip, probes, hop),
+            Event::PingSend { seq } => ping::send(self, seq),
+        }
+    }
+}

@@ -1,0 +1,309 @@
+//! The `ping` program (iputils): connect, send echo requests, collect replies and ICMP
+//! errors, print what iputils prints (without timings), exit as it exits.
+
+use super::{ip_output, Event, Sim};
+use crate::model::{stable_hash, NsId, World};
+use crate::trace::{Cause, DropReason, Step, Trace};
+use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet, Ipv4Repr};
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+/// Simulated wall clock at time zero (2026-01-01T00:00:00Z), for ping's timestamps.
+pub const EPOCH_SECS: u64 = 1_767_225_600;
+
+/// Options of `ping`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PingOptions {
+    /// `-c`: echo requests to send.
+    pub count: u16,
+    /// `-t`: TTL of the requests (the namespace's default TTL if unset).
+    pub ttl: Option<u8>,
+    /// `-W`: seconds to wait for a response after the last request (iputils waits 10 s).
+    pub wait_s: u32,
+    /// `-i`: interval between requests, in milliseconds.
+    pub interval_ms: u32,
+    /// `-s`: data bytes (56).
+    pub size: u16,
+}
+
+impl Default for PingOptions {
+    fn default() -> Self {
+        PingOptions {
+            count: 1,
+            ttl: None,
+            wait_s: 10,
+            interval_ms: 1000,
+            size: 56,
+        }
+    }
+}
+
+/// What one echo request got back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PingEvent {
+    /// An echo reply.
+    Reply {
+        /// Sequence number.
+        seq: u16,
+        /// Who answered.
+        from: Ipv4Addr,
+        /// TTL of the reply as received.
+        ttl: u8,
+        /// ICMP bytes.
+        bytes: usize,
+    },
+    /// An ICMP error about one of our requests.
+    Error {
+        /// Sequence number.
+        seq: u16,
+        /// The node that reported it.
+        from: Ipv4Addr,
+        /// What iputils prints for it, e.g. "Destination Host Unreachable".
+        message: String,
+    },
+}
+
+/// The result of running ping.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PingRun {
+    /// Lines exactly as iputils prints them, without timings.
+    pub lines: Vec<String>,
+    /// Exit status: 0 a reply, 1 no reply, 2 an error before sending.
+    pub exit: i32,
+    /// Replies and errors in arrival order.
+    pub events: Vec<PingEvent>,
+    /// Requests sent.
+    pub transmitted: u16,
+    /// The trace of every frame and decision.
+    pub trace: Trace,
+    /// The world as the run left it (neighbour caches, FDBs).
+    #[serde(skip)]
+    pub world: World,
+}
+
+/// The ping socket's state while the simulation runs.
+#[derive(Clone, Debug)]
+pub(crate) struct PingState {
+    pub ns: NsId,
+    pub ident: u16,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub opts: PingOptions,
+    pub sent: u16,
+    pub events: Vec<PingEvent>,
+}
+
+impl PingState {
+    pub(crate) fn finished(&self) -> bool {
+        self.sent >= self.opts.count && self.events.len() >= usize::from(self.opts.count)
+    }
+}
+
+/// iputils' text for an ICMP error (`pr_icmph`).
+pub fn icmp_error_text(icmp: &IcmpRepr) -> String {
+    match icmp {
+        IcmpRepr::DestUnreachable { code, mtu, .. } => match code {
+            0 => "Destination Net Unreachable".into(),
+            1 => "Destination Host Unreachable".into(),
+            2 => "Destination Protocol Unreachable".into(),
+            3 => "Destination Port Unreachable".into(),
+            4 => format!("Frag needed and DF set (mtu = {mtu})"),
+            5 => "Source Route Failed".into(),
+            6 => "Destination Net Unknown".into(),
+            7 => "Destination Host Unknown".into(),
+            8 => "Source Host Isolated".into(),
+            9 => "Destination Net Prohibited".into(),
+            10 => "Destination Host Prohibited".into(),
+            11 => "Destination Net Unreachable for Type of Service".into(),
+            12 => "Destination Host Unreachable for Type of Service".into(),
+            13 => "Packet filtered".into(),
+            14 => "Precedence Violation".into(),
+            15 => "Precedence Cutoff".into(),
+            c => format!("Dest Unreachable, Bad Code: {c}"),
+        },
+        IcmpRepr::TimeExceeded { code: 0, .. } => "Time to live exceeded".into(),
+        IcmpRepr::TimeExceeded { .. } => "Frag reassembly time exceeded".into(),
+        IcmpRepr::Redirect { gateway, .. } => format!("Redirect Host(New nexthop: {gateway})"),
+        other => format!("{other}"),
+    }
+}
+
+/// C's `%g` for the packet-loss percentage (six significant digits, no trailing zeros).
+pub fn percent_g(v: f32) -> String {
+    let v = f64::from(v);
+    if v == 0.0 {
+        return "0".into();
+    }
+    let digits = 6 - 1 - v.abs().log10().floor() as i32;
+    let s = format!("{:.*}", digits.max(0) as usize, v);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Run `ping` in namespace `ns` against `dst` on a copy of the world.
+pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRun {
+    let mut sim = Sim::new(world);
+    let out = ip_output::route_output(&sim.world, ns, dst, None);
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            sim.begin_hop(ns, Cause::Program);
+            sim.step(Step::Originate {
+                what: format!("ping {dst}: connect() asks the kernel for a route"),
+            });
+            ip_output::step_route_output(&mut sim, dst, &Err(e));
+            sim.drop_packet(DropReason::IpOutnoroutes, format!("connect: {}", e.strerror()));
+            let line = match e {
+                ip_output::OutputError::Prohibited | ip_output::OutputError::Broadcast => {
+                    "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules".to_string()
+                }
+                e => format!("ping: connect: {}", e.strerror()),
+            };
+            return PingRun {
+                lines: vec![line],
+                exit: 2,
+                events: Vec::new(),
+                transmitted: 0,
+                trace: sim.trace,
+                world: sim.world,
+            };
+        }
+    };
+    let ident = (stable_hash(&sim.world.netns[ns].name) & 0xffff) as u16;
+    sim.ping = Some(PingState {
+        ns,
+        ident,
+        src: out.src,
+        dst,
+        opts: opts.clone(),
+        sent: 0,
+        events: Vec::new(),
+    });
+    for seq in 1..=opts.count {
+        sim.schedule(u64::from(seq - 1) * u64::from(opts.interval_ms) * 1000, Event::PingSend { seq });
+    }
+    let last = u64::from(opts.count.saturating_sub(1)) * u64::from(opts.interval_ms) * 1000;
+    sim.run(last + u64::from(opts.wait_s) * 1_000_000);
+    let st = sim.ping.take().unwrap_or(PingState {
+        ns,
+        ident,
+        src: out.src,
+        dst,
+        opts: opts.clone(),
+        sent: 0,
+        events: Vec::new(),
+    });
+    let mut lines = vec![format!(
+        "PING {dst} ({dst}) {}({}) bytes of data.",
+        opts.size,
+        u32::from(opts.size) + 28
+    )];
+    let mut received = 0u32;
+    let mut errors = 0u32;
+    for e in &st.events {
+        match e {
+            PingEvent::Reply { seq, from, ttl, bytes } => {
+                received += 1;
+                lines.push(format!("{bytes} bytes from {from}: icmp_seq={seq} ttl={ttl}"));
+            }
+            PingEvent::Error { seq, from, message } => {
+                errors += 1;
+                lines.push(format!("From {from} icmp_seq={seq} {message}"));
+            }
+        }
+    }
+    lines.push(String::new());
+    lines.push(format!("--- {dst} ping statistics ---"));
+    let tx = u32::from(st.sent);
+    let mut stats = format!("{tx} packets transmitted, {received} received");
+    if errors > 0 {
+        stats.push_str(&format!(", +{errors} errors"));
+    }
+    if tx > 0 {
+        let loss = ((f64::from(tx - received.min(tx))) * 100.0 / f64::from(tx)) as f32;
+        stats.push_str(&format!(", {}% packet loss", percent_g(loss)));
+    }
+    lines.push(stats);
+    PingRun {
+        lines,
+        exit: if received > 0 { 0 } else { 1 },
+        events: st.events,
+        transmitted: st.sent,
+        trace: sim.trace,
+        world: sim.world,
+    }
+}
+
+/// Send echo request `seq`.
+pub(crate) fn send(sim: &mut Sim, seq: u16) {
+    let Some(st) = sim.ping.clone() else {
+        return;
+    };
+    sim.begin_hop(st.ns, Cause::Program);
+    sim.step(Step::Originate {
+        what: format!("ping sends ICMP echo request id {} seq {seq} to {}", st.ident, st.dst),
+    });
+    let out = ip_output::route_output(&sim.world, st.ns, st.dst, None);
+    ip_output::step_route_output(sim, st.dst, &out);
+    if let Some(p) = sim.ping.as_mut() {
+        p.sent += 1;
+    }
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            sim.drop_packet(DropReason::IpOutnoroutes, format!("sendmsg: {}", e.strerror()));
+            return;
+        }
+    };
+    let now = sim.now();
+    let secs = EPOCH_SECS + now / 1_000_000;
+    let usecs = now % 1_000_000;
+    // iputils puts a struct timeval (16 bytes on 64-bit Linux) first, then 0x10, 0x11, ...
+    let mut data = Vec::with_capacity(usize::from(st.opts.size));
+    data.extend_from_slice(&secs.to_le_bytes());
+    data.extend_from_slice(&usecs.to_le_bytes());
+    data.truncate(usize::from(st.opts.size));
+    while data.len() < usize::from(st.opts.size) {
+        data.push(data.len() as u8);
+    }
+    let packet = Ipv4Packet {
+        header: Ipv4Repr {
+            src: st.src,
+            dst: st.dst,
+            ttl: st.opts.ttl.unwrap_or_else(|| sim.world.default_ttl(st.ns)),
+            id: sim.world.next_ip_id(st.ns),
+            df: true,
+            tos: 0,
+        },
+        payload: IpPayload::Icmp(IcmpRepr::EchoRequest {
+            ident: st.ident,
+            seq,
+            data,
+        }),
+    };
+    ip_output::ip_local_out(sim, st.ns, packet, &out);
+}
+
+pub(crate) fn on_reply(sim: &mut Sim, seq: u16, from: Ipv4Addr, ttl: u8, bytes: usize) {
+    if let Some(p) = sim.ping.as_mut() {
+        p.events.push(PingEvent::Reply { seq, from, ttl, bytes });
+    }
+}
+
+pub(crate) fn on_error(sim: &mut Sim, seq: u16, from: Ipv4Addr, icmp: IcmpRepr) {
+    if matches!(icmp, IcmpRepr::Redirect { .. }) {
+        // iputils does not report redirects unless -v; the request goes on.
+        return;
+    }
+    if let Some(p) = sim.ping.as_mut() {
+        p.events.push(PingEvent::Error {
+            seq,
+            from,
+            message: icmp_error_text(&icmp),
+        });
+    }
+}

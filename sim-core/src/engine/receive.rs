@@ -1,0 +1,76 @@
+//! Frame reception (`netif_receive_skb`, `eth_type_trans`): a frame arriving on a device is
+//! handed to its bridge if the device is a bridge port, otherwise classified by destination
+//! MAC and passed to ARP or IPv4.
+
+use super::{arp, bridge, ip_input, Sim};
+use crate::model::IfId;
+use crate::trace::{Cause, DropReason, FrameRecord, Step};
+use crate::wire::{Frame, L3};
+
+/// How a frame was addressed relative to the receiving device (`skb->pkt_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PktType {
+    /// To this device's MAC.
+    Host,
+    /// To ff:ff:ff:ff:ff:ff.
+    Broadcast,
+    /// To a group address.
+    Multicast,
+    /// To someone else (`PACKET_OTHERHOST`).
+    OtherHost,
+}
+
+/// Bytes arrive on `dev` from its wire: a new hop in the device's namespace.
+pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, bytes: Vec<u8>, from_hop: usize) {
+    let Some(i) = sim.world.iface(dev) else {
+        return;
+    };
+    let (ns, name, up, master) = (i.ns, i.name.clone(), i.up, i.master);
+    sim.begin_hop(ns, Cause::Frame { hop: from_hop });
+    let frame = match Frame::parse(&bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            sim.drop_packet(DropReason::NotSpecified, format!("malformed frame on {name}: {e}"));
+            return;
+        }
+    };
+    sim.step(Step::Receive {
+        dev: name.clone(),
+        frame: FrameRecord::new(&frame, &bytes),
+    });
+    if !up {
+        sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
+        return;
+    }
+    match master {
+        Some(br) => bridge::br_handle_frame(sim, br, dev, frame),
+        None => deliver_l2(sim, dev, frame),
+    }
+}
+
+/// `eth_type_trans` and the protocol handlers: a frame for device `dev` (a plain device, or
+/// a bridge device receiving from its own ports).
+pub(crate) fn deliver_l2(sim: &mut Sim, dev: IfId, frame: Frame) {
+    let mac = sim.world.mac_of(dev);
+    let pkt_type = if frame.dst == mac {
+        PktType::Host
+    } else if frame.dst.is_broadcast() {
+        PktType::Broadcast
+    } else if frame.dst.is_multicast() {
+        PktType::Multicast
+    } else {
+        PktType::OtherHost
+    };
+    if pkt_type == PktType::OtherHost {
+        let name = sim.world.ifname(dev);
+        sim.drop_packet(
+            DropReason::Otherhost,
+            format!("destination MAC {} is not {name}'s ({mac})", frame.dst),
+        );
+        return;
+    }
+    match frame.payload {
+        L3::Arp(a) => arp::arp_rcv(sim, dev, frame.src, a, pkt_type),
+        L3::Ipv4(p) => ip_input::ip_rcv(sim, dev, p, pkt_type),
+    }
+}

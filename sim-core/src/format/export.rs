@@ -1,0 +1,168 @@
+//! A world written back as YAML topology text (`hopsim import SCRIPT`): every object a
+//! script built, in the declarative form of docs/format.md.
+
+use super::Expect;
+use crate::model::{IfKind, NudState, Proto, Sysctls, Table, World};
+use crate::render::ip::route_line;
+use crate::wire::Mac;
+use std::fmt::Write;
+
+fn q(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+        && !s.starts_with(['-', ':', '.'])
+        && s.parse::<f64>().is_err();
+    if plain {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// Write the world as YAML.
+pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expect]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "name: {}", q(name));
+    if let Some(s) = source {
+        let _ = writeln!(out, "source: {}", q(s));
+    }
+    out.push_str("machines:\n");
+    let defaults = Sysctls::default();
+    let mut declared_veth = std::collections::BTreeSet::new();
+    for (hid, h) in world.hosts.iter().enumerate() {
+        let _ = writeln!(out, "  {}:", q(&h.name));
+        let nss: Vec<usize> = world.live_netns().filter(|(_, n)| n.host == hid).map(|(i, _)| i).collect();
+        for (k, ns) in nss.iter().enumerate() {
+            let n = &world.netns[*ns];
+            let ind = if n.is_root { "    " } else { "        " };
+            if !n.is_root && k == 1 || (!n.is_root && k > 0 && world.netns[nss[k - 1]].is_root) {
+                out.push_str("    namespaces:\n");
+            }
+            if !n.is_root {
+                let _ = writeln!(out, "      {}:", q(&n.local_name));
+            }
+            let ifaces = world.ns_ifaces(*ns);
+            let listed: Vec<_> = ifaces.iter().filter(|i| !i.is_loopback() || i.up).collect();
+            if !listed.is_empty() {
+                let _ = writeln!(out, "{ind}interfaces:");
+            }
+            for i in listed {
+                let mut fields: Vec<String> = Vec::new();
+                match &i.kind {
+                    IfKind::Veth { peer } => {
+                        if declared_veth.insert(i.id) {
+                            if let Some(p) = world.iface(*peer) {
+                                declared_veth.insert(p.id);
+                                let pns = &world.netns[p.ns];
+                                fields.push(format!("veth: {}", q(&format!("{}/{}", pns.name, p.name))));
+                            }
+                        }
+                    }
+                    IfKind::Bridge(_) => fields.push("type: bridge".into()),
+                    IfKind::Dummy => fields.push("type: dummy".into()),
+                    _ => {}
+                }
+                if let Some(m) = i.master {
+                    fields.push(format!("master: {}", q(&world.ifname(m))));
+                }
+                let derived = Mac::derived(&format!("{}/{}", n.name, i.name));
+                if !i.is_loopback() && (i.mac_set || i.mac != derived) {
+                    fields.push(format!("mac: \"{}\"", i.mac));
+                }
+                if i.mtu != 1500 && !i.is_loopback() {
+                    fields.push(format!("mtu: {}", i.mtu));
+                }
+                let addrs: Vec<String> = i.addrs.iter().filter(|a| !i.is_loopback() || !a.addr().is_loopback()).map(|a| a.net.to_string()).collect();
+                match addrs.len() {
+                    0 => {}
+                    1 => fields.push(format!("addr: {}", addrs[0])),
+                    _ => fields.push(format!("addrs: [{}]", addrs.join(", "))),
+                }
+                if !i.up {
+                    fields.push("up: false".into());
+                }
+                let _ = writeln!(out, "{ind}  {}: {{{}}}", q(&i.name), fields.join(", "));
+            }
+            let routes: Vec<String> = {
+                let mut r: Vec<_> = n.routes.iter().filter(|r| r.table == Table::Main && r.proto != Proto::KERNEL).collect();
+                r.sort_by_key(|r| r.print_order());
+                r.iter().map(|r| route_line(world, r, false).replace("linkdown ", "").trim_end().to_string()).collect()
+            };
+            if !routes.is_empty() {
+                let _ = writeln!(out, "{ind}routes:");
+                for r in routes {
+                    let _ = writeln!(out, "{ind}  - {}", q(&r));
+                }
+            }
+            let neigh: Vec<String> = n
+                .neigh
+                .iter()
+                .filter(|e| matches!(e.state, NudState::Permanent | NudState::Noarp))
+                .filter_map(|e| {
+                    e.mac.map(|m| format!("{} lladdr {m} dev {} nud {}", e.ip, world.ifname(e.dev), e.state.name().to_lowercase()))
+                })
+                .collect();
+            if !neigh.is_empty() {
+                let _ = writeln!(out, "{ind}neigh:");
+                for e in neigh {
+                    let _ = writeln!(out, "{ind}  - {}", q(&e));
+                }
+            }
+            let mut sys: Vec<String> = Vec::new();
+            let s = &n.sysctl;
+            if s.ip_forward() {
+                sys.push("net.ipv4.ip_forward: 1".into());
+            }
+            if s.all.proxy_arp {
+                sys.push("net.ipv4.conf.all.proxy_arp: 1".into());
+            }
+            for (dev, c) in &s.dev {
+                if let Some(i) = world.iface(*dev) {
+                    if c.proxy_arp {
+                        sys.push(format!("net.ipv4.conf.{}.proxy_arp: 1", i.name));
+                    }
+                    if c.forwarding != s.all.forwarding {
+                        sys.push(format!("net.ipv4.conf.{}.forwarding: {}", i.name, u8::from(c.forwarding)));
+                    }
+                }
+            }
+            if s.bridge_nf_call_iptables != defaults.bridge_nf_call_iptables {
+                sys.push(format!("net.bridge.bridge-nf-call-iptables: {}", u8::from(s.bridge_nf_call_iptables)));
+            }
+            if s.icmp_echo_ignore_all {
+                sys.push("net.ipv4.icmp_echo_ignore_all: 1".into());
+            }
+            if !sys.is_empty() {
+                let _ = writeln!(out, "{ind}sysctl:");
+                for l in sys {
+                    let _ = writeln!(out, "{ind}  {l}");
+                }
+            }
+        }
+    }
+    if !expects.is_empty() {
+        out.push_str("expect:\n");
+        for e in expects {
+            let _ = writeln!(out, "  - ping: {}", q(&format!("{} -> {}", e.from, e.to)));
+            if !e.options_text.is_empty() {
+                let _ = writeln!(out, "    options: {}", q(&e.options_text));
+            }
+            if let Some(x) = e.exit {
+                let _ = writeln!(out, "    exit: {x}");
+            }
+            if let Some(t) = e.ttl {
+                let _ = writeln!(out, "    ttl: {t}");
+            }
+            if !e.prints.is_empty() {
+                out.push_str("    prints:\n");
+                for p in &e.prints {
+                    let _ = writeln!(out, "      - {}", q(p));
+                }
+            }
+            if let Some(d) = e.drop {
+                let _ = writeln!(out, "    drop: {}", d.kernel_name());
+            }
+        }
+    }
+    out
+}

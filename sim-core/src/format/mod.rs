@@ -1,0 +1,251 @@
+//! Input formats: YAML topologies ([`yaml`]) and command scripts ([`script`]), both
+//! building a [`World`] through the same operations, plus the expectations they carry.
+//! Loading either never half-loads: a file gives a complete world or a located error.
+
+pub mod export;
+pub mod script;
+pub mod shell;
+pub mod yaml;
+
+use crate::engine::PingOptions;
+use crate::model::World;
+use crate::trace::DropReason;
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The largest topology file hopsim reads (a guard against feeding it something else).
+pub const MAX_INPUT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A located input error: file, line and column, the message, and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError {
+    /// The file.
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// 1-based column (0 when unknown or for scripts).
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// What to do about it.
+    pub hint: Option<String>,
+}
+
+impl LoadError {
+    /// An error at a position.
+    pub fn at(file: &str, line: usize, column: usize, message: impl Into<String>) -> LoadError {
+        LoadError {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Add a hint.
+    pub fn hint(mut self, h: impl Into<String>) -> LoadError {
+        self.hint = Some(h.into());
+        self
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (0, _) => write!(f, "{}: {}", self.file, self.message)?,
+            (l, 0) => write!(f, "{}:{l}: {}", self.file, self.message)?,
+            (l, c) => write!(f, "{}:{l}:{c}: {}", self.file, self.message)?,
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// One expectation as written (YAML entry or `# expect:` comment).
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// `FROM -> DEST`.
+    pub ping: String,
+    /// Commands to run first, `NS: COMMAND`.
+    #[serde(default)]
+    pub with: Vec<String>,
+    /// ping options (`-c N -t TTL -W S`).
+    #[serde(default)]
+    pub options: Option<String>,
+    /// Expected exit status.
+    #[serde(default)]
+    pub exit: Option<i32>,
+    /// Expected TTL of the first reply.
+    #[serde(default)]
+    pub ttl: Option<u8>,
+    /// Lines that must appear in ping's output.
+    #[serde(default)]
+    pub prints: Vec<String>,
+    /// A drop reason that must occur in the trace.
+    #[serde(default)]
+    pub drop: Option<String>,
+    /// Why (shown on failure).
+    #[serde(default)]
+    pub because: Option<String>,
+}
+
+/// An expectation ready to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expect {
+    /// Where it was written.
+    pub line: usize,
+    /// Source namespace as written.
+    pub from: String,
+    /// Destination address as written.
+    pub to: String,
+    /// Commands to run first.
+    pub with: Vec<String>,
+    /// ping options.
+    pub options: PingOptions,
+    /// The options as written, for messages.
+    pub options_text: String,
+    /// Expected exit status.
+    pub exit: Option<i32>,
+    /// Expected TTL.
+    pub ttl: Option<u8>,
+    /// Lines ping must print.
+    pub prints: Vec<String>,
+    /// Drop reason that must occur.
+    pub drop: Option<DropReason>,
+    /// Why.
+    pub because: Option<String>,
+}
+
+/// Parse ping options as `ping` takes them.
+pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
+    let mut o = PingOptions::default();
+    let words = shlex::split(s).ok_or("unbalanced quotes in options")?;
+    let mut it = words.iter();
+    while let Some(w) = it.next() {
+        let mut val = |name: &str| -> Result<String, String> {
+            it.next().cloned().ok_or(format!("{name} needs a value"))
+        };
+        match w.as_str() {
+            "-c" => o.count = val("-c")?.parse().map_err(|_| "-c takes a count from 1 to 65535")?,
+            "-t" => o.ttl = Some(val("-t")?.parse().map_err(|_| "-t takes a TTL from 1 to 255")?),
+            "-W" => o.wait_s = val("-W")?.parse().map_err(|_| "-W takes whole seconds")?,
+            "-i" => {
+                let v: f64 = val("-i")?.parse().map_err(|_| "-i takes seconds")?;
+                o.interval_ms = (v * 1000.0) as u32;
+            }
+            other => return Err(format!("unknown ping option {other} (hopsim ping takes -c, -t, -W, -i)")),
+        }
+    }
+    if o.count == 0 {
+        return Err("-c takes a count from 1 to 65535".into());
+    }
+    Ok(o)
+}
+
+impl ExpectSpec {
+    /// Check and resolve, reporting errors at `line`.
+    pub fn resolve(self, file: &str, line: usize, column: usize) -> Result<Expect, LoadError> {
+        let Some((from, to)) = self.ping.split_once("->") else {
+            return Err(LoadError::at(file, line, column, format!("ping: \"{}\" is not FROM -> DEST", self.ping))
+                .hint("write it like `ping: red -> 192.168.15.2`"));
+        };
+        let (from, to) = (from.trim().to_string(), to.trim().to_string());
+        if crate::format::shell::parse_inet(&to).is_none() || !to.contains('.') {
+            return Err(LoadError::at(file, line, column, format!("ping: destination \"{to}\" is not an IPv4 address"))
+                .hint("name resolution is not modelled yet: give the address"));
+        }
+        let options_text = self.options.clone().unwrap_or_default();
+        let options = parse_ping_options(&options_text).map_err(|e| LoadError::at(file, line, column, format!("options: {e}")))?;
+        let drop = match &self.drop {
+            Some(d) => Some(DropReason::from_kernel_name(d).ok_or_else(|| {
+                LoadError::at(file, line, column, format!("drop: unknown reason \"{d}\""))
+                    .hint("use a kernel name such as IP_INADDRERRORS, IP_INNOROUTES, NEIGH_FAILED, IP_INHDR")
+            })?),
+            None => None,
+        };
+        if let Some(e) = self.exit {
+            if !(0..=2).contains(&e) {
+                return Err(LoadError::at(file, line, column, format!("exit: {e} is not one of ping's exit codes (0, 1, 2)")));
+            }
+        }
+        for w in &self.with {
+            if !w.contains(':') {
+                return Err(LoadError::at(file, line, column, format!("with: \"{w}\" is not NS: COMMAND"))
+                    .hint("write e.g. \"B: ip route add 192.168.2.0/24 via 192.168.1.1\""));
+            }
+        }
+        Ok(Expect {
+            line,
+            from,
+            to,
+            with: self.with,
+            options,
+            options_text,
+            exit: self.exit,
+            ttl: self.ttl,
+            prints: self.prints,
+            drop,
+            because: self.because,
+        })
+    }
+}
+
+/// A loaded topology.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The scenario id.
+    pub name: String,
+    /// The source document.
+    pub source: Option<String>,
+    /// Free text for learners.
+    pub about: Option<String>,
+    /// The world it builds.
+    pub world: World,
+    /// Its expectations.
+    pub expects: Vec<Expect>,
+    /// For scripts (and YAML with `script:`): what each line did.
+    pub script: Option<script::ScriptRun>,
+}
+
+/// How to load.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LoadOptions {
+    /// Any failing script command is fatal.
+    pub strict: bool,
+}
+
+/// Load a YAML topology or a script, by extension.
+pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> {
+    let file = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
+    if meta.len() > MAX_INPUT_BYTES {
+        return Err(LoadError::at(&file, 0, 0, format!("{} bytes is more than hopsim reads ({MAX_INPUT_BYTES})", meta.len())));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml") | Some("yml") => yaml::load_yaml(path, &text, opts),
+        Some("sh") => {
+            let run = script::run_script(&file, &text, opts)?;
+            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("script").to_string();
+            Ok(Topology {
+                path: path.to_path_buf(),
+                name,
+                source: run.source.clone(),
+                about: None,
+                world: run.world.clone(),
+                expects: run.expects.clone(),
+                script: Some(run),
+            })
+        }
+        _ => Err(LoadError::at(&file, 0, 0, "unknown file type").hint("topologies are .yaml/.yml files or .sh scripts")),
+    }
+}

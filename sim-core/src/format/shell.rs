@@ -1,0 +1,1064 @@
+//! A shell for the commands the tutorials type: `ip` (link, addr, route, neigh, netns),
+//! `bridge`, `brctl`, `sysctl`, `echo V > /proc/sys/...`, `sh -c`, `ip netns exec`, `ping`
+//! and `arp`. Each command changes the world through [`crate::model::ops`] and answers with
+//! what the real tool prints and its exit status.
+
+use crate::engine::ping::{ping, PingOptions};
+use crate::model::ops::{OpError, RouteSpec};
+use crate::model::{HostId, IfId, NsId, NudState, Proto, RouteType, Scope, World};
+use crate::render::ip as show;
+use crate::wire::Mac;
+use ipnet::Ipv4Net;
+use std::net::Ipv4Addr;
+
+/// What a command printed and how it exited.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CmdResult {
+    /// Exit status.
+    pub status: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error (the tool's message on failure).
+    pub stderr: String,
+}
+
+impl CmdResult {
+    fn ok() -> CmdResult {
+        CmdResult::default()
+    }
+    fn out(s: String) -> CmdResult {
+        CmdResult {
+            status: 0,
+            stdout: s,
+            stderr: String::new(),
+        }
+    }
+    fn err(status: i32, msg: impl Into<String>) -> CmdResult {
+        let mut m = msg.into();
+        if !m.ends_with('\n') {
+            m.push('\n');
+        }
+        CmdResult {
+            status,
+            stdout: String::new(),
+            stderr: m,
+        }
+    }
+}
+
+impl From<OpError> for CmdResult {
+    fn from(e: OpError) -> CmdResult {
+        CmdResult::err(e.status, e.msg)
+    }
+}
+
+/// The shell: a world, the machine the commands run on, and the namespace they start in.
+pub struct Shell<'w> {
+    /// The world the commands change.
+    pub world: &'w mut World,
+    /// The machine (`ip netns` names are per machine).
+    pub host: HostId,
+}
+
+/// Split a line into commands on unquoted `;`, `&&` and `||`, with the operator that
+/// precedes each.
+fn split_commands(line: &str) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut op: &'static str = ";";
+    let (mut sq, mut dq) = (false, false);
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\'' if !dq => sq = !sq,
+            '"' if !sq => dq = !dq,
+            _ => {}
+        }
+        if !sq && !dq {
+            let next = chars.get(i + 1).copied();
+            let sep = match (c, next) {
+                (';', _) => Some((";", 1)),
+                ('&', Some('&')) => Some(("&&", 2)),
+                ('|', Some('|')) => Some(("||", 2)),
+                _ => None,
+            };
+            if let Some((o, n)) = sep {
+                out.push((op, std::mem::take(&mut cur)));
+                op = o;
+                i += n;
+                continue;
+            }
+        }
+        cur.push(c);
+        i += 1;
+    }
+    out.push((op, cur));
+    out.into_iter().filter(|(_, c)| !c.trim().is_empty()).collect()
+}
+
+/// iproute2's `matches()`: a non-empty prefix of the keyword.
+fn matches(arg: &str, word: &str) -> bool {
+    !arg.is_empty() && word.starts_with(arg)
+}
+
+/// iproute2's IPv4 address parser: 1 to 4 dotted numbers, missing ones are zero.
+pub fn parse_inet(s: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut o = [0u8; 4];
+    for (i, p) in parts.iter().enumerate() {
+        if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        o[i] = p.parse().ok()?;
+    }
+    Some(Ipv4Addr::from(o))
+}
+
+/// `ADDR[/LEN]` as `ip addr add` and `ip route add` read it; a bare address is a /32.
+/// Returns the prefix and whether a length was given.
+pub fn parse_prefix(s: &str) -> Option<(Ipv4Net, bool)> {
+    if s == "default" || s == "all" || s == "any" {
+        return Some((Ipv4Net::default(), true));
+    }
+    let (a, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let addr = parse_inet(a)?;
+    let plen = match len {
+        Some(l) if !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()) => l.parse::<u8>().ok().filter(|x| *x <= 32)?,
+        Some(_) => return None,
+        None => 32,
+    };
+    Some((Ipv4Net::new(addr, plen).ok()?, len.is_some()))
+}
+
+fn bad_prefix(s: &str) -> CmdResult {
+    CmdResult::err(1, format!("Error: any valid prefix is expected rather than \"{s}\"."))
+}
+
+fn bad_inet(s: &str) -> CmdResult {
+    CmdResult::err(1, format!("Error: inet address is expected rather than \"{s}\"."))
+}
+
+fn need(v: Option<&str>) -> Result<&str, CmdResult> {
+    v.ok_or_else(|| CmdResult::err(255, "Command line is not complete. Try option \"help\""))
+}
+
+fn need_arg(what: &str) -> CmdResult {
+    CmdResult::err(1, format!("Command line is not complete. Try option \"help\"{}", if what.is_empty() { String::new() } else { String::new() }))
+}
+
+impl Shell<'_> {
+    /// Run one line (which may hold several commands) in namespace `ns`.
+    pub fn run_line(&mut self, ns: NsId, line: &str) -> CmdResult {
+        let mut last = CmdResult::ok();
+        let mut acc = CmdResult::ok();
+        for (op, cmd) in split_commands(line) {
+            let run = match op {
+                "&&" => last.status == 0,
+                "||" => last.status != 0,
+                _ => true,
+            };
+            if !run {
+                continue;
+            }
+            last = self.run_command(ns, &cmd);
+            acc.stdout.push_str(&last.stdout);
+            acc.stderr.push_str(&last.stderr);
+            acc.status = last.status;
+        }
+        acc
+    }
+
+    /// Run one simple command (no `;`).
+    pub fn run_command(&mut self, ns: NsId, cmd: &str) -> CmdResult {
+        let Some(mut argv) = shlex::split(cmd) else {
+            return CmdResult::err(2, "bash: syntax error: unterminated quoted string");
+        };
+        if argv.first().is_some_and(|a| a == "sudo") {
+            argv.remove(0);
+        }
+        // Output redirection into /proc/sys (echo 1 > /proc/sys/net/ipv4/ip_forward).
+        if let Some(pos) = argv.iter().position(|a| a.starts_with('>')) {
+            let target = if argv[pos] == ">" || argv[pos] == ">>" {
+                argv.get(pos + 1).cloned()
+            } else {
+                Some(argv[pos].trim_start_matches('>').to_string())
+            };
+            let Some(target) = target else {
+                return CmdResult::err(2, "bash: syntax error near unexpected token `newline'");
+            };
+            let value = argv[..pos].iter().skip(1).cloned().collect::<Vec<_>>().join(" ");
+            if argv.first().map(String::as_str) != Some("echo") {
+                return CmdResult::err(1, format!("hopsim: only `echo VALUE > FILE` redirections are supported (line has {})", argv[0]));
+            }
+            if !target.starts_with("/proc/sys/") {
+                return CmdResult::err(1, format!("hopsim: writing to {target} is not modelled (only /proc/sys/...)"));
+            }
+            return match self.world.sysctl_set(ns, &target, &value) {
+                Ok(()) => CmdResult::ok(),
+                Err(_) => CmdResult::err(1, format!("bash: {target}: No such file or directory")),
+            };
+        }
+        let Some(prog) = argv.first().cloned() else {
+            return CmdResult::ok();
+        };
+        let args: Vec<&str> = argv[1..].iter().map(String::as_str).collect();
+        match prog.as_str() {
+            "ip" => self.ip(ns, &args),
+            "sysctl" => self.sysctl(ns, &args),
+            "sh" | "bash" => {
+                if args.first() == Some(&"-c") {
+                    match args.get(1) {
+                        Some(c) => self.run_line(ns, c),
+                        None => CmdResult::err(2, format!("{prog}: -c: option requires an argument")),
+                    }
+                } else {
+                    CmdResult::err(1, format!("hopsim: only `{prog} -c '...'` is supported"))
+                }
+            }
+            "ping" => self.ping(ns, &args),
+            "arp" => CmdResult::out(show::arp_n(self.world, ns)),
+            "bridge" => self.bridge(ns, &args),
+            "brctl" => self.brctl(ns, &args),
+            "cat" => match args.first() {
+                Some(p) if p.starts_with("/proc/sys/") => match self.world.sysctl_get(ns, p) {
+                    Ok(v) => CmdResult::out(format!("{}\n", v.rsplit(" = ").next().unwrap_or(""))),
+                    Err(_) => CmdResult::err(1, format!("cat: {p}: No such file or directory")),
+                },
+                _ => CmdResult::err(1, "hopsim: only `cat /proc/sys/...` is modelled"),
+            },
+            "set" | "true" | ":" | "exit" => CmdResult::ok(),
+            "echo" => CmdResult::out(format!("{}\n", args.join(" "))),
+            "iptables" | "iptables-save" | "iptables-restore" | "conntrack" | "nc" | "curl" | "tcpdump" => {
+                CmdResult::err(127, format!("hopsim: {prog} is not modelled yet"))
+            }
+            other => CmdResult::err(127, format!("bash: {other}: command not found")),
+        }
+    }
+
+    fn ns_by_name(&self, name: &str) -> Option<NsId> {
+        self.world
+            .live_netns()
+            .find(|(_, n)| n.host == self.host && !n.is_root && n.local_name == name)
+            .map(|(id, _)| id)
+    }
+
+    fn dev(&self, ns: NsId, name: &str) -> Result<IfId, CmdResult> {
+        self.world
+            .find_iface(ns, name)
+            .ok_or_else(|| CmdResult::err(1, format!("Cannot find device \"{name}\"")))
+    }
+
+    fn ip(&mut self, mut ns: NsId, args: &[&str]) -> CmdResult {
+        let mut i = 0;
+        while i < args.len() && args[i].starts_with('-') {
+            let opt = args[i].trim_start_matches('-');
+            match opt {
+                "n" | "netns" => {
+                    let Some(name) = args.get(i + 1) else {
+                        return CmdResult::err(255, "No netns name specified");
+                    };
+                    match self.ns_by_name(name) {
+                        Some(n) => ns = n,
+                        None => {
+                            return CmdResult::err(255, format!("Cannot open network namespace \"{name}\": No such file or directory"))
+                        }
+                    }
+                    i += 2;
+                    continue;
+                }
+                "4" | "d" | "details" | "s" | "stats" | "c" | "color" | "o" | "oneline" => {}
+                _ if opt.starts_with("color") => {}
+                _ => return CmdResult::err(255, format!("Option \"{}\" is unknown, try \"ip -help\".", args[i])),
+            }
+            i += 1;
+        }
+        let rest = &args[i..];
+        let Some(obj) = rest.first() else {
+            return CmdResult::err(255, "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }");
+        };
+        let sub = &rest[1..];
+        if matches(obj, "address") {
+            self.ip_addr(ns, sub)
+        } else if matches(obj, "route") {
+            self.ip_route(ns, sub)
+        } else if matches(obj, "neighbor") || matches(obj, "neighbour") {
+            self.ip_neigh(ns, sub)
+        } else if matches(obj, "link") {
+            self.ip_link(ns, sub)
+        } else if matches(obj, "netns") {
+            self.ip_netns(ns, sub)
+        } else {
+            CmdResult::err(1, format!("Object \"{obj}\" is unknown, try \"ip help\"."))
+        }
+    }
+
+    fn ip_netns(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let cmd = args.first().copied().unwrap_or("list");
+        let name = args.get(1).copied();
+        if matches(cmd, "list") || cmd == "show" {
+            let mut names: Vec<&str> = self
+                .world
+                .live_netns()
+                .filter(|(_, n)| n.host == self.host && !n.is_root)
+                .map(|(_, n)| n.local_name.as_str())
+                .collect();
+            names.reverse();
+            return CmdResult::out(names.iter().map(|n| format!("{n}\n")).collect());
+        }
+        let Some(name) = name else {
+            return CmdResult::err(255, "No netns name specified");
+        };
+        match cmd {
+            "add" => {
+                let clash = self
+                    .world
+                    .live_netns()
+                    .any(|(_, n)| n.local_name == name && n.host != self.host && !n.is_root)
+                    || self.world.hosts.len() > 1 && self.world.live_netns().any(|(_, n)| n.name == name);
+                let display = if clash {
+                    format!("{}/{name}", self.world.hosts[self.host].name)
+                } else {
+                    name.to_string()
+                };
+                self.world.add_netns(self.host, name, &display).map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+            }
+            "del" | "delete" => match self.ns_by_name(name) {
+                Some(n) => {
+                    self.world.del_netns(n);
+                    CmdResult::ok()
+                }
+                None => CmdResult::err(1, format!("Cannot remove namespace file \"/run/netns/{name}\": No such file or directory")),
+            },
+            "exec" => {
+                let Some(target) = self.ns_by_name(name) else {
+                    return CmdResult::err(255, format!("Cannot open network namespace \"{name}\": No such file or directory"));
+                };
+                let _ = ns;
+                let inner: Vec<String> = args[2..].iter().map(|s| shlex::try_quote(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string())).collect();
+                if inner.is_empty() {
+                    return CmdResult::err(255, "No command specified");
+                }
+                self.run_command(target, &inner.join(" "))
+            }
+            other => CmdResult::err(255, format!("Command \"{other}\" is unknown, try \"ip netns help\".")),
+        }
+    }
+
+    fn ip_link(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let cmd = args.first().copied().unwrap_or("show");
+        let rest = if args.is_empty() { args } else { &args[1..] };
+        if matches(cmd, "show") || matches(cmd, "list") || cmd == "lst" {
+            let dev = rest.iter().copied().find(|a| *a != "dev");
+            return match show::ip_link(self.world, ns, dev) {
+                Ok(s) => CmdResult::out(s),
+                Err(e) => CmdResult::err(1, e),
+            };
+        }
+        match cmd {
+            "add" => self.link_add(ns, rest),
+            "del" | "delete" => {
+                let Some(name) = rest.iter().copied().find(|a| *a != "dev") else {
+                    return CmdResult::err(1, "Not enough information: \"dev\" argument is required.");
+                };
+                match self.dev(ns, name) {
+                    Ok(id) => {
+                        if self.world.iface(id).is_some_and(|i| i.is_loopback()) {
+                            return CmdResult::err(2, "RTNETLINK answers: Operation not supported");
+                        }
+                        self.world.del_link(id);
+                        CmdResult::ok()
+                    }
+                    Err(e) => e,
+                }
+            }
+            "set" => self.link_set(ns, rest),
+            other => CmdResult::err(255, format!("Command \"{other}\" is unknown, try \"ip link help\".")),
+        }
+    }
+
+    fn link_add(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let mut name: Option<&str> = None;
+        let mut kind: Option<&str> = None;
+        let mut peer: Option<&str> = None;
+        let mut peer_ns: Option<&str> = None;
+        let mut mac: Option<&str> = None;
+        let mut i = 0;
+        while i < args.len() {
+            match args[i] {
+                "name" | "dev" => {
+                    name = args.get(i + 1).copied();
+                    i += 2;
+                }
+                "type" => {
+                    kind = args.get(i + 1).copied();
+                    i += 2;
+                    if kind == Some("veth") {
+                        // veth-specific arguments follow: peer [name] NAME [netns NS]
+                        while i < args.len() {
+                            match args[i] {
+                                "peer" => i += 1,
+                                "name" => {
+                                    peer = args.get(i + 1).copied();
+                                    i += 2;
+                                }
+                                "netns" => {
+                                    peer_ns = args.get(i + 1).copied();
+                                    i += 2;
+                                }
+                                other if peer.is_none() => {
+                                    peer = Some(other);
+                                    i += 1;
+                                }
+                                other => return CmdResult::err(255, format!("Error: argument \"{other}\" is wrong: unknown veth peer option")),
+                            }
+                        }
+                    }
+                }
+                "address" => {
+                    mac = args.get(i + 1).copied();
+                    i += 2;
+                }
+                "mtu" | "txqueuelen" | "qlen" => i += 2,
+                other if name.is_none() => {
+                    name = Some(other);
+                    i += 1;
+                }
+                other => return CmdResult::err(255, format!("Error: argument \"{other}\" is wrong: unknown option")),
+            }
+        }
+        let Some(name) = name else {
+            return CmdResult::err(255, "Not enough information: \"dev\" argument is required.");
+        };
+        let Some(kind) = kind else {
+            return CmdResult::err(2, "RTNETLINK answers: Operation not supported");
+        };
+        let mac = match mac.map(|m| m.parse::<Mac>()) {
+            Some(Ok(m)) => Some(m),
+            Some(Err(_)) => return CmdResult::err(1, format!("\"{}\" is invalid lladdr.", mac.unwrap_or(""))),
+            None => None,
+        };
+        let made = match kind {
+            "veth" => {
+                let pns = match peer_ns {
+                    Some(p) => match self.ns_by_name(p) {
+                        Some(n) => n,
+                        None => return CmdResult::err(255, format!("Error: argument \"{p}\" is wrong: Invalid \"netns\" value\n")),
+                    },
+                    None => ns,
+                };
+                let peer = match peer {
+                    Some(p) => p.to_string(),
+                    None => {
+                        // The kernel names an anonymous peer vethN.
+                        let mut k = 0;
+                        while self.world.find_iface(pns, &format!("veth{k}")).is_some() {
+                            k += 1;
+                        }
+                        format!("veth{k}")
+                    }
+                };
+                self.world.add_veth(ns, name, pns, &peer).map(|(a, _)| a)
+            }
+            "bridge" => self.world.add_bridge(ns, name),
+            "dummy" => self.world.add_dummy(ns, name),
+            "vxlan" | "ipip" | "gre" | "macvlan" | "ipvlan" | "vlan" | "bond" | "wireguard" | "vrf" | "tun" => {
+                return CmdResult::err(2, format!("hopsim: device type \"{kind}\" is not modelled yet"))
+            }
+            _ => return CmdResult::err(2, "Error: Unknown device type."),
+        };
+        match made {
+            Ok(id) => {
+                if let Some(m) = mac {
+                    if let Err(e) = self.world.set_mac(id, m) {
+                        return e.into();
+                    }
+                }
+                CmdResult::ok()
+            }
+            Err(e) => e.into(),
+        }
+    }
+
+    fn link_set(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let mut i = 0;
+        let mut name: Option<&str> = None;
+        enum Change {
+            Up,
+            Down,
+            Netns(NsId),
+            Master(IfId),
+            NoMaster,
+            Mac(Mac),
+            Mtu(u32),
+            Rename(String),
+        }
+        let mut changes = Vec::new();
+        while i < args.len() {
+            let a = args[i];
+            let val = args.get(i + 1).copied();
+            match a {
+                "dev" => {
+                    name = val;
+                    i += 2;
+                    continue;
+                }
+                "up" => changes.push(Change::Up),
+                "down" => changes.push(Change::Down),
+                "nomaster" => changes.push(Change::NoMaster),
+                "netns" | "master" | "address" | "mtu" | "name" | "promisc" | "arp" | "multicast" | "txqueuelen" | "qlen" | "alias" => {
+                    let Some(v) = val else {
+                        return CmdResult::err(255, "Command line is not complete. Try option \"help\"");
+                    };
+                    match a {
+                        "netns" => match self.ns_by_name(v) {
+                            Some(n) => changes.push(Change::Netns(n)),
+                            None => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: Invalid \"netns\" value\n")),
+                        },
+                        "master" => match self.world.find_iface(ns, v) {
+                            Some(b) => changes.push(Change::Master(b)),
+                            None => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: Device does not exist\n")),
+                        },
+                        "address" => match v.parse::<Mac>() {
+                            Ok(m) => changes.push(Change::Mac(m)),
+                            Err(_) => {
+                                let bad = v.split(':').find(|p| p.len() > 2 || u8::from_str_radix(p, 16).is_err()).unwrap_or(v);
+                                return CmdResult::err(1, format!("\"{bad}\" is invalid lladdr."));
+                            }
+                        },
+                        "mtu" => match v.parse::<u32>() {
+                            Ok(m) => changes.push(Change::Mtu(m)),
+                            Err(_) => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: Invalid \"mtu\" value\n")),
+                        },
+                        "name" => changes.push(Change::Rename(v.to_string())),
+                        _ => {}
+                    }
+                    i += 2;
+                    continue;
+                }
+                other if name.is_none() => name = Some(other),
+                other => return CmdResult::err(255, format!("Error: either \"dev\" is duplicate, or \"{other}\" is a garbage.")),
+            }
+            i += 1;
+        }
+        let Some(name) = name else {
+            return CmdResult::err(255, "Not enough information: \"dev\" argument is required.");
+        };
+        let id = match self.dev(ns, name) {
+            Ok(id) => id,
+            Err(e) => return e,
+        };
+        for c in changes {
+            let r = match c {
+                Change::Up => {
+                    self.world.link_up(id);
+                    Ok(())
+                }
+                Change::Down => {
+                    self.world.link_down(id);
+                    Ok(())
+                }
+                Change::Netns(to) => self.world.set_netns(id, to),
+                Change::Master(b) => self.world.set_master(id, b),
+                Change::NoMaster => {
+                    self.world.set_nomaster(id);
+                    Ok(())
+                }
+                Change::Mac(m) => self.world.set_mac(id, m),
+                Change::Mtu(m) => self.world.set_mtu(id, m),
+                Change::Rename(n) => {
+                    if self.world.iface(id).is_some_and(|i| i.up) {
+                        Err(OpError::rtnl("RTNETLINK answers: Device or resource busy"))
+                    } else if self.world.find_iface(ns, &n).is_some() {
+                        Err(OpError::rtnl("RTNETLINK answers: File exists"))
+                    } else {
+                        if let Some(i) = self.world.iface_mut(id) {
+                            i.name = n;
+                        }
+                        Ok(())
+                    }
+                }
+            };
+            if let Err(e) = r {
+                return e.into();
+            }
+        }
+        CmdResult::ok()
+    }
+
+    fn ip_addr(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let cmd = args.first().copied().unwrap_or("show");
+        let rest = if args.is_empty() { args } else { &args[1..] };
+        if matches(cmd, "show") || matches(cmd, "list") || cmd == "lst" {
+            let dev = rest.iter().copied().find(|a| *a != "dev");
+            return match show::ip_addr(self.world, ns, dev) {
+                Ok(s) => CmdResult::out(s),
+                Err(e) => CmdResult::err(1, e),
+            };
+        }
+        let is_add = matches(cmd, "add");
+        let is_del = cmd == "del" || matches(cmd, "delete");
+        let is_flush = matches(cmd, "flush");
+        if !is_add && !is_del && !is_flush {
+            return CmdResult::err(255, format!("Command \"{cmd}\" is unknown, try \"ip address help\"."));
+        }
+        let mut local: Option<&str> = None;
+        let mut dev: Option<&str> = None;
+        let mut i = 0;
+        while i < rest.len() {
+            match rest[i] {
+                "dev" => {
+                    dev = rest.get(i + 1).copied();
+                    i += 2;
+                }
+                "local" => {
+                    local = rest.get(i + 1).copied();
+                    i += 2;
+                }
+                "brd" | "broadcast" | "label" | "scope" | "peer" | "valid_lft" | "preferred_lft" => i += 2,
+                "noprefixroute" | "secondary" | "primary" => i += 1,
+                other if local.is_none() && !is_flush => {
+                    local = Some(other);
+                    i += 1;
+                }
+                other if dev.is_none() => {
+                    dev = Some(other);
+                    i += 1;
+                }
+                other => return CmdResult::err(255, format!("Error: either \"local\" is duplicate, or \"{other}\" is a garbage.")),
+            }
+        }
+        let Some(dev) = dev else {
+            return CmdResult::err(1, "Not enough information: \"dev\" argument is required.");
+        };
+        if is_flush {
+            let id = match self.dev(ns, dev) {
+                Ok(id) => id,
+                Err(e) => return e,
+            };
+            let addrs = self.world.iface(id).map(|i| i.addrs.clone()).unwrap_or_default();
+            for a in addrs.iter().rev() {
+                let _ = self.world.addr_del(id, a.net, true);
+            }
+            return CmdResult::ok();
+        }
+        let Some(local) = local else {
+            return CmdResult::err(1, "Not enough information: \"local\" argument is required.");
+        };
+        let Some((net, len_given)) = parse_prefix(local).filter(|_| local != "default") else {
+            return bad_prefix(local);
+        };
+        let id = match self.dev(ns, dev) {
+            Ok(id) => id,
+            Err(e) => return e,
+        };
+        let r = if is_add {
+            self.world.addr_add(id, net)
+        } else {
+            self.world.addr_del(id, net, len_given)
+        };
+        r.map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+    }
+
+    fn ip_route(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let cmd = args.first().copied().unwrap_or("show");
+        let rest = if args.is_empty() { args } else { &args[1..] };
+        if matches(cmd, "show") || matches(cmd, "list") {
+            let table = rest.iter().position(|a| *a == "table").and_then(|p| rest.get(p + 1)).copied();
+            let sel = match table {
+                None | Some("main") => show::TableSel::Main,
+                Some("local") => show::TableSel::Local,
+                Some("all") => show::TableSel::All,
+                Some(t) => return CmdResult::err(1, format!("hopsim: table \"{t}\" is not modelled (main, local, all)")),
+            };
+            return CmdResult::out(show::ip_route(self.world, ns, sel));
+        }
+        if matches(cmd, "get") {
+            let Some(dst) = rest.iter().copied().find(|a| !matches!(*a, "to" | "from" | "iif" | "oif")) else {
+                return need_arg("");
+            };
+            let Some(dst) = parse_inet(dst) else {
+                return bad_inet(dst);
+            };
+            return match show::ip_route_get(self.world, ns, dst) {
+                Ok(s) => CmdResult::out(s),
+                Err(e) => CmdResult::err(2, e),
+            };
+        }
+        if matches(cmd, "flush") {
+            self.world.netns[ns].routes.retain(|r| r.table == crate::model::Table::Local);
+            return CmdResult::ok();
+        }
+        let (replace, del) = match cmd {
+            "add" | "append" => (false, false),
+            "replace" | "change" | "chg" => (true, false),
+            "del" | "delete" => (false, true),
+            other => return CmdResult::err(255, format!("Command \"{other}\" is unknown, try \"ip route help\".")),
+        };
+        let mut spec = RouteSpec::new(Ipv4Net::default());
+        let mut dst: Option<&str> = None;
+        let mut metric_given = false;
+        let mut i = 0;
+        while i < rest.len() {
+            let a = rest[i];
+            let v = rest.get(i + 1).copied();
+            match a {
+                "via" => {
+                    let mut v = match need(v) {
+                        Ok(v) => v,
+                        Err(e) => return e,
+                    };
+                    if v == "inet" {
+                        v = rest.get(i + 2).copied().unwrap_or("");
+                        i += 1;
+                    }
+                    match parse_inet(v) {
+                        Some(g) => spec.gateway = Some(g),
+                        None => return bad_inet(v),
+                    }
+                    i += 2;
+                }
+                "dev" | "oif" => {
+                    let v = match need(v) {
+                        Ok(v) => v,
+                        Err(e) => return e,
+                    };
+                    match self.dev(ns, v) {
+                        Ok(id) => spec.dev = Some(id),
+                        Err(e) => return e,
+                    }
+                    i += 2;
+                }
+                "proto" | "protocol" => {
+                    let v = match need(v) {
+                        Ok(v) => v,
+                        Err(e) => return e,
+                    };
+                    match Proto::parse(v) {
+                        Some(p) => spec.proto = p,
+                        None => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: \"protocol\" value is invalid\n")),
+                    }
+                    i += 2;
+                }
+                "scope" => {
+                    let v = match need(v) {
+                        Ok(v) => v,
+                        Err(e) => return e,
+                    };
+                    spec.scope = Some(match v {
+                        "global" | "universe" | "0" => Scope::Global,
+                        "link" | "253" => Scope::Link,
+                        "host" | "254" => Scope::Host,
+                        _ => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: invalid \"scope\" value\n")),
+                    });
+                    i += 2;
+                }
+                "src" => {
+                    let v = match need(v) {
+                        Ok(v) => v,
+                        Err(e) => return e,
+                    };
+                    match parse_inet(v) {
+                        Some(s) => spec.src = Some(s),
+                        None => return bad_inet(v),
+                    }
+                    i += 2;
+                }
+                "metric" | "priority" | "preference" => {
+                    let v = match need(v) {
+                        Ok(v) => v,
+                        Err(e) => return e,
+                    };
+                    match v.parse::<u32>() {
+                        Ok(m) => {
+                            spec.metric = m;
+                            metric_given = true;
+                        }
+                        Err(_) => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: \"metric\" value is invalid\n")),
+                    }
+                    i += 2;
+                }
+                "table" => {
+                    let v = match need(v) {
+                        Ok(v) => v,
+                        Err(e) => return e,
+                    };
+                    if v != "main" && v != "254" {
+                        return CmdResult::err(1, format!("hopsim: routing table \"{v}\" is not modelled (only main)"));
+                    }
+                    i += 2;
+                }
+                "onlink" => {
+                    spec.onlink = true;
+                    i += 1;
+                }
+                "to" => {
+                    dst = v;
+                    i += 2;
+                }
+                "unicast" => i += 1,
+                "blackhole" => {
+                    spec.rtype = RouteType::Blackhole;
+                    i += 1;
+                }
+                "unreachable" => {
+                    spec.rtype = RouteType::Unreachable;
+                    i += 1;
+                }
+                "prohibit" => {
+                    spec.rtype = RouteType::Prohibit;
+                    i += 1;
+                }
+                "mtu" | "advmss" | "initcwnd" | "realm" | "realms" => i += 2,
+                other if dst.is_none() => {
+                    dst = Some(other);
+                    i += 1;
+                }
+                other => return CmdResult::err(255, format!("Error: either \"to\" is duplicate, or \"{other}\" is a garbage.")),
+            }
+        }
+        let Some(dst) = dst else {
+            return need_arg("");
+        };
+        let Some((net, _)) = parse_prefix(dst) else {
+            return bad_prefix(dst);
+        };
+        spec.dst = net;
+        if del {
+            return self.world.route_del(ns, &spec, metric_given).map(|_| CmdResult::ok()).unwrap_or_else(Into::into);
+        }
+        self.world.route_add(ns, spec, replace).map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+    }
+
+    fn ip_neigh(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let cmd = args.first().copied().unwrap_or("show");
+        let rest = if args.is_empty() { args } else { &args[1..] };
+        if matches(cmd, "show") || matches(cmd, "list") {
+            return CmdResult::out(show::ip_neigh(self.world, ns));
+        }
+        if matches(cmd, "flush") {
+            self.world.netns[ns].neigh.retain(|n| n.state == NudState::Permanent);
+            return CmdResult::ok();
+        }
+        let (add, replace) = match cmd {
+            "add" => (true, false),
+            "replace" | "change" | "chg" => (true, true),
+            "del" | "delete" => (false, false),
+            other => return CmdResult::err(255, format!("Command \"{other}\" is unknown, try \"ip neigh help\".")),
+        };
+        let mut ip: Option<&str> = None;
+        let mut mac: Option<&str> = None;
+        let mut dev: Option<&str> = None;
+        let mut state = NudState::Permanent;
+        let mut i = 0;
+        while i < rest.len() {
+            match rest[i] {
+                "lladdr" => {
+                    mac = rest.get(i + 1).copied();
+                    i += 2;
+                }
+                "dev" => {
+                    dev = rest.get(i + 1).copied();
+                    i += 2;
+                }
+                "nud" => {
+                    state = match rest.get(i + 1).copied() {
+                        Some("permanent") => NudState::Permanent,
+                        Some("noarp") => NudState::Noarp,
+                        Some("reachable") => NudState::Reachable,
+                        Some("stale") => NudState::Stale,
+                        Some(v) => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: nud state is bad\n")),
+                        None => return CmdResult::err(255, "Command line is not complete. Try option \"help\""),
+                    };
+                    i += 2;
+                }
+                "to" => {
+                    ip = rest.get(i + 1).copied();
+                    i += 2;
+                }
+                other if ip.is_none() => {
+                    ip = Some(other);
+                    i += 1;
+                }
+                other => return CmdResult::err(255, format!("Error: either \"to\" is duplicate, or \"{other}\" is a garbage.")),
+            }
+        }
+        let (Some(ip), Some(dev)) = (ip, dev) else {
+            return CmdResult::err(255, "Device and destination are required arguments.");
+        };
+        let Some(addr) = parse_inet(ip) else {
+            return bad_inet(ip);
+        };
+        let id = match self.dev(ns, dev) {
+            Ok(id) => id,
+            Err(e) => return e,
+        };
+        if !add {
+            return self.world.neigh_del(ns, id, addr).map(|_| CmdResult::ok()).unwrap_or_else(Into::into);
+        }
+        let Some(mac) = mac else {
+            return CmdResult::err(255, "hopsim: ip neigh add needs lladdr MAC");
+        };
+        let Ok(mac) = mac.parse::<Mac>() else {
+            return CmdResult::err(1, format!("\"{mac}\" is invalid lladdr."));
+        };
+        self.world.neigh_add(ns, id, addr, mac, state, replace).map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+    }
+
+    fn sysctl(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let mut quiet = false;
+        let mut out = CmdResult::ok();
+        for a in args {
+            match *a {
+                "-w" => {}
+                "-q" => quiet = true,
+                "-n" | "-e" => {}
+                a if a.starts_with('-') => return CmdResult::err(1, format!("sysctl: invalid option -- '{}'", a.trim_start_matches('-'))),
+                a => {
+                    let r = match a.split_once('=') {
+                        Some((k, v)) => self.world.sysctl_set(ns, k, v).map(|_| format!("{} = {}", k.replace('/', "."), v.trim())),
+                        None if args.contains(&"-w") => {
+                            return CmdResult::err(1, "sysctl: command line(0): invalid syntax, continuing...")
+                        }
+                        None => self.world.sysctl_get(ns, a),
+                    };
+                    match r {
+                        Ok(line) if !quiet => out.stdout.push_str(&format!("{line}\n")),
+                        Ok(_) => {}
+                        Err(e) => {
+                            out.stderr.push_str(&format!("{}\n", e.msg));
+                            out.status = e.status;
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn ping(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let mut opts = PingOptions {
+            count: 0,
+            ..PingOptions::default()
+        };
+        let mut dest: Option<&str> = None;
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i];
+            let v = args.get(i + 1).copied();
+            let num = |v: Option<&str>| v.and_then(|s| s.parse::<f64>().ok());
+            match a {
+                "-c" => {
+                    opts.count = num(v).unwrap_or(1.0) as u16;
+                    i += 2;
+                }
+                "-t" => {
+                    opts.ttl = num(v).map(|t| t as u8);
+                    i += 2;
+                }
+                "-W" | "-w" => {
+                    opts.wait_s = num(v).map(|t| t.ceil() as u32).unwrap_or(10);
+                    i += 2;
+                }
+                "-i" => {
+                    opts.interval_ms = num(v).map(|t| (t * 1000.0) as u32).unwrap_or(1000);
+                    i += 2;
+                }
+                "-q" | "-n" => i += 1,
+                a if a.starts_with("-c") => {
+                    opts.count = a[2..].parse().unwrap_or(1);
+                    i += 1;
+                }
+                a if a.starts_with('-') => return CmdResult::err(2, format!("hopsim: ping option {a} is not modelled")),
+                a => {
+                    dest = Some(a);
+                    i += 1;
+                }
+            }
+        }
+        if opts.count == 0 {
+            return CmdResult::err(2, "hopsim: give ping a count (-c N): an endless ping cannot be simulated");
+        }
+        let Some(dest) = dest else {
+            return CmdResult::err(2, "ping: usage error: Destination address required");
+        };
+        let Some(dst) = parse_inet(dest).filter(|_| dest.contains('.')) else {
+            return CmdResult::err(2, format!("ping: {dest}: Name or service not known"));
+        };
+        let run = ping(self.world.clone(), ns, dst, &opts);
+        *self.world = run.world;
+        let text: String = run.lines.iter().map(|l| format!("{l}\n")).collect();
+        if run.exit == 2 {
+            CmdResult::err(2, text)
+        } else {
+            CmdResult {
+                status: run.exit,
+                stdout: text,
+                stderr: String::new(),
+            }
+        }
+    }
+
+    fn bridge(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        match args.first().copied() {
+            Some(o) if matches(o, "fdb") => CmdResult::out(show::bridge_fdb(self.world, ns)),
+            Some(o) if matches(o, "link") => {
+                let mut out = String::new();
+                for i in self.world.ns_ifaces(ns) {
+                    if let Some(br) = i.master {
+                        let state = if self.world.port_forwarding(i.id) { "forwarding" } else { "disabled" };
+                        let head = show::ip_link(self.world, ns, Some(&i.name)).unwrap_or_default();
+                        let first = head.lines().next().unwrap_or("");
+                        let upto = first.find(" mtu ").map(|p| &first[..p]).unwrap_or(first);
+                        out.push_str(&format!(
+                            "{upto} mtu {} master {} state {state} priority 32 cost 2 \n",
+                            i.mtu,
+                            self.world.ifname(br)
+                        ));
+                    }
+                }
+                CmdResult::out(out)
+            }
+            _ => CmdResult::err(1, "hopsim: only `bridge fdb show` and `bridge link` are modelled"),
+        }
+    }
+
+    fn brctl(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        match args.first().copied() {
+            Some("show") | None => {
+                let mut out = String::from("bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
+                for b in self.world.ns_ifaces(ns).into_iter().filter(|i| i.is_bridge()) {
+                    let id: String = self.world.mac_of(b.id).to_string().replace(':', "");
+                    let ports = self.world.bridge_ports(b.id);
+                    let first = ports.first().map(|p| self.world.ifname(*p)).unwrap_or_default();
+                    out.push_str(&format!("{}\t\t8000.{id}\tno\t\t{first}\n", b.name));
+                    for p in ports.iter().skip(1) {
+                        out.push_str(&format!("\t\t\t\t\t\t\t{}\n", self.world.ifname(*p)));
+                    }
+                }
+                CmdResult::out(out)
+            }
+            Some("addbr") => match args.get(1) {
+                Some(n) => self.world.add_bridge(ns, n).map(|_| CmdResult::ok()).unwrap_or_else(Into::into),
+                None => CmdResult::err(1, "Incorrect number of arguments for command"),
+            },
+            Some("addif") => {
+                let (Some(b), Some(p)) = (args.get(1), args.get(2)) else {
+                    return CmdResult::err(1, "Incorrect number of arguments for command");
+                };
+                let (Some(b), Some(p)) = (self.world.find_iface(ns, b), self.world.find_iface(ns, p)) else {
+                    return CmdResult::err(1, format!("interface {} does not exist!", args[2]));
+                };
+                self.world.set_master(p, b).map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+            }
+            Some(o) => CmdResult::err(1, format!("hopsim: brctl {o} is not modelled")),
+        }
+    }
+}

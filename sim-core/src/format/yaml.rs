@@ -1,0 +1,426 @@
+//! YAML topologies (see docs/format.md): parsed with serde-saphyr, keeping the line and
+//! column of every value so that a semantic error (a gateway off-link, a veth peer in a
+//! namespace that does not exist) points at the text that caused it.
+
+use super::shell::{parse_prefix, Shell};
+use super::{script, ExpectSpec, LoadError, LoadOptions, Topology};
+use crate::model::{HostId, HostKind, IfId, IfKind, NsId, World};
+use crate::wire::Mac;
+use indexmap::IndexMap;
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::path::Path;
+
+/// A scalar that may be written as a number, a boolean or a string (sysctl values).
+#[derive(Clone, Debug, PartialEq)]
+struct Scalar(String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, a boolean or a string")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(if v { "1".into() } else { "0".into() }))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSpec {
+    name: S<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    about: Option<String>,
+    #[serde(default)]
+    machines: IndexMap<String, S<MachineSpec>>,
+    #[serde(default)]
+    namespaces: IndexMap<String, S<NsSpec>>,
+    #[serde(default)]
+    switches: IndexMap<String, S<SwitchSpec>>,
+    #[serde(default)]
+    script: Option<S<String>>,
+    #[serde(default)]
+    expect: Vec<S<ExpectSpec>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SwitchSpec {}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MachineSpec {
+    #[serde(default)]
+    interfaces: IndexMap<String, S<IfSpec>>,
+    #[serde(default)]
+    routes: Vec<S<String>>,
+    #[serde(default)]
+    neigh: Vec<S<String>>,
+    #[serde(default)]
+    sysctl: IndexMap<String, S<Scalar>>,
+    #[serde(default)]
+    namespaces: IndexMap<String, S<NsSpec>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NsSpec {
+    #[serde(default)]
+    interfaces: IndexMap<String, S<IfSpec>>,
+    #[serde(default)]
+    routes: Vec<S<String>>,
+    #[serde(default)]
+    neigh: Vec<S<String>>,
+    #[serde(default)]
+    sysctl: IndexMap<String, S<Scalar>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IfSpec {
+    #[serde(default, rename = "type")]
+    kind: Option<S<String>>,
+    #[serde(default)]
+    veth: Option<S<String>>,
+    #[serde(default)]
+    cable: Option<S<String>>,
+    #[serde(default)]
+    addr: Option<S<String>>,
+    #[serde(default)]
+    addrs: Vec<S<String>>,
+    #[serde(default)]
+    mac: Option<S<String>>,
+    #[serde(default)]
+    mtu: Option<S<u32>>,
+    #[serde(default)]
+    master: Option<S<String>>,
+    #[serde(default)]
+    up: Option<bool>,
+}
+
+struct Builder<'a> {
+    file: &'a str,
+    world: World,
+    /// Namespace name as written (`red`, `host`) to id.
+    ns_by_name: IndexMap<String, NsId>,
+    switch_bridge: IndexMap<String, (NsId, IfId)>,
+}
+
+fn err_at<T>(file: &str, s: &S<T>, msg: impl Into<String>) -> LoadError {
+    LoadError::at(file, s.referenced.line() as usize, s.referenced.column() as usize, msg)
+}
+
+impl Builder<'_> {
+    fn ns(&self, name: &str) -> Option<NsId> {
+        self.ns_by_name.get(name).copied()
+    }
+
+    /// Resolve `NS/DEV` (or `MACHINE/NS/DEV`) to a namespace and a device name.
+    fn split_ref<'s>(&self, r: &'s str) -> Option<(NsId, &'s str)> {
+        let (ns, dev) = r.rsplit_once('/')?;
+        Some((self.ns(ns)?, dev))
+    }
+}
+
+/// Load a YAML topology.
+pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
+    let file = path.display().to_string();
+    let spec: FileSpec = serde_saphyr::from_str(text).map_err(|e| {
+        let (line, col) = e.location().map(|l| (l.line() as usize, l.column() as usize)).unwrap_or((0, 0));
+        let msg = e.to_string();
+        let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
+        let hint = if first.contains("unknown field") {
+            "see docs/format.md for the keys each section takes"
+        } else {
+            "check the indentation and the value's type against docs/format.md"
+        };
+        LoadError::at(&file, line, col, first).hint(hint)
+    })?;
+    let mut b = Builder {
+        file: &file,
+        world: World::new(),
+        ns_by_name: IndexMap::new(),
+        switch_bridge: IndexMap::new(),
+    };
+    let mut expects = Vec::new();
+    for e in spec.expect {
+        let (line, col) = (e.referenced.line() as usize, e.referenced.column() as usize);
+        expects.push(e.value.resolve(&file, line, col)?);
+    }
+    if let Some(s) = &spec.script {
+        if !spec.machines.is_empty() || !spec.namespaces.is_empty() || !spec.switches.is_empty() {
+            return Err(err_at(&file, s, "script: and machines/namespaces/switches cannot be combined")
+                .hint("a topology is either built by a script or described in YAML"));
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let spath = dir.join(&s.value);
+        let stext = std::fs::read_to_string(&spath)
+            .map_err(|e| err_at(&file, s, format!("cannot read script {}: {e}", spath.display())))?;
+        let run = script::run_script(&spath.display().to_string(), &stext, opts)?;
+        return Ok(Topology {
+            path: path.to_path_buf(),
+            name: spec.name.value,
+            source: spec.source,
+            about: spec.about,
+            world: run.world.clone(),
+            expects,
+            script: Some(run),
+        });
+    }
+    // Machines: the declared ones, plus `host` for top-level namespaces.
+    let mut machines: Vec<(String, MachineSpec, Option<(usize, usize)>)> = Vec::new();
+    for (name, m) in spec.machines {
+        let pos = (m.referenced.line() as usize, m.referenced.column() as usize);
+        machines.push((name, m.value, Some(pos)));
+    }
+    if !spec.namespaces.is_empty() {
+        match machines.iter_mut().find(|(n, _, _)| n == "host") {
+            Some((_, m, _)) => {
+                for (k, v) in spec.namespaces {
+                    m.namespaces.insert(k, v);
+                }
+            }
+            None => machines.push((
+                "host".into(),
+                MachineSpec {
+                    namespaces: spec.namespaces,
+                    ..MachineSpec::default()
+                },
+                None,
+            )),
+        }
+    }
+    if machines.is_empty() {
+        return Err(err_at(&file, &spec.name, "no machines, namespaces or script: nothing to simulate")
+            .hint("add `namespaces:` (on the machine `host`) or `machines:`"));
+    }
+    // Pass 1: machines, switches, namespaces.
+    let mut hosts: Vec<HostId> = Vec::new();
+    for (name, _, _) in &machines {
+        if b.ns_by_name.contains_key(name) {
+            return Err(LoadError::at(&file, 0, 0, format!("duplicate machine name \"{name}\"")));
+        }
+        let h = b.world.add_host(name, HostKind::Linux);
+        hosts.push(h);
+        b.ns_by_name.insert(name.clone(), b.world.hosts[h].root);
+    }
+    for (name, s) in &spec.switches {
+        if b.ns_by_name.contains_key(name) {
+            return Err(err_at(&file, s, format!("switch \"{name}\" has the name of a machine or namespace")));
+        }
+        let h = b.world.add_host(name, HostKind::Switch);
+        let ns = b.world.hosts[h].root;
+        let br = b.world.add_bridge(ns, name).map_err(|e| err_at(&file, s, e.msg))?;
+        b.world.link_up(br);
+        b.switch_bridge.insert(name.clone(), (ns, br));
+    }
+    let mut all_ns: Vec<(NsId, NsSpec)> = Vec::new();
+    let mut local_names: IndexMap<String, usize> = IndexMap::new();
+    for (_, m, _) in &machines {
+        for k in m.namespaces.keys() {
+            *local_names.entry(k.clone()).or_default() += 1;
+        }
+    }
+    for ((mname, m, _), h) in machines.into_iter().zip(hosts.iter().copied()) {
+        let root = b.world.hosts[h].root;
+        all_ns.push((
+            root,
+            NsSpec {
+                interfaces: m.interfaces,
+                routes: m.routes,
+                neigh: m.neigh,
+                sysctl: m.sysctl,
+            },
+        ));
+        for (nsname, nspec) in m.namespaces {
+            let display = if local_names.get(&nsname).copied().unwrap_or(0) > 1 || b.ns_by_name.contains_key(&nsname) {
+                format!("{mname}/{nsname}")
+            } else {
+                nsname.clone()
+            };
+            let id = b
+                .world
+                .add_netns(h, &nsname, &display)
+                .map_err(|e| err_at(&file, &nspec, e.msg))?;
+            b.ns_by_name.insert(display.clone(), id);
+            if display != nsname {
+                // also reachable as machine/ns only
+            }
+            all_ns.push((id, nspec.value));
+        }
+    }
+    // Pass 2: devices. veth pairs first, from whichever end declares them.
+    let mut created: IndexMap<(NsId, String), IfId> = IndexMap::new();
+    for (ns, spec) in &all_ns {
+        for (dev, s) in &spec.interfaces {
+            if let Some(peer) = &s.value.veth {
+                let Some((pns, pdev)) = b.split_ref(&peer.value) else {
+                    return Err(err_at(&file, peer, format!("veth peer \"{}\" is not NAMESPACE/DEVICE of a known namespace", peer.value))
+                        .hint(format!("known namespaces: {}", b.ns_by_name.keys().cloned().collect::<Vec<_>>().join(", "))));
+                };
+                if let Some(existing) = created.get(&(*ns, dev.clone())) {
+                    // Declared from both ends: must agree.
+                    let agrees = b.world.iface(*existing).and_then(|i| i.wire_peer()).and_then(|p| b.world.iface(p)).is_some_and(|p| p.ns == pns && p.name == pdev);
+                    if !agrees {
+                        return Err(err_at(&file, peer, format!("{dev} is already the peer of another veth")));
+                    }
+                    continue;
+                }
+                let (a, pb) = b
+                    .world
+                    .add_veth(*ns, dev, pns, pdev)
+                    .map_err(|e| err_at(&file, s, format!("{dev}: {}", e.msg)).hint("a device name may appear once per namespace"))?;
+                created.insert((*ns, dev.clone()), a);
+                created.insert((pns, pdev.to_string()), pb);
+            }
+        }
+    }
+    for (ns, spec) in &all_ns {
+        for (dev, s) in &spec.interfaces {
+            if created.contains_key(&(*ns, dev.clone())) || dev == "lo" {
+                continue;
+            }
+            let kind = s.value.kind.as_ref().map(|k| k.value.as_str()).unwrap_or("nic");
+            let r = match kind {
+                "nic" | "ether" | "eth" => b.world.add_nic(*ns, dev),
+                "bridge" => b.world.add_bridge(*ns, dev),
+                "dummy" => b.world.add_dummy(*ns, dev),
+                "veth" => {
+                    return Err(err_at(&file, s, format!("{dev}: a veth needs `veth: NAMESPACE/PEER`"))
+                        .hint("name the other end, e.g. `veth: blue/veth-blue`"))
+                }
+                other => {
+                    let e = match &s.value.kind {
+                        Some(k) => err_at(&file, k, format!("unknown interface type \"{other}\"")),
+                        None => err_at(&file, s, format!("unknown interface type \"{other}\"")),
+                    };
+                    return Err(e.hint("types: nic, veth, bridge, dummy"));
+                }
+            };
+            let id = r.map_err(|e| err_at(&file, s, format!("{dev}: {}", e.msg)))?;
+            created.insert((*ns, dev.clone()), id);
+        }
+    }
+    // Pass 3: device settings, addresses, cables, state.
+    let mut port_no: IndexMap<String, usize> = IndexMap::new();
+    for (ns, spec) in &all_ns {
+        for (dev, s) in &spec.interfaces {
+            let id = if dev == "lo" {
+                b.world.find_iface(*ns, "lo").ok_or_else(|| err_at(&file, s, "no lo"))?
+            } else {
+                created[&(*ns, dev.clone())]
+            };
+            let v = &s.value;
+            if let Some(m) = &v.mac {
+                let mac: Mac = m.value.parse().map_err(|e: crate::wire::mac::MacParseError| err_at(&file, m, e.to_string()))?;
+                b.world.set_mac(id, mac).map_err(|e| err_at(&file, m, e.msg))?;
+            }
+            if let Some(m) = &v.mtu {
+                b.world.set_mtu(id, m.value).map_err(|e| err_at(&file, m, e.msg))?;
+            }
+            if let Some(br) = &v.master {
+                let brid = b
+                    .world
+                    .find_iface(*ns, &br.value)
+                    .ok_or_else(|| err_at(&file, br, format!("master: no bridge \"{}\" in this namespace", br.value)))?;
+                b.world.set_master(id, brid).map_err(|e| err_at(&file, br, e.msg))?;
+            }
+            if let Some(c) = &v.cable {
+                let other = if let Some((sns, sbr)) = b.switch_bridge.get(&c.value).copied() {
+                    let n = port_no.entry(c.value.clone()).or_insert(0);
+                    *n += 1;
+                    let p = b.world.add_nic(sns, &format!("port{n}")).map_err(|e| err_at(&file, c, e.msg))?;
+                    b.world.set_master(p, sbr).map_err(|e| err_at(&file, c, e.msg))?;
+                    b.world.link_up(p);
+                    p
+                } else {
+                    let (pns, pdev) = b.split_ref(&c.value).ok_or_else(|| {
+                        err_at(&file, c, format!("cable: \"{}\" is neither a switch nor MACHINE/DEVICE", c.value))
+                    })?;
+                    b.world.find_iface(pns, pdev).ok_or_else(|| err_at(&file, c, format!("cable: no device \"{}\"", c.value)))?
+                };
+                b.world.cable(id, other).map_err(|e| err_at(&file, c, e))?;
+            }
+            let mut addrs: Vec<&S<String>> = v.addr.iter().collect();
+            addrs.extend(v.addrs.iter());
+            for a in addrs {
+                let (net, _) = parse_prefix(&a.value)
+                    .filter(|_| a.value != "default")
+                    .ok_or_else(|| err_at(&file, a, format!("\"{}\" is not an IPv4 address with an optional /LEN", a.value)))?;
+                b.world.addr_add(id, net).map_err(|e| err_at(&file, a, e.msg))?;
+            }
+            if v.up.unwrap_or(true) {
+                b.world.link_up(id);
+            }
+        }
+    }
+    // veth ends created implicitly as a peer and not listed come up with their pair.
+    for ((ns, dev), id) in &created {
+        let listed = all_ns.iter().any(|(n, s)| n == ns && s.interfaces.contains_key(dev));
+        if !listed {
+            b.world.link_up(*id);
+        }
+    }
+    // Pass 4: sysctls, routes, neighbours, each through the shell so they mean exactly
+    // what the commands mean.
+    for (ns, spec) in &all_ns {
+        let host = b.world.netns[*ns].host;
+        for (k, v) in &spec.sysctl {
+            b.world.sysctl_set(*ns, k, &v.value.0).map_err(|e| err_at(&file, v, e.msg))?;
+        }
+        for r in &spec.routes {
+            let res = Shell { world: &mut b.world, host }.run_command(*ns, &format!("ip route add {}", r.value));
+            if res.status != 0 {
+                return Err(err_at(&file, r, res.stderr.trim_end().to_string()).hint(route_hint(&res.stderr)));
+            }
+        }
+        for n in &spec.neigh {
+            let res = Shell { world: &mut b.world, host }.run_command(*ns, &format!("ip neigh add {}", n.value));
+            if res.status != 0 {
+                return Err(err_at(&file, n, res.stderr.trim_end().to_string()));
+            }
+        }
+    }
+    let _ = (IfKind::Dummy, b.switch_bridge.len());
+    Ok(Topology {
+        path: path.to_path_buf(),
+        name: spec.name.value,
+        source: spec.source,
+        about: spec.about,
+        world: b.world,
+        expects,
+        script: None,
+    })
+}
+
+fn route_hint(stderr: &str) -> &'static str {
+    if stderr.contains("invalid gateway") {
+        "the gateway must be on a subnet of one of this namespace's interfaces (or add `onlink`)"
+    } else if stderr.contains("not up") {
+        "the device is down (up: false?)"
+    } else if stderr.contains("Cannot find device") {
+        "name a device of this namespace"
+    } else {
+        "write the route as after `ip route add`, e.g. `192.168.2.0/24 via 192.168.1.1`"
+    }
+}

@@ -1,0 +1,322 @@
+//! The model: machines, namespaces, devices, addresses, routes, neighbours and sysctls,
+//! with Linux's semantics. Changes go through [`ops`] (the operations `ip` and `sysctl`
+//! perform, with the errors they print), so YAML topologies and scripts build the same
+//! state the same way.
+
+pub mod link;
+pub mod neigh;
+pub mod ops;
+pub mod route;
+pub mod sysctl;
+
+pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface};
+pub use neigh::{Neighbour, NudState};
+pub use route::{Proto, Route, RouteType, Scope, Table};
+pub use sysctl::{DevConf, Sysctls};
+
+use crate::wire::Mac;
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+/// Index of a machine in [`World::hosts`].
+pub type HostId = usize;
+/// Index of a namespace in [`World::netns`].
+pub type NsId = usize;
+/// Index of a device in [`World::ifaces`].
+pub type IfId = usize;
+
+/// What a machine is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostKind {
+    /// A Linux machine with a root namespace and possibly more.
+    Linux,
+    /// An unmanaged Ethernet switch: a learning bridge with no address.
+    Switch,
+}
+
+/// A machine (or a switch).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Host {
+    /// Its name (`host` for a script's machine).
+    pub name: String,
+    /// Linux machine or switch.
+    pub kind: HostKind,
+    /// Its root namespace.
+    pub root: NsId,
+}
+
+/// A network namespace.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Netns {
+    /// The name users type in `--from`: the machine's name for a root namespace, the
+    /// namespace's own name otherwise (prefixed with `machine/` when several machines
+    /// have namespaces of that name).
+    pub name: String,
+    /// The name given to `ip netns add` (empty for a root namespace).
+    pub local_name: String,
+    /// The machine it belongs to.
+    pub host: HostId,
+    /// Whether it is its machine's root namespace.
+    pub is_root: bool,
+    /// Sysctls.
+    pub sysctl: Sysctls,
+    /// Both routing tables (local and main).
+    pub routes: Vec<Route>,
+    /// The ARP cache.
+    pub neigh: Vec<Neighbour>,
+    /// The next ifindex to hand out.
+    pub next_ifindex: u32,
+    /// The IPv4 identification counter for datagrams this namespace originates.
+    pub ip_id: u16,
+    /// Whether the namespace was deleted (`ip netns del`); ids stay stable.
+    pub deleted: bool,
+}
+
+/// The whole simulated world.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct World {
+    /// Machines and switches.
+    pub hosts: Vec<Host>,
+    /// Namespaces (deleted ones stay, marked, so ids are stable).
+    pub netns: Vec<Netns>,
+    /// Devices (`None` once deleted, so ids are stable).
+    pub ifaces: Vec<Option<Interface>>,
+}
+
+/// FNV-1a, for deterministic derived values (MACs, IP ids).
+pub fn stable_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+impl World {
+    /// An empty world.
+    pub fn new() -> World {
+        World::default()
+    }
+
+    /// A device by id (deleted devices are `None`).
+    pub fn iface(&self, id: IfId) -> Option<&Interface> {
+        self.ifaces.get(id).and_then(|i| i.as_ref())
+    }
+
+    /// A device by id, mutable.
+    pub fn iface_mut(&mut self, id: IfId) -> Option<&mut Interface> {
+        self.ifaces.get_mut(id).and_then(|i| i.as_mut())
+    }
+
+    /// All live devices.
+    pub fn live_ifaces(&self) -> impl Iterator<Item = &Interface> {
+        self.ifaces.iter().flatten()
+    }
+
+    /// The devices of a namespace in ifindex order.
+    pub fn ns_ifaces(&self, ns: NsId) -> Vec<&Interface> {
+        let mut v: Vec<&Interface> = self.live_ifaces().filter(|i| i.ns == ns).collect();
+        v.sort_by_key(|i| i.ifindex);
+        v
+    }
+
+    /// A device by name in a namespace.
+    pub fn find_iface(&self, ns: NsId, name: &str) -> Option<IfId> {
+        self.live_ifaces()
+            .find(|i| i.ns == ns && i.name == name)
+            .map(|i| i.id)
+    }
+
+    /// A device's name, or `?` for a deleted one.
+    pub fn ifname(&self, id: IfId) -> String {
+        self.iface(id).map(|i| i.name.clone()).unwrap_or_else(|| "?".into())
+    }
+
+    /// A device's name qualified with its namespace, e.g. `red/veth-red`.
+    pub fn qualified_ifname(&self, id: IfId) -> String {
+        match self.iface(id) {
+            Some(i) => format!("{}/{}", self.netns[i.ns].name, i.name),
+            None => "?".into(),
+        }
+    }
+
+    /// Live namespaces.
+    pub fn live_netns(&self) -> impl Iterator<Item = (NsId, &Netns)> {
+        self.netns.iter().enumerate().filter(|(_, n)| !n.deleted)
+    }
+
+    /// Find a namespace the way `--from` does: its full name, its own name when that is
+    /// unambiguous, or an address exactly one namespace owns.
+    pub fn resolve_ns(&self, what: &str) -> Result<NsId, String> {
+        let live: Vec<(NsId, &Netns)> = self
+            .live_netns()
+            .filter(|(_, n)| self.hosts[n.host].kind == HostKind::Linux)
+            .collect();
+        if let Some((id, _)) = live.iter().find(|(_, n)| n.name == what) {
+            return Ok(*id);
+        }
+        let by_local: Vec<NsId> = live
+            .iter()
+            .filter(|(_, n)| !n.is_root && n.local_name == what)
+            .map(|(i, _)| *i)
+            .collect();
+        if by_local.len() == 1 {
+            return Ok(by_local[0]);
+        }
+        if by_local.len() > 1 {
+            let names: Vec<String> = by_local.iter().map(|i| self.netns[*i].name.clone()).collect();
+            return Err(format!(
+                "namespace \"{what}\" is ambiguous: it could be {}",
+                names.join(", ")
+            ));
+        }
+        if let Ok(ip) = what.parse::<Ipv4Addr>() {
+            let owners: Vec<NsId> = live
+                .iter()
+                .filter(|(id, _)| self.is_local_addr(*id, ip))
+                .map(|(i, _)| *i)
+                .collect();
+            match owners.len() {
+                1 => return Ok(owners[0]),
+                0 => {}
+                _ => {
+                    let names: Vec<String> =
+                        owners.iter().map(|i| self.netns[*i].name.clone()).collect();
+                    return Err(format!(
+                        "address {ip} is configured in several namespaces ({}): name one",
+                        names.join(", ")
+                    ));
+                }
+            }
+        }
+        let known: Vec<String> = live.iter().map(|(_, n)| n.name.clone()).collect();
+        Err(format!(
+            "no namespace \"{what}\" (known: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ))
+    }
+
+    /// Whether `ip` is one of the namespace's own addresses (`inet_addr_type == RTN_LOCAL`).
+    pub fn is_local_addr(&self, ns: NsId, ip: Ipv4Addr) -> bool {
+        self.netns[ns]
+            .routes
+            .iter()
+            .any(|r| r.table == Table::Local && r.rtype == RouteType::Local && r.dst.contains(&ip))
+    }
+
+    /// The MAC a device uses on the wire. A bridge without an explicitly set address takes
+    /// the lowest MAC among its ports, and all zeroes once its last port has left
+    /// (`br_stp_recalculate_bridge_id`); before it ever had a port it keeps its own.
+    pub fn mac_of(&self, id: IfId) -> Mac {
+        let Some(i) = self.iface(id) else {
+            return Mac::ZERO;
+        };
+        match &i.kind {
+            IfKind::Bridge(b) if !i.mac_set => {
+                let ports = self.live_ifaces().filter(|p| p.master == Some(id));
+                match ports.map(|p| p.mac).min() {
+                    Some(m) => m,
+                    None if b.had_ports => Mac::ZERO,
+                    None => i.mac,
+                }
+            }
+            _ => i.mac,
+        }
+    }
+
+    /// Bridge ports of a bridge, in ifindex order.
+    pub fn bridge_ports(&self, br: IfId) -> Vec<IfId> {
+        let mut v: Vec<&Interface> = self.live_ifaces().filter(|p| p.master == Some(br)).collect();
+        v.sort_by_key(|p| p.ifindex);
+        v.into_iter().map(|p| p.id).collect()
+    }
+
+    /// Whether the device has carrier (`LOWER_UP`): up, and for a veth or a cabled NIC, its
+    /// peer is up too; a bridge has carrier when one of its ports forwards.
+    pub fn carrier(&self, id: IfId) -> bool {
+        let Some(i) = self.iface(id) else {
+            return false;
+        };
+        if !i.up {
+            return false;
+        }
+        match &i.kind {
+            IfKind::Loopback | IfKind::Dummy => true,
+            IfKind::Veth { peer } => self.iface(*peer).is_some_and(|p| p.up),
+            IfKind::Ether { peer } => peer.and_then(|p| self.iface(p)).is_some_and(|p| p.up),
+            IfKind::Bridge(b) => {
+                let ports = self.bridge_ports(id);
+                if ports.is_empty() {
+                    !b.had_ports
+                } else {
+                    ports.iter().any(|p| self.carrier(*p))
+                }
+            }
+        }
+    }
+
+    /// A bridge port forwards frames when it and its bridge are up and it has carrier
+    /// (STP is off, as on every bridge in the documents).
+    pub fn port_forwarding(&self, port: IfId) -> bool {
+        let Some(p) = self.iface(port) else {
+            return false;
+        };
+        let Some(br) = p.master else {
+            return false;
+        };
+        self.iface(br).is_some_and(|b| b.up) && self.carrier(port)
+    }
+
+    /// The preferred source address for sending through `dev` towards `dst` within
+    /// `scope` (`inet_select_addr`): a primary address on `dev` whose subnet holds `dst`,
+    /// else the first primary on `dev`, else the first global address on another device.
+    pub fn select_src(&self, ns: NsId, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        if let Some(i) = dev.and_then(|d| self.iface(d)) {
+            let prim: Vec<&IfAddr> = i.addrs.iter().filter(|a| !a.secondary).collect();
+            if let Some(a) = prim.iter().find(|a| a.net.contains(&dst)) {
+                return Some(a.addr());
+            }
+            if let Some(a) = prim.first() {
+                return Some(a.addr());
+            }
+        }
+        self.ns_ifaces(ns)
+            .into_iter()
+            .filter(|i| !i.is_loopback())
+            .flat_map(|i| i.addrs.iter())
+            .find(|a| !a.secondary)
+            .map(|a| a.addr())
+    }
+
+    /// A neighbour entry.
+    pub fn neigh(&self, ns: NsId, dev: IfId, ip: Ipv4Addr) -> Option<&Neighbour> {
+        self.netns[ns].neigh.iter().find(|n| n.dev == dev && n.ip == ip)
+    }
+
+    /// A neighbour entry, mutable.
+    pub fn neigh_mut(&mut self, ns: NsId, dev: IfId, ip: Ipv4Addr) -> Option<&mut Neighbour> {
+        self.netns[ns]
+            .neigh
+            .iter_mut()
+            .find(|n| n.dev == dev && n.ip == ip)
+    }
+
+    /// Next IPv4 identification value for a datagram from this namespace.
+    pub fn next_ip_id(&mut self, ns: NsId) -> u16 {
+        let n = &mut self.netns[ns];
+        let id = n.ip_id;
+        n.ip_id = n.ip_id.wrapping_add(1);
+        id
+    }
+
+    /// The namespace's default TTL.
+    pub fn default_ttl(&self, ns: NsId) -> u8 {
+        self.netns[ns].sysctl.default_ttl
+    }
+}

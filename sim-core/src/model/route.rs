@@ -1,0 +1,198 @@
+//! Routes and the FIB lookup: the local and main tables, longest-prefix match, metrics.
+
+use super::IfId;
+use ipnet::Ipv4Net;
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+/// Routing table ids, as in `/etc/iproute2/rt_tables`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// Table 255: local and broadcast addresses, looked up first (rule 0).
+    Local,
+    /// Table 254: everything `ip route add` puts in by default (rule 32766).
+    Main,
+}
+
+/// Route types (`RTN_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteType {
+    /// A normal route to a gateway or a directly connected subnet.
+    Unicast,
+    /// One of this namespace's own addresses.
+    Local,
+    /// A subnet broadcast address.
+    Broadcast,
+    /// Silently discard (`ip route add blackhole`).
+    Blackhole,
+    /// Reject with host unreachable (`ip route add unreachable`).
+    Unreachable,
+    /// Reject with "packet filtered" (`ip route add prohibit`).
+    Prohibit,
+}
+
+/// Route scope (`RT_SCOPE_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// 0: valid everywhere (routes via a gateway).
+    Global,
+    /// 253: valid on the attached link (connected routes).
+    Link,
+    /// 254: valid only inside this host (local addresses).
+    Host,
+}
+
+impl Scope {
+    /// The kernel's numeric value.
+    pub fn value(self) -> u8 {
+        match self {
+            Scope::Global => 0,
+            Scope::Link => 253,
+            Scope::Host => 254,
+        }
+    }
+
+    /// The name iproute2 prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scope::Global => "global",
+            Scope::Link => "link",
+            Scope::Host => "host",
+        }
+    }
+}
+
+/// Who installed a route (`proto`), numbers as in `/etc/iproute2/rt_protos`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Proto(pub u8);
+
+impl Proto {
+    /// Added by the kernel for an address.
+    pub const KERNEL: Proto = Proto(2);
+    /// `ip route add` without `proto` (not printed).
+    pub const BOOT: Proto = Proto(3);
+    /// `proto static`.
+    pub const STATIC: Proto = Proto(4);
+
+    const NAMES: [(u8, &'static str); 15] = [
+        (0, "unspec"),
+        (1, "redirect"),
+        (2, "kernel"),
+        (3, "boot"),
+        (4, "static"),
+        (8, "gated"),
+        (9, "ra"),
+        (11, "zebra"),
+        (12, "bird"),
+        (16, "dhcp"),
+        (42, "babel"),
+        (186, "bgp"),
+        (187, "isis"),
+        (188, "ospf"),
+        (189, "rip"),
+    ];
+
+    /// Parse a name or a number, as `ip route add ... proto X` accepts.
+    pub fn parse(s: &str) -> Option<Proto> {
+        if let Ok(n) = s.parse::<u8>() {
+            return Some(Proto(n));
+        }
+        Proto::NAMES
+            .iter()
+            .find(|(_, n)| *n == s)
+            .map(|(v, _)| Proto(*v))
+    }
+
+    /// The name iproute2 prints.
+    pub fn name(self) -> String {
+        Proto::NAMES
+            .iter()
+            .find(|(v, _)| *v == self.0)
+            .map(|(_, n)| n.to_string())
+            .unwrap_or_else(|| self.0.to_string())
+    }
+}
+
+/// One route.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Route {
+    /// Local or main.
+    pub table: Table,
+    /// Route type.
+    #[serde(rename = "type")]
+    pub rtype: RouteType,
+    /// Destination prefix.
+    pub dst: Ipv4Net,
+    /// Gateway (`via`).
+    pub gateway: Option<Ipv4Addr>,
+    /// Output device.
+    pub dev: Option<IfId>,
+    /// `proto`.
+    pub proto: Proto,
+    /// `scope`.
+    pub scope: Scope,
+    /// Preferred source (`src`).
+    pub src: Option<Ipv4Addr>,
+    /// `metric` (priority).
+    pub metric: u32,
+    /// `onlink`: the gateway is on the link even without a covering connected route.
+    pub onlink: bool,
+}
+
+impl Route {
+    /// The sort key `ip route` prints in: prefix address ascending, longer prefixes of the
+    /// same address first, then metric (the FIB trie's order).
+    pub fn print_order(&self) -> (u32, std::cmp::Reverse<u8>, u32) {
+        (
+            u32::from(self.dst.network()),
+            std::cmp::Reverse(self.dst.prefix_len()),
+            self.metric,
+        )
+    }
+
+    /// Whether this is the same route for `ip route del`/`replace` matching purposes:
+    /// same table, destination and metric (the kernel's key).
+    pub fn same_key(&self, other: &Route) -> bool {
+        self.table == other.table && self.dst == other.dst && self.metric == other.metric
+    }
+}
+
+/// Longest-prefix match over one table, lowest metric among equal prefixes. Routes whose
+/// device fails `usable` are skipped (e.g. a different output device than requested).
+pub fn lpm<'a>(
+    routes: impl Iterator<Item = &'a Route>,
+    table: Table,
+    dst: Ipv4Addr,
+    usable: impl Fn(&Route) -> bool,
+) -> Option<&'a Route> {
+    let mut best: Option<&Route> = None;
+    for r in routes {
+        if r.table != table || !r.dst.contains(&dst) || !usable(r) {
+            continue;
+        }
+        best = match best {
+            None => Some(r),
+            Some(b) => {
+                let better = r.dst.prefix_len() > b.dst.prefix_len()
+                    || (r.dst.prefix_len() == b.dst.prefix_len() && r.metric < b.metric);
+                Some(if better { r } else { b })
+            }
+        };
+    }
+    best
+}
+
+/// The result of a route lookup in both tables (the default rules: local, then main).
+pub fn fib_lookup<'a>(
+    routes: &'a [Route],
+    dst: Ipv4Addr,
+    usable: impl Fn(&Route) -> bool + Copy,
+) -> Option<&'a Route> {
+    lpm(routes.iter(), Table::Local, dst, usable).or_else(|| lpm(routes.iter(), Table::Main, dst, usable))
+}
+
+/// Bring a device id used in a route into a printable name, via a closure.
+pub type DevName<'a> = &'a dyn Fn(IfId) -> String;

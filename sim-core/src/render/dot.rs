@@ -1,0 +1,64 @@
+//! The topology as a Graphviz DOT graph, built with petgraph.
+
+use crate::model::{HostKind, IfKind, World};
+use petgraph::graph::{NodeIndex, UnGraph};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// DOT text: one cluster per machine, one node per namespace, edges for veths and cables
+/// labelled with device names; bridges drawn inside their namespace.
+pub fn to_dot(world: &World) -> String {
+    let mut g: UnGraph<String, String> = UnGraph::new_undirected();
+    let mut ns_node: BTreeMap<usize, NodeIndex> = BTreeMap::new();
+    for (id, n) in world.live_netns() {
+        ns_node.insert(id, g.add_node(n.name.clone()));
+    }
+    let mut done = std::collections::BTreeSet::new();
+    for i in world.live_ifaces() {
+        let Some(peer) = i.wire_peer() else { continue };
+        let Some(p) = world.iface(peer) else { continue };
+        let key = (i.id.min(peer), i.id.max(peer));
+        if !done.insert(key) {
+            continue;
+        }
+        let label = format!("{} -- {}", i.name, p.name);
+        if let (Some(a), Some(b)) = (ns_node.get(&i.ns), ns_node.get(&p.ns)) {
+            g.add_edge(*a, *b, label);
+        }
+    }
+    let mut out = String::from("graph hopsim {\n  node [shape=box, style=rounded];\n");
+    for (hid, h) in world.hosts.iter().enumerate() {
+        let _ = writeln!(out, "  subgraph \"cluster_{}\" {{", h.name);
+        let _ = writeln!(
+            out,
+            "    label=\"{}{}\";",
+            h.name,
+            if h.kind == HostKind::Switch { " (switch)" } else { "" }
+        );
+        for (id, n) in world.live_netns().filter(|(_, n)| n.host == hid) {
+            let mut label = n.name.clone();
+            for i in world.ns_ifaces(id) {
+                if i.is_loopback() {
+                    continue;
+                }
+                let addrs: Vec<String> = i.addrs.iter().map(|a| a.net.to_string()).collect();
+                let kind = match i.kind {
+                    IfKind::Bridge(_) => " (bridge)",
+                    _ => "",
+                };
+                let _ = write!(label, "\\n{}{}{}", i.name, kind, if addrs.is_empty() { String::new() } else { format!(" {}", addrs.join(" ")) });
+            }
+            if let Some(ix) = ns_node.get(&id) {
+                let _ = writeln!(out, "    n{} [label=\"{}\"];", ix.index(), label.replace('"', "'"));
+            }
+        }
+        out.push_str("  }\n");
+    }
+    for e in g.edge_indices() {
+        if let Some((a, b)) = g.edge_endpoints(e) {
+            let _ = writeln!(out, "  n{} -- n{} [label=\"{}\"];", a.index(), b.index(), g[e]);
+        }
+    }
+    out.push_str("}\n");
+    out
+}

@@ -1,0 +1,311 @@
+//! The model rendered the way `ip addr`, `ip link`, `ip route`, `ip neigh`,
+//! `bridge fdb` and `arp -n` print it (iproute2 6.1 on the machines measured). IPv6
+//! lines are not printed: hopsim models IPv4 only.
+
+use crate::model::{IfId, IfKind, Interface, NsId, Route, RouteType, Scope, Table, World};
+use std::fmt::Write;
+
+/// One route as `ip route` prints it (with its trailing space). `with_table` adds
+/// `table local` to local-table routes, as `ip route show table all` does.
+pub fn route_line(world: &World, r: &Route, with_table: bool) -> String {
+    let mut s = String::new();
+    match r.rtype {
+        RouteType::Unicast => {}
+        RouteType::Local => s.push_str("local "),
+        RouteType::Broadcast => s.push_str("broadcast "),
+        RouteType::Blackhole => s.push_str("blackhole "),
+        RouteType::Unreachable => s.push_str("unreachable "),
+        RouteType::Prohibit => s.push_str("prohibit "),
+    }
+    if r.dst.prefix_len() == 0 {
+        s.push_str("default");
+    } else if r.dst.prefix_len() == 32 {
+        let _ = write!(s, "{}", r.dst.addr());
+    } else {
+        let _ = write!(s, "{}", r.dst);
+    }
+    s.push(' ');
+    if let Some(gw) = r.gateway {
+        let _ = write!(s, "via {gw} ");
+    }
+    if let Some(d) = r.dev {
+        let _ = write!(s, "dev {} ", world.ifname(d));
+    }
+    if with_table && r.table == Table::Local {
+        s.push_str("table local ");
+    }
+    if r.proto.0 != 3 {
+        let _ = write!(s, "proto {} ", r.proto.name());
+    }
+    let default_scope = match r.rtype {
+        RouteType::Local => Scope::Host,
+        RouteType::Broadcast => Scope::Link,
+        _ if r.gateway.is_none() && r.rtype == RouteType::Unicast => Scope::Global,
+        _ => Scope::Global,
+    };
+    if r.scope != Scope::Global || (r.scope != default_scope && r.rtype != RouteType::Unicast) {
+        let _ = write!(s, "scope {} ", r.scope.name());
+    }
+    if let Some(src) = r.src {
+        let _ = write!(s, "src {src} ");
+    }
+    if r.metric != 0 {
+        let _ = write!(s, "metric {} ", r.metric);
+    }
+    if r.onlink {
+        s.push_str("onlink ");
+    }
+    if let Some(d) = r.dev {
+        if r.rtype == RouteType::Unicast || r.rtype == RouteType::Broadcast {
+            if !world.carrier(d) {
+                s.push_str("linkdown ");
+            }
+        }
+    }
+    s
+}
+
+/// Which table(s) `ip route show` lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableSel {
+    /// `ip route` (main).
+    Main,
+    /// `ip route show table local`.
+    Local,
+    /// `ip route show table all`.
+    All,
+}
+
+/// `ip route [show table ...]`.
+pub fn ip_route(world: &World, ns: NsId, sel: TableSel) -> String {
+    let mut out = String::new();
+    let mut tables: Vec<Table> = Vec::new();
+    if matches!(sel, TableSel::Main | TableSel::All) {
+        tables.push(Table::Main);
+    }
+    if matches!(sel, TableSel::Local | TableSel::All) {
+        tables.push(Table::Local);
+    }
+    for t in tables {
+        let mut routes: Vec<&Route> = world.netns[ns].routes.iter().filter(|r| r.table == t).collect();
+        routes.sort_by_key(|r| r.print_order());
+        for r in routes {
+            out.push_str(&route_line(world, r, sel == TableSel::All));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn flags(world: &World, i: &Interface) -> String {
+    let mut f: Vec<&str> = Vec::new();
+    let carrier = world.carrier(i.id);
+    if i.up && !carrier {
+        f.push("NO-CARRIER");
+    }
+    if i.is_loopback() {
+        f.push("LOOPBACK");
+    } else {
+        f.push("BROADCAST");
+        f.push("MULTICAST");
+    }
+    if i.up {
+        f.push("UP");
+    }
+    if carrier {
+        f.push("LOWER_UP");
+    }
+    f.join(",")
+}
+
+fn oper_state(world: &World, i: &Interface) -> &'static str {
+    if !i.up {
+        return "DOWN";
+    }
+    match &i.kind {
+        IfKind::Loopback | IfKind::Dummy => "UNKNOWN",
+        IfKind::Bridge(b) if world.bridge_ports(i.id).is_empty() && !b.had_ports => "UNKNOWN",
+        IfKind::Veth { .. } if !world.carrier(i.id) => "LOWERLAYERDOWN",
+        _ if world.carrier(i.id) => "UP",
+        _ => "DOWN",
+    }
+}
+
+fn link_head(world: &World, i: &Interface, link_mode: bool) -> String {
+    let mut name = i.name.clone();
+    if let IfKind::Veth { peer } = i.kind {
+        if let Some(p) = world.iface(peer) {
+            if p.ns == i.ns {
+                name = format!("{}@{}", i.name, p.name);
+            } else {
+                name = format!("{}@if{}", i.name, p.ifindex);
+            }
+        }
+    }
+    let qdisc = if !i.up {
+        "noop"
+    } else {
+        match i.kind {
+            IfKind::Ether { .. } => "pfifo_fast",
+            _ => "noqueue",
+        }
+    };
+    let master = i
+        .master
+        .map(|m| format!("master {} ", world.ifname(m)))
+        .unwrap_or_default();
+    format!(
+        "{}: {name}: <{}> mtu {} qdisc {qdisc} {master}state {} {}group default qlen 1000",
+        i.ifindex,
+        flags(world, i),
+        i.mtu,
+        oper_state(world, i),
+        if link_mode { "mode DEFAULT " } else { "" }
+    )
+}
+
+fn link_line(world: &World, i: &Interface) -> String {
+    let mac = world.mac_of(i.id);
+    let mut s = if i.is_loopback() {
+        format!("    link/loopback {mac} brd 00:00:00:00:00:00")
+    } else {
+        format!("    link/ether {mac} brd ff:ff:ff:ff:ff:ff")
+    };
+    if let IfKind::Veth { peer } = i.kind {
+        if let Some(p) = world.iface(peer) {
+            if p.ns != i.ns {
+                let pns = &world.netns[p.ns];
+                if pns.is_root {
+                    s.push_str(" link-netnsid 0");
+                } else {
+                    let _ = write!(s, " link-netns {}", pns.local_name);
+                }
+            }
+        }
+    }
+    s
+}
+
+fn find_dev(world: &World, ns: NsId, dev: Option<&str>) -> Result<Vec<IfId>, String> {
+    match dev {
+        Some(d) => world
+            .find_iface(ns, d)
+            .map(|id| vec![id])
+            .ok_or_else(|| format!("Device \"{d}\" does not exist.")),
+        None => Ok(world.ns_ifaces(ns).into_iter().map(|i| i.id).collect()),
+    }
+}
+
+/// `ip link [show [dev] DEV]`.
+pub fn ip_link(world: &World, ns: NsId, dev: Option<&str>) -> Result<String, String> {
+    let mut out = String::new();
+    for id in find_dev(world, ns, dev)? {
+        if let Some(i) = world.iface(id) {
+            out.push_str(&link_head(world, i, true));
+            out.push('\n');
+            out.push_str(&link_line(world, i));
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// `ip addr [show [dev] DEV]`.
+pub fn ip_addr(world: &World, ns: NsId, dev: Option<&str>) -> Result<String, String> {
+    let mut out = String::new();
+    for id in find_dev(world, ns, dev)? {
+        let Some(i) = world.iface(id) else { continue };
+        out.push_str(&link_head(world, i, false));
+        out.push('\n');
+        out.push_str(&link_line(world, i));
+        out.push('\n');
+        for a in &i.addrs {
+            let scope = if a.addr().is_loopback() { "host" } else { "global" };
+            let _ = writeln!(
+                out,
+                "    inet {} scope {scope} {}{}",
+                a.net,
+                if a.secondary { "secondary " } else { "" },
+                i.name
+            );
+            out.push_str("       valid_lft forever preferred_lft forever\n");
+        }
+    }
+    Ok(out)
+}
+
+/// `ip neigh [show]`.
+pub fn ip_neigh(world: &World, ns: NsId) -> String {
+    let mut out = String::new();
+    let mut entries: Vec<_> = world.netns[ns].neigh.iter().collect();
+    entries.sort_by_key(|n| (world.iface(n.dev).map(|i| i.ifindex), u32::from(n.ip)));
+    for n in entries {
+        let _ = write!(out, "{} dev {} ", n.ip, world.ifname(n.dev));
+        if let Some(m) = n.mac {
+            let _ = write!(out, "lladdr {m} ");
+        }
+        let _ = writeln!(out, "{} ", n.state.name());
+    }
+    out
+}
+
+/// `arp -n` (net-tools).
+pub fn arp_n(world: &World, ns: NsId) -> String {
+    let mut out = String::from(
+        "Address                  HWtype  HWaddress           Flags Mask            Iface\n",
+    );
+    for n in &world.netns[ns].neigh {
+        let dev = world.ifname(n.dev);
+        match n.mac {
+            Some(m) if n.state.is_valid() => {
+                let flags = if matches!(n.state, crate::model::NudState::Permanent) { "CM" } else { "C" };
+                let _ = writeln!(out, "{:<24} {:<7} {:<19} {:<5} {:<15} {dev}", n.ip.to_string(), "ether", m.to_string(), flags, "");
+            }
+            _ => {
+                let _ = writeln!(out, "{:<24} {:<7} {:<19} {:<5} {:<15} {dev}", n.ip.to_string(), "", "(incomplete)", "", "");
+            }
+        }
+    }
+    out
+}
+
+/// `bridge fdb show` for the bridges of a namespace (learned and port entries; the
+/// kernel's multicast `self permanent` entries are not modelled).
+pub fn bridge_fdb(world: &World, ns: NsId) -> String {
+    let mut out = String::new();
+    for i in world.ns_ifaces(ns) {
+        if let IfKind::Bridge(b) = &i.kind {
+            let _ = writeln!(out, "{} dev {} master {} permanent", world.mac_of(i.id), i.name, i.name);
+            for e in &b.fdb {
+                let _ = writeln!(
+                    out,
+                    "{} dev {} master {} {}",
+                    e.mac,
+                    world.ifname(e.port),
+                    i.name,
+                    if e.dynamic { "" } else { "permanent" }
+                );
+            }
+        }
+    }
+    out.lines().map(|l| format!("{}\n", l.trim_end())).collect()
+}
+
+/// `ip route get ADDR`, or iproute2's error.
+pub fn ip_route_get(world: &World, ns: NsId, dst: std::net::Ipv4Addr) -> Result<String, String> {
+    match crate::engine::route_output(world, ns, dst, None) {
+        Ok(o) if o.local => Ok(format!(
+            "local {dst} dev lo table local src {} uid 0 \n    cache <local> \n",
+            o.src
+        )),
+        Ok(o) => {
+            let via = o.route.gateway.map(|g| format!("via {g} ")).unwrap_or_default();
+            Ok(format!(
+                "{dst} {via}dev {} src {} uid 0 \n    cache \n",
+                world.ifname(o.dev),
+                o.src
+            ))
+        }
+        Err(e) => Err(format!("RTNETLINK answers: {}", e.strerror())),
+    }
+}

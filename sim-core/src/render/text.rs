@@ -1,0 +1,97 @@
+//! Traces as text for people: one block per hop, one line per step, each saying what
+//! the kernel decided and why. `bytes` adds a hex dump of every frame.
+
+use crate::trace::{BridgeAction, Cause, FrameRecord, Hop, Step, Trace};
+use std::fmt::Write;
+
+/// Options for the text renderer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TextOptions {
+    /// Print every frame's bytes as hex.
+    pub bytes: bool,
+}
+
+fn time(us: u64) -> String {
+    if us >= 1_000_000 {
+        format!("{}.{:06}s", us / 1_000_000, us % 1_000_000)
+    } else {
+        format!("{us}us")
+    }
+}
+
+fn cause(h: &Hop) -> String {
+    match h.cause {
+        Cause::Program => "program".into(),
+        Cause::Frame { hop } => format!("from hop {}", hop + 1),
+        Cause::Timer { hop } => format!("timer armed in hop {}", hop + 1),
+    }
+}
+
+fn frame_lines(out: &mut String, f: &FrameRecord, opts: TextOptions) {
+    if opts.bytes {
+        let bytes: Vec<u8> = (0..f.hex.len() / 2)
+            .filter_map(|i| u8::from_str_radix(&f.hex[2 * i..2 * i + 2], 16).ok())
+            .collect();
+        for line in crate::wire::hexdump(&bytes).lines() {
+            let _ = writeln!(out, "                 {line}");
+        }
+    }
+}
+
+/// One step as `(label, text)`.
+pub fn step_text(s: &Step) -> (&'static str, String) {
+    match s {
+        Step::Originate { what } => ("socket", what.clone()),
+        Step::Receive { dev, frame } => ("receive", format!("on {dev}: {} ({} bytes)", frame.summary, frame.len)),
+        Step::BridgeLearn { bridge, mac, port } => ("bridge", format!("{bridge} learns {mac} is behind {port}")),
+        Step::Bridge { bridge, action } => (
+            "bridge",
+            match action {
+                BridgeAction::Forward { port } => format!("{bridge}: destination known, forward to {port}"),
+                BridgeAction::Flood { ports } if ports.is_empty() => format!("{bridge}: flood, but no other port"),
+                BridgeAction::Flood { ports } => format!("{bridge}: flood to {}", ports.join(", ")),
+                BridgeAction::Local => format!("{bridge}: for the bridge device itself, pass up to {bridge}"),
+                BridgeAction::Filtered => format!("{bridge}: destination is behind the ingress port, filtered"),
+            },
+        ),
+        Step::IpRcv { detail } => ("ip_rcv", detail.clone()),
+        Step::RouteInput { result, route } => (
+            "route in",
+            match route {
+                Some(r) => format!("{result}  [{}]", r.trim_end()),
+                None => result.clone(),
+            },
+        ),
+        Step::RouteOutput { result, route, .. } => (
+            "route out",
+            match route {
+                Some(r) => format!("{result}  [{}]", r.trim_end()),
+                None => result.clone(),
+            },
+        ),
+        Step::Forward { ttl_in, ttl_out } => ("forward", format!("ip_forward: TTL {ttl_in} -> {ttl_out}, checksum updated")),
+        Step::LocalDeliver { detail } => ("deliver", detail.clone()),
+        Step::Neigh { state, detail, .. } => ("neighbour", format!("{detail}  [{state}]")),
+        Step::Arp { detail } => ("arp", detail.clone()),
+        Step::Transmit { dev, frame } => ("transmit", format!("on {dev}: {} ({} bytes)", frame.summary, frame.len)),
+        Step::IcmpSend { detail } => ("icmp", detail.clone()),
+        Step::SocketDeliver { detail } => ("socket", detail.clone()),
+        Step::Drop { reason, detail } => ("DROP", format!("{}: {detail}", reason.kernel_name())),
+    }
+}
+
+/// Render a whole trace.
+pub fn render_trace(trace: &Trace, opts: TextOptions) -> String {
+    let mut out = String::new();
+    for h in &trace.hops {
+        let _ = writeln!(out, "hop {} {} [{}, t={}]", h.index + 1, h.node, cause(h), time(h.time_us));
+        for s in &h.steps {
+            let (label, text) = step_text(s);
+            let _ = writeln!(out, "  {label:<10} {text}");
+            if let Step::Receive { frame, .. } | Step::Transmit { frame, .. } = s {
+                frame_lines(&mut out, frame, opts);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,352 @@
+//! Traces are data: hops (one namespace handling one frame or originating one packet),
+//! each with ordered steps named after the kernel's stages. Renderers (text, JSON) live in
+//! [`crate::render`]; nothing here formats for a terminal except the one-line summaries
+//! steps give of themselves.
+
+use crate::wire::{Frame, Mac};
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+/// Why a packet was dropped, named after the kernel's `SKB_DROP_REASON_*`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The frame's destination MAC is not ours (`PACKET_OTHERHOST`, `OTHERHOST`).
+    Otherhost,
+    /// The receiving device is down (`DEV_READY`).
+    DevReady,
+    /// Sent on a device with no carrier or no peer: the frame goes nowhere.
+    NoCarrier,
+    /// Not local and forwarding is off on the input device (`IP_INADDRERRORS`): silent.
+    IpInaddrerrors,
+    /// No route for a packet being forwarded (`IP_INNOROUTES`).
+    IpInnoroutes,
+    /// No route for a locally generated packet (`IP_OUTNOROUTES`).
+    IpOutnoroutes,
+    /// TTL expired while forwarding (`IP_INHDR`, counted as InHdrErrors).
+    IpInhdr,
+    /// A blackhole, unreachable or prohibit route.
+    IpRoute,
+    /// Neighbour resolution failed (`NEIGH_FAILED`).
+    NeighFailed,
+    /// Larger than the path MTU with DF set (`PKT_TOO_BIG`).
+    PktTooBig,
+    /// A bridge frame with nowhere to go (hairpin off, only the ingress port).
+    BridgeNoPort,
+    /// Loopback is down: packets to own addresses cannot be delivered.
+    LoopbackDown,
+    /// No socket wants this packet (an echo reply nobody waits for, ...).
+    NoSocket,
+    /// ICMP echo ignored by sysctl.
+    IcmpEchoIgnored,
+    /// A simulator limit was hit (hop budget, loop without TTL).
+    SimLimit,
+    /// Anything else.
+    NotSpecified,
+}
+
+impl DropReason {
+    /// The kernel's name, e.g. `IP_INADDRERRORS`.
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            DropReason::Otherhost => "OTHERHOST",
+            DropReason::DevReady => "DEV_READY",
+            DropReason::NoCarrier => "NO_CARRIER",
+            DropReason::IpInaddrerrors => "IP_INADDRERRORS",
+            DropReason::IpInnoroutes => "IP_INNOROUTES",
+            DropReason::IpOutnoroutes => "IP_OUTNOROUTES",
+            DropReason::IpInhdr => "IP_INHDR",
+            DropReason::IpRoute => "IP_ROUTE",
+            DropReason::NeighFailed => "NEIGH_FAILED",
+            DropReason::PktTooBig => "PKT_TOO_BIG",
+            DropReason::BridgeNoPort => "BRIDGE_NO_PORT",
+            DropReason::LoopbackDown => "LOOPBACK_DOWN",
+            DropReason::NoSocket => "NO_SOCKET",
+            DropReason::IcmpEchoIgnored => "ICMP_ECHO_IGNORED",
+            DropReason::SimLimit => "SIM_LIMIT",
+            DropReason::NotSpecified => "NOT_SPECIFIED",
+        }
+    }
+
+    /// Parse a kernel name (for `expect: drop:`).
+    pub fn from_kernel_name(s: &str) -> Option<DropReason> {
+        use DropReason::*;
+        [
+            Otherhost,
+            DevReady,
+            NoCarrier,
+            IpInaddrerrors,
+            IpInnoroutes,
+            IpOutnoroutes,
+            IpInhdr,
+            IpRoute,
+            NeighFailed,
+            PktTooBig,
+            BridgeNoPort,
+            LoopbackDown,
+            NoSocket,
+            IcmpEchoIgnored,
+            SimLimit,
+            NotSpecified,
+        ]
+        .into_iter()
+        .find(|r| r.kernel_name() == s)
+    }
+}
+
+/// A frame as recorded in a trace: decoded, plus its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FrameRecord {
+    /// One line, tcpdump-like.
+    pub summary: String,
+    /// The decoded frame.
+    pub decoded: Frame,
+    /// The bytes on the wire, as lower-case hex.
+    pub hex: String,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl FrameRecord {
+    /// Record a frame and its bytes.
+    pub fn new(frame: &Frame, bytes: &[u8]) -> FrameRecord {
+        let mut hex = String::with_capacity(bytes.len() * 2);
+        for b in bytes {
+            hex.push_str(&format!("{b:02x}"));
+        }
+        FrameRecord {
+            summary: frame.to_string(),
+            decoded: frame.clone(),
+            hex,
+            len: bytes.len(),
+        }
+    }
+}
+
+/// What the bridge did with a frame.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum BridgeAction {
+    /// Sent to the one port the FDB names.
+    Forward {
+        /// Output port.
+        port: String,
+    },
+    /// Unknown unicast, broadcast or multicast: copied to every other forwarding port.
+    Flood {
+        /// Output ports.
+        ports: Vec<String>,
+    },
+    /// For the bridge device itself (its MAC, or a copy of a broadcast).
+    Local,
+    /// Nothing to do: the FDB says the station is behind the port it came from.
+    Filtered,
+}
+
+/// One decision or action inside a hop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Step {
+    /// A program sends: `ping` creates an echo request.
+    Originate {
+        /// What was sent, in words.
+        what: String,
+    },
+    /// A frame arrives on a device (`netif_receive_skb`).
+    Receive {
+        /// The device.
+        dev: String,
+        /// The frame.
+        frame: FrameRecord,
+    },
+    /// The bridge learned a source MAC on a port (`br_fdb_update`).
+    BridgeLearn {
+        /// The bridge.
+        bridge: String,
+        /// The MAC learned.
+        mac: Mac,
+        /// The port.
+        port: String,
+    },
+    /// The bridge's forwarding decision (`br_handle_frame_finish`).
+    Bridge {
+        /// The bridge.
+        bridge: String,
+        /// The decision.
+        #[serde(flatten)]
+        action: BridgeAction,
+    },
+    /// `ip_rcv`: an IPv4 packet accepted for routing.
+    IpRcv {
+        /// Addresses, TTL.
+        detail: String,
+    },
+    /// The input routing decision (`ip_route_input`).
+    RouteInput {
+        /// The result in words: local, forward via ..., error.
+        result: String,
+        /// The route used, as `ip route` prints it.
+        route: Option<String>,
+    },
+    /// The output routing decision (`ip_route_output_key`).
+    RouteOutput {
+        /// Destination looked up.
+        dst: Ipv4Addr,
+        /// The route used, as `ip route` prints it.
+        route: Option<String>,
+        /// The result in words.
+        result: String,
+    },
+    /// `ip_forward`: TTL decremented (checksum updated).
+    Forward {
+        /// TTL on arrival.
+        ttl_in: u8,
+        /// TTL on departure.
+        ttl_out: u8,
+    },
+    /// `ip_local_deliver`: the packet is for this namespace.
+    LocalDeliver {
+        /// What happened to it (echo answered, reply to ping, ...).
+        detail: String,
+    },
+    /// A neighbour-table decision (`neigh_resolve_output`).
+    Neigh {
+        /// Next hop.
+        nexthop: Ipv4Addr,
+        /// Device.
+        dev: String,
+        /// State before and after, e.g. "none -> INCOMPLETE".
+        state: String,
+        /// The MAC used, if known.
+        mac: Option<Mac>,
+        /// In words.
+        detail: String,
+    },
+    /// ARP processing (`arp_process`).
+    Arp {
+        /// In words: answered, learned, proxied, ignored.
+        detail: String,
+    },
+    /// A frame leaves through a device (`dev_queue_xmit`).
+    Transmit {
+        /// The device.
+        dev: String,
+        /// The frame, as real bytes.
+        frame: FrameRecord,
+    },
+    /// An ICMP error is generated (`icmp_send`).
+    IcmpSend {
+        /// In words: type/code and destination.
+        detail: String,
+    },
+    /// The packet is delivered to a socket (ping's).
+    SocketDeliver {
+        /// In words.
+        detail: String,
+    },
+    /// The packet is dropped.
+    Drop {
+        /// Kernel-style reason.
+        reason: DropReason,
+        /// Why, in words (route, sysctl, state).
+        detail: String,
+    },
+}
+
+impl Step {
+    /// The kernel stage this step belongs to, for grouping in renderers.
+    pub fn stage(&self) -> &'static str {
+        match self {
+            Step::Originate { .. } => "socket",
+            Step::Receive { .. } => "receive",
+            Step::BridgeLearn { .. } | Step::Bridge { .. } => "bridge",
+            Step::IpRcv { .. } => "ip_rcv",
+            Step::RouteInput { .. } => "route_input",
+            Step::RouteOutput { .. } => "route_output",
+            Step::Forward { .. } => "forward",
+            Step::LocalDeliver { .. } => "local_deliver",
+            Step::Neigh { .. } | Step::Arp { .. } => "neighbour",
+            Step::Transmit { .. } => "transmit",
+            Step::IcmpSend { .. } => "icmp",
+            Step::SocketDeliver { .. } => "socket",
+            Step::Drop { .. } => "drop",
+        }
+    }
+}
+
+/// Where a hop came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Cause {
+    /// A program in this namespace.
+    Program,
+    /// A frame transmitted in hop `hop` arrived here.
+    Frame {
+        /// The hop that transmitted it.
+        hop: usize,
+    },
+    /// A timer fired (ARP retransmission or failure).
+    Timer {
+        /// The hop that armed it.
+        hop: usize,
+    },
+}
+
+/// One namespace (or switch) handling one frame, or originating one packet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    /// Position in the trace.
+    pub index: usize,
+    /// Simulated time in microseconds.
+    pub time_us: u64,
+    /// The namespace (or switch) name.
+    pub node: String,
+    /// What started this hop.
+    pub cause: Cause,
+    /// What happened, in order.
+    pub steps: Vec<Step>,
+}
+
+/// How a traced probe ended, for a one-word summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    /// The echo reply came back.
+    Replied,
+    /// An ICMP error came back to the sender.
+    IcmpError,
+    /// Refused before sending (no route at the sender).
+    NotSent,
+    /// Lost without a word.
+    Lost,
+}
+
+/// A complete trace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Trace {
+    /// Hops in the order they happened.
+    pub hops: Vec<Hop>,
+}
+
+impl Trace {
+    /// Every drop in the trace, with its hop.
+    pub fn drops(&self) -> impl Iterator<Item = (&Hop, DropReason, &str)> {
+        self.hops.iter().flat_map(|h| {
+            h.steps.iter().filter_map(move |s| match s {
+                Step::Drop { reason, detail } => Some((h, *reason, detail.as_str())),
+                _ => None,
+            })
+        })
+    }
+
+    /// Every frame transmitted, in order, with the hop and device.
+    pub fn transmitted(&self) -> impl Iterator<Item = (&Hop, &str, &FrameRecord)> {
+        self.hops.iter().flat_map(|h| {
+            h.steps.iter().filter_map(move |s| match s {
+                Step::Transmit { dev, frame } => Some((h, dev.as_str(), frame)),
+                _ => None,
+            })
+        })
+    }
+}
