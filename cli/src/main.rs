@@ -91,7 +91,9 @@ enum View {
 #[derive(Subcommand)]
 enum Cmd {
     /// Ping like iputils: prints what ping prints (without timings), exits as ping exits.
-    #[command(after_help = "Examples:\n  hopsim ping scenarios/netns-veth.yaml --from red 192.168.15.2\n  hopsim ping scenarios/scenario-2.yaml --from A -c 3 192.168.2.5")]
+    #[command(
+        after_help = "Examples:\n  hopsim ping scenarios/netns-veth.yaml --from red 192.168.15.2\n  hopsim ping scenarios/scenario-2.yaml --from A -c 3 192.168.2.5"
+    )]
     Ping {
         #[command(flatten)]
         common: Common,
@@ -104,7 +106,9 @@ enum Cmd {
         dest: String,
     },
     /// The hop-by-hop story of one ping: every decision, every frame.
-    #[command(after_help = "Examples:\n  hopsim trace scenarios/routing.yaml --from B 192.168.2.10\n  hopsim trace scenarios/netns-veth.sh --from red 192.168.15.2 --format json")]
+    #[command(
+        after_help = "Examples:\n  hopsim trace scenarios/routing.yaml --from B 192.168.2.10\n  hopsim trace scenarios/netns-veth.sh --from red 192.168.15.2 --format json"
+    )]
     Trace {
         #[command(flatten)]
         common: Common,
@@ -123,7 +127,9 @@ enum Cmd {
         bytes: bool,
     },
     /// Show a namespace's state like ip addr / ip link / ip route / ip neigh / bridge fdb.
-    #[command(after_help = "Examples:\n  hopsim show scenarios/vnet-bridge.yaml host route\n  hopsim show scenarios/netns-veth.yaml red neigh --after-ping red 192.168.15.2")]
+    #[command(
+        after_help = "Examples:\n  hopsim show scenarios/vnet-bridge.yaml host route\n  hopsim show scenarios/netns-veth.yaml red neigh --after-ping red 192.168.15.2"
+    )]
     Show {
         #[command(flatten)]
         common: Common,
@@ -140,7 +146,9 @@ enum Cmd {
         table: String,
     },
     /// Run every `expect:` of the topologies given (files or folders).
-    #[command(after_help = "Examples:\n  hopsim check scenarios/\n  hopsim check scenarios/routing.yaml")]
+    #[command(
+        after_help = "Examples:\n  hopsim check scenarios/\n  hopsim check scenarios/routing.yaml"
+    )]
     Check {
         /// Files or folders.
         paths: Vec<PathBuf>,
@@ -152,7 +160,9 @@ enum Cmd {
         verbose: bool,
     },
     /// The topology as a Graphviz DOT graph.
-    #[command(after_help = "Example:\n  hopsim graph scenarios/vnet-bridge.yaml | dot -Tsvg > vnet.svg")]
+    #[command(
+        after_help = "Example:\n  hopsim graph scenarios/vnet-bridge.yaml | dot -Tsvg > vnet.svg"
+    )]
     Graph {
         #[command(flatten)]
         common: Common,
@@ -186,7 +196,13 @@ fn main() -> ExitCode {
 }
 
 fn load(common: &Common) -> Result<Topology, String> {
-    let t = load_file(&common.file, LoadOptions { strict: common.strict }).map_err(|e: LoadError| e.to_string())?;
+    let t = load_file(
+        &common.file,
+        LoadOptions {
+            strict: common.strict,
+        },
+    )
+    .map_err(|e: LoadError| e.to_string())?;
     if let Some(s) = &t.script {
         for f in s.failures() {
             eprintln!("{f}");
@@ -210,7 +226,12 @@ fn parse_dest(d: &str) -> Result<Ipv4Addr, String> {
 
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.cmd {
-        Cmd::Ping { common, from, ping: p, dest } => {
+        Cmd::Ping {
+            common,
+            from,
+            ping: p,
+            dest,
+        } => {
             let w = world_with(&common)?;
             let ns = w.resolve_ns(&from)?;
             let dst = parse_dest(&dest)?;
@@ -224,7 +245,14 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(r.exit as u8)
         }
-        Cmd::Trace { common, from, dest, ping: p, format, bytes } => {
+        Cmd::Trace {
+            common,
+            from,
+            dest,
+            ping: p,
+            format,
+            bytes,
+        } => {
             let w = world_with(&common)?;
             let ns = w.resolve_ns(&from)?;
             let dst = parse_dest(&dest)?;
@@ -232,7 +260,10 @@ fn run(cli: Cli) -> Result<u8, String> {
             match format {
                 TraceFormat::Json => print!("{}", json::trace_json(&from, dst, &r)),
                 TraceFormat::Text => {
-                    print!("{}", text::render_trace(&r.trace, text::TextOptions { bytes }));
+                    print!(
+                        "{}",
+                        text::render_trace(&r.trace, text::TextOptions { bytes })
+                    );
                     println!();
                     for l in &r.lines {
                         println!("{l}");
@@ -241,7 +272,13 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(r.exit as u8)
         }
-        Cmd::Show { common, ns, view, after_ping, table } => {
+        Cmd::Show {
+            common,
+            ns,
+            view,
+            after_ping,
+            table,
+        } => {
             let mut w = world_with(&common)?;
             if let Some(ap) = after_ping {
                 let from = w.resolve_ns(&ap[0])?;
@@ -267,11 +304,20 @@ fn run(cli: Cli) -> Result<u8, String> {
                 View::Arp => show::arp_n(&w, nsid),
                 View::Brctl => {
                     let host = w.netns[nsid].host;
-                    hopsim_core::format::shell::Shell { world: &mut w, host }.run_command(nsid, "brctl show").stdout
+                    hopsim_core::format::shell::Shell {
+                        world: &mut w,
+                        host,
+                    }
+                    .run_command(nsid, "brctl show")
+                    .stdout
                 }
                 View::Sysctl => {
                     let mut s = String::new();
-                    for k in ["net.ipv4.ip_forward", "net.ipv4.conf.all.proxy_arp", "net.bridge.bridge-nf-call-iptables"] {
+                    for k in [
+                        "net.ipv4.ip_forward",
+                        "net.ipv4.conf.all.proxy_arp",
+                        "net.bridge.bridge-nf-call-iptables",
+                    ] {
                         if let Ok(v) = w.sysctl_get(nsid, k) {
                             s.push_str(&v);
                             s.push('\n');
@@ -283,16 +329,25 @@ fn run(cli: Cli) -> Result<u8, String> {
             print!("{out}");
             Ok(0)
         }
-        Cmd::Check { paths, strict, verbose } => check(&paths, strict, verbose),
+        Cmd::Check {
+            paths,
+            strict,
+            verbose,
+        } => check(&paths, strict, verbose),
         Cmd::Graph { common } => {
             let w = world_with(&common)?;
             print!("{}", dot::to_dot(&w));
             Ok(0)
         }
-        Cmd::Run { script: path, strict } => {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Cmd::Run {
+            script: path,
+            strict,
+        } => {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let file = path.display().to_string();
-            let run = script::run_script(&file, &text, LoadOptions { strict }).map_err(|e| e.to_string())?;
+            let run = script::run_script(&file, &text, LoadOptions { strict })
+                .map_err(|e| e.to_string())?;
             let mut status = 0;
             for s in &run.steps {
                 print!("{}", s.result.stdout);
@@ -308,9 +363,19 @@ fn run(cli: Cli) -> Result<u8, String> {
             Ok(status.clamp(0, 255) as u8)
         }
         Cmd::Import { script: path } => {
-            let t = load(&Common { file: path.clone(), strict: false, with: vec![] })?;
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("imported");
-            print!("{}", export::to_yaml(&t.world, name, t.source.as_deref(), &t.expects));
+            let t = load(&Common {
+                file: path.clone(),
+                strict: false,
+                with: vec![],
+            })?;
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("imported");
+            print!(
+                "{}",
+                export::to_yaml(&t.world, name, t.source.as_deref(), &t.expects)
+            );
             Ok(0)
         }
     }
@@ -328,7 +393,10 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             for e in entries {
                 if e.is_dir() {
                     out.extend(collect(&[e])?);
-                } else if matches!(e.extension().and_then(|x| x.to_str()), Some("yaml" | "yml" | "sh")) {
+                } else if matches!(
+                    e.extension().and_then(|x| x.to_str()),
+                    Some("yaml" | "yml" | "sh")
+                ) {
                     out.push(e);
                 }
             }
@@ -375,7 +443,11 @@ fn check(paths: &[PathBuf], strict: bool, verbose: bool) -> Result<u8, String> {
     }
     println!(
         "{passed} passed, {failed} failed{}",
-        if broken > 0 { format!(", {broken} files did not load") } else { String::new() }
+        if broken > 0 {
+            format!(", {broken} files did not load")
+        } else {
+            String::new()
+        }
     );
     Ok(if failed > 0 || broken > 0 { 1 } else { 0 })
 }

@@ -26,7 +26,12 @@ fn main() {
             }
             for p in &o.probes {
                 print!("{}", p.output);
-                println!("exit {} => {} ({:?})", p.exit, verdict(&p.output, p.exit), t.elapsed());
+                println!(
+                    "exit {} => {} ({:?})",
+                    p.exit,
+                    verdict(&p.output, p.exit),
+                    t.elapsed()
+                );
             }
         }
         Err(e) => println!("error: {e}"),

@@ -602,6 +602,11 @@ fn apply(r: &mut SplitMix64, plan: &mut Plan, f: Fault) {
                 },
             };
             plan.feature("ghost-host");
+            if si == 0 && !plan.lo_up.iter().any(|n| n == "a") {
+                // the local "Destination Host Unreachable" is delivered through lo: with
+                // lo down it is never printed
+                plan.feature("lo-down");
+            }
         }
         Fault::Special(kind) => {
             // on a (fails before sending) or on a router (ICMP error or silence), for b's

@@ -14,6 +14,8 @@
 //! Safety: nothing is ever configured in the machine's own root namespace; see [`real`]
 //! for how each case is isolated.
 
+#![warn(missing_docs)]
+
 pub mod gen;
 pub mod normalize;
 pub mod real;

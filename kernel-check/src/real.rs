@@ -34,11 +34,12 @@
 //! # Line by line
 //!
 //! Each non-blank, non-comment physical line of the script is one unit (no `\`
-//! continuations, no multi-line constructs); it is run with `eval` in the same shell (so
+//! continuations, no multi-line constructs); it is run with a top-level `eval` in the same
+//! shell (so shell errors read `bash: ...` without a misleading line number, and
 //! variables and `cd` carry over), with stdin from `/dev/null`, between marker lines on
 //! stdout and stderr that carry the line number and the exit status. A line that fails
-//! does not stop the script (`set -e` is neutralised), and `exit` in a line only ends
-//! that line.
+//! does not stop the script (`set -e` is neutralised), and `exit N` in a line does not
+//! end the case: it only sets that command's status.
 
 use crate::{Probe, HOST_NS};
 use std::fmt;
@@ -242,7 +243,9 @@ fn create_wrapper(prefix: &str) -> Result<NetnsGuard, String> {
         }
         match NetnsGuard::create(&name) {
             Ok(g) => return Ok(g),
-            Err(e) => last = e,
+            // taken in the meantime: try the next name; anything else will not get better
+            Err(e) if e.contains("File exists") => last = e,
+            Err(e) => return Err(e),
         }
     }
     Err(last)
@@ -344,11 +347,10 @@ fn driver(
     d.push_str("trap __hk_cleanup EXIT\n");
     // a script's `exit` ends only its own line
     d.push_str("exit() { return \"${1:-$?}\"; }\n");
-    d.push_str("__hk_run() { eval \"$1\"; }\n");
     for (n, text) in units {
         d.push_str(&format!("__hk_b {} {n}\n", Kind::Setup.tag()));
         d.push_str(&format!(
-            "__hk_run {} </dev/null && __hk_rc=0 || __hk_rc=$?\n",
+            "eval {} </dev/null && __hk_rc=0 || __hk_rc=$?\n",
             shell_quote(text)
         ));
         d.push_str("{ set +x +v +e; } 2>/dev/null\n");
@@ -474,6 +476,29 @@ fn parse_stream(s: &str, tok: &str) -> Parsed {
     p
 }
 
+/// Bash prefixes some of its own errors with the driver's line number
+/// (`bash: line 46: /proc/sys/x: No such file or directory`), which means nothing to the
+/// caller: drop it (`bash: /proc/sys/x: No such file or directory`).
+fn strip_driver_lineno(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for piece in text.split_inclusive('\n') {
+        let stripped = piece.strip_prefix("bash: line ").and_then(|rest| {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            (digits > 0)
+                .then(|| rest[digits..].strip_prefix(": "))
+                .flatten()
+        });
+        match stripped {
+            Some(msg) => {
+                out.push_str("bash: ");
+                out.push_str(msg);
+            }
+            None => out.push_str(piece),
+        }
+    }
+    out
+}
+
 fn make_token() -> String {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -577,6 +602,13 @@ pub fn run_real(script: &str, probes: &[Probe], opts: &RealOpts) -> Result<RealO
             Ok(Some(st)) => break Some(st),
             Ok(None) => {
                 if Instant::now() > hard_deadline {
+                    // `timeout` leads its own process group: kill all of it, so that no
+                    // child keeps our pipes open
+                    let _ = Command::new("kill")
+                        .args(["-KILL", "--", &format!("-{}", child.id())])
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status();
                     let _ = child.kill();
                     killed = true;
                     break child.wait().ok();
@@ -622,7 +654,7 @@ pub fn run_real(script: &str, probes: &[Probe], opts: &RealOpts) -> Result<RealO
                 text: text.clone(),
                 status: o.and_then(|x| x.1).unwrap_or(-1),
                 stdout: o.map(|x| x.0.to_string()).unwrap_or_default(),
-                stderr: e.map(|x| x.0.to_string()).unwrap_or_default(),
+                stderr: e.map(|x| strip_driver_lineno(x.0)).unwrap_or_default(),
             }
         })
         .collect();
@@ -777,6 +809,14 @@ mod tests {
     }
 
     #[test]
+    fn driver_line_numbers_are_dropped() {
+        assert_eq!(
+            strip_driver_lineno("bash: line 46: /x: No such file\nother\nbash: line : y\n"),
+            "bash: /x: No such file\nother\nbash: line : y\n"
+        );
+    }
+
+    #[test]
     fn quote_roundtrip_shape() {
         assert_eq!(shell_quote("a'b"), r"'a'\''b'");
     }
@@ -807,7 +847,7 @@ mod tests {
             &RealOpts::default(),
             &["net:[1]".into()],
         );
-        assert!(d.contains(r"__hk_run 'echo '\''x'\'' ; exit 3' </dev/null"));
+        assert!(d.contains(r"eval 'echo '\''x'\'' ; exit 3' </dev/null"));
         assert!(d.starts_with("set +e +u\n"));
     }
 

@@ -29,7 +29,9 @@ impl CheckResult {
 /// Apply `with:` lines (`NS: COMMAND`) to a copy of the world.
 pub fn apply_with(world: &mut World, lines: &[String]) -> Result<(), String> {
     for l in lines {
-        let (ns, cmd) = l.split_once(':').ok_or_else(|| format!("with: \"{l}\" is not NS: COMMAND"))?;
+        let (ns, cmd) = l
+            .split_once(':')
+            .ok_or_else(|| format!("with: \"{l}\" is not NS: COMMAND"))?;
         let nsid = world.resolve_ns(ns.trim())?;
         let host = world.netns[nsid].host;
         let r = Shell { world, host }.run_line(nsid, cmd.trim());
@@ -46,19 +48,40 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
         "ping {} -> {}{}",
         e.from,
         e.to,
-        if e.options_text.is_empty() { String::new() } else { format!(" ({})", e.options_text) }
+        if e.options_text.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", e.options_text)
+        }
     );
     let mut problems = Vec::new();
     let mut w = world.clone();
     if let Err(msg) = apply_with(&mut w, &e.with) {
-        return CheckResult { line: e.line, title, problems: vec![msg], output: vec![] };
+        return CheckResult {
+            line: e.line,
+            title,
+            problems: vec![msg],
+            output: vec![],
+        };
     }
     let from = match w.resolve_ns(&e.from) {
         Ok(n) => n,
-        Err(m) => return CheckResult { line: e.line, title, problems: vec![m], output: vec![] },
+        Err(m) => {
+            return CheckResult {
+                line: e.line,
+                title,
+                problems: vec![m],
+                output: vec![],
+            }
+        }
     };
     let Some(dst) = parse_inet(&e.to) else {
-        return CheckResult { line: e.line, title, problems: vec![format!("bad destination {}", e.to)], output: vec![] };
+        return CheckResult {
+            line: e.line,
+            title,
+            problems: vec![format!("bad destination {}", e.to)],
+            output: vec![],
+        };
     };
     let run = ping(w, from, dst, &e.options);
     if let Some(x) = e.exit {
@@ -84,11 +107,19 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
     }
     if let Some(d) = e.drop {
         if !run.trace.drops().any(|(_, r, _)| r == d) {
-            let seen: Vec<String> = run.trace.drops().map(|(h, r, _)| format!("{} at {}", r.kernel_name(), h.node)).collect();
+            let seen: Vec<String> = run
+                .trace
+                .drops()
+                .map(|(h, r, _)| format!("{} at {}", r.kernel_name(), h.node))
+                .collect();
             problems.push(format!(
                 "drop: expected {} in the trace, saw {}",
                 d.kernel_name(),
-                if seen.is_empty() { "no drop".into() } else { seen.join(", ") }
+                if seen.is_empty() {
+                    "no drop".into()
+                } else {
+                    seen.join(", ")
+                }
             ));
         }
     }
@@ -97,7 +128,12 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
             problems.push(format!("because: {}", b.trim()));
         }
     }
-    CheckResult { line: e.line, title, problems, output: run.lines }
+    CheckResult {
+        line: e.line,
+        title,
+        problems,
+        output: run.lines,
+    }
 }
 
 /// Run every expectation of a topology.

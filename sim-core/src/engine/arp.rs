@@ -2,7 +2,10 @@
 //! timers): ARP requests and replies as real frames, the cache's states, proxy ARP.
 
 use super::receive::PktType;
-use super::{icmp, ip_input, ip_output, Event, Pending, Sim, ARP_MCAST_SOLICIT, ARP_RETRANS_US, ARP_UNRES_QLEN};
+use super::{
+    icmp, ip_input, ip_output, Event, Pending, Sim, ARP_MCAST_SOLICIT, ARP_RETRANS_US,
+    ARP_UNRES_QLEN,
+};
 use crate::model::{IfId, Neighbour, NsId, NudState, RouteType};
 use crate::trace::{Cause, DropReason, Step};
 use crate::wire::{ArpOp, ArpRepr, Frame, Ipv4Packet, Mac, L3};
@@ -13,12 +16,22 @@ fn state_name(e: Option<&Neighbour>) -> &'static str {
 }
 
 /// `neigh_resolve_output`: send `packet` to `nexthop` through `dev`, resolving its MAC.
-pub(crate) fn neigh_output(sim: &mut Sim, ns: NsId, dev: IfId, nexthop: Ipv4Addr, packet: Ipv4Packet) {
+pub(crate) fn neigh_output(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: IfId,
+    nexthop: Ipv4Addr,
+    packet: Ipv4Packet,
+) {
     let devname = sim.world.ifname(dev);
     let before = sim.world.neigh(ns, dev, nexthop).cloned();
     match before.as_ref().map(|e| (e.state, e.mac)) {
         Some((state, Some(mac))) if state.is_valid() => {
-            let new = if state == NudState::Stale { NudState::Delay } else { state };
+            let new = if state == NudState::Stale {
+                NudState::Delay
+            } else {
+                state
+            };
             if let Some(e) = sim.world.neigh_mut(ns, dev, nexthop) {
                 e.state = new;
             }
@@ -74,7 +87,10 @@ pub(crate) fn neigh_output(sim: &mut Sim, ns: NsId, dev: IfId, nexthop: Ipv4Addr
                     state: NudState::Incomplete,
                 }),
             }
-            sim.arp_queue.entry((ns, dev, nexthop)).or_default().push(Pending { packet });
+            sim.arp_queue
+                .entry((ns, dev, nexthop))
+                .or_default()
+                .push(Pending { packet });
             sim.step(Step::Neigh {
                 nexthop,
                 dev: devname,
@@ -121,7 +137,14 @@ fn arp_solicit(sim: &mut Sim, ns: NsId, dev: IfId, target: Ipv4Addr, pkt_src: Op
 }
 
 /// An INCOMPLETE entry's timer: probe again, or fail and report every queued packet.
-pub(crate) fn neigh_timer(sim: &mut Sim, ns: NsId, dev: IfId, ip: Ipv4Addr, probes: u8, hop: usize) {
+pub(crate) fn neigh_timer(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: IfId,
+    ip: Ipv4Addr,
+    probes: u8,
+    hop: usize,
+) {
     let still_incomplete = sim
         .world
         .neigh(ns, dev, ip)
@@ -171,7 +194,10 @@ pub(crate) fn neigh_timer(sim: &mut Sim, ns: NsId, dev: IfId, ip: Ipv4Addr, prob
     for p in queued {
         sim.drop_packet(
             DropReason::NeighFailed,
-            format!("{} -> {}: no MAC for next hop {ip} on {devname}", p.packet.header.src, p.packet.header.dst),
+            format!(
+                "{} -> {}: no MAC for next hop {ip} on {devname}",
+                p.packet.header.src, p.packet.header.dst
+            ),
         );
         // arp_error_report: host unreachable back to the sender.
         icmp::icmp_send(sim, ns, &p.packet, icmp::IcmpError::HostUnreachable, None);
@@ -229,7 +255,10 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
     // A reply: it updates an entry we have; without one it is ignored (arp_accept = 0).
     if sim.world.neigh(ns, dev, sip).is_none() {
         sim.step(Step::Arp {
-            detail: format!("{sip} is-at {}: unsolicited, no entry to update, ignored", arp.sender_mac),
+            detail: format!(
+                "{sip} is-at {}: unsolicited, no entry to update, ignored",
+                arp.sender_mac
+            ),
         });
         return;
     }
@@ -245,7 +274,15 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
 }
 
 /// `neigh_update`: set an entry's MAC and state, and send what was waiting for it.
-fn learn(sim: &mut Sim, ns: NsId, dev: IfId, ip: Ipv4Addr, mac: Mac, state: NudState, create: bool) {
+fn learn(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: IfId,
+    ip: Ipv4Addr,
+    mac: Mac,
+    state: NudState,
+    create: bool,
+) {
     let devname = sim.world.ifname(dev);
     let before = sim.world.neigh(ns, dev, ip).cloned();
     let new_state = match &before {

@@ -12,7 +12,10 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
         let name = sim.world.ifname(br);
         sim.drop_packet(
             DropReason::DevReady,
-            format!("bridge {name} is down or port {} is not forwarding", sim.world.ifname(port)),
+            format!(
+                "bridge {name} is down or port {} is not forwarding",
+                sim.world.ifname(port)
+            ),
         );
         return;
     }
@@ -96,7 +99,14 @@ fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame) {
         },
     });
     if ports.is_empty() {
-        sim.drop_packet(DropReason::BridgeNoPort, "no other port to flood to");
+        sim.drop_packet(
+            DropReason::BridgeNoPort,
+            if except.is_some() {
+                "no other port to flood to"
+            } else {
+                "the bridge has no port to send on"
+            },
+        );
     }
     for p in ports {
         ip_output::transmit_raw(sim, p, frame);
@@ -112,7 +122,11 @@ fn is_local_port_mac(sim: &Sim, br: IfId, mac: Mac) -> bool {
 
 fn fdb_lookup(sim: &Sim, br: IfId, mac: Mac) -> Option<IfId> {
     match sim.world.iface(br).map(|b| &b.kind) {
-        Some(IfKind::Bridge(b)) => b.fdb.iter().find(|e| e.dynamic && e.mac == mac).map(|e| e.port),
+        Some(IfKind::Bridge(b)) => b
+            .fdb
+            .iter()
+            .find(|e| e.dynamic && e.mac == mac)
+            .map(|e| e.port),
         _ => None,
     }
 }

@@ -27,12 +27,32 @@ pub(crate) enum IcmpError {
 impl IcmpError {
     fn repr(self, quoted: Vec<u8>) -> IcmpRepr {
         match self {
-            IcmpError::NetUnreachable => IcmpRepr::DestUnreachable { code: 0, mtu: 0, quoted },
-            IcmpError::HostUnreachable => IcmpRepr::DestUnreachable { code: 1, mtu: 0, quoted },
-            IcmpError::PktFiltered => IcmpRepr::DestUnreachable { code: 13, mtu: 0, quoted },
-            IcmpError::FragNeeded(mtu) => IcmpRepr::DestUnreachable { code: 4, mtu, quoted },
+            IcmpError::NetUnreachable => IcmpRepr::DestUnreachable {
+                code: 0,
+                mtu: 0,
+                quoted,
+            },
+            IcmpError::HostUnreachable => IcmpRepr::DestUnreachable {
+                code: 1,
+                mtu: 0,
+                quoted,
+            },
+            IcmpError::PktFiltered => IcmpRepr::DestUnreachable {
+                code: 13,
+                mtu: 0,
+                quoted,
+            },
+            IcmpError::FragNeeded(mtu) => IcmpRepr::DestUnreachable {
+                code: 4,
+                mtu,
+                quoted,
+            },
             IcmpError::TtlExceeded => IcmpRepr::TimeExceeded { code: 0, quoted },
-            IcmpError::Redirect(gateway) => IcmpRepr::Redirect { code: 1, gateway, quoted },
+            IcmpError::Redirect(gateway) => IcmpRepr::Redirect {
+                code: 1,
+                gateway,
+                quoted,
+            },
         }
     }
 }
@@ -86,7 +106,13 @@ fn xrlim_allow(sim: &mut Sim, ns: NsId, dst: Ipv4Addr) -> bool {
 }
 
 /// `icmp_send`: report a problem with `offending` to its sender.
-pub(crate) fn icmp_send(sim: &mut Sim, ns: NsId, offending: &Ipv4Packet, kind: IcmpError, in_dev: Option<IfId>) {
+pub(crate) fn icmp_send(
+    sim: &mut Sim,
+    ns: NsId,
+    offending: &Ipv4Packet,
+    kind: IcmpError,
+    in_dev: Option<IfId>,
+) {
     let _ = in_dev;
     if let IpPayload::Icmp(i) = &offending.payload {
         if i.is_error() {
@@ -104,12 +130,16 @@ pub(crate) fn icmp_send(sim: &mut Sim, ns: NsId, offending: &Ipv4Packet, kind: I
     // icmpv4_xrlim_allow: no limit towards ourselves (loopback) or for redirects, which
     // have their own limiter (first one always sent).
     if !to_self && !matches!(kind, IcmpError::Redirect(_)) {
-        let from_ip_error = matches!(kind, IcmpError::NetUnreachable | IcmpError::HostUnreachable | IcmpError::PktFiltered)
-            && in_dev.is_some();
+        let from_ip_error = matches!(
+            kind,
+            IcmpError::NetUnreachable | IcmpError::HostUnreachable | IcmpError::PktFiltered
+        ) && in_dev.is_some();
         let allowed = (!from_ip_error || ip_error_allow(sim, ns, dst)) && xrlim_allow(sim, ns, dst);
         if !allowed {
             sim.step(Step::IcmpSend {
-                detail: format!("ICMP error to {dst} suppressed by the rate limit (net.ipv4.icmp_ratelimit)"),
+                detail: format!(
+                    "ICMP error to {dst} suppressed by the rate limit (net.ipv4.icmp_ratelimit)"
+                ),
             });
             return;
         }
@@ -136,7 +166,10 @@ pub(crate) fn icmp_send(sim: &mut Sim, ns: NsId, offending: &Ipv4Packet, kind: I
         Ok(o) => o,
         Err(e) => {
             ip_output::step_route_output(sim, dst, &Err(e));
-            sim.drop_packet(DropReason::IpOutnoroutes, format!("no route back to {dst} for the ICMP error"));
+            sim.drop_packet(
+                DropReason::IpOutnoroutes,
+                format!("no route back to {dst} for the ICMP error"),
+            );
             return;
         }
     };
@@ -160,8 +193,12 @@ fn describe(r: &IcmpRepr) -> String {
     match r {
         IcmpRepr::DestUnreachable { code: 0, .. } => "destination unreachable (net)".into(),
         IcmpRepr::DestUnreachable { code: 1, .. } => "destination unreachable (host)".into(),
-        IcmpRepr::DestUnreachable { code: 4, mtu, .. } => format!("fragmentation needed (mtu {mtu})"),
-        IcmpRepr::DestUnreachable { code: 13, .. } => "destination unreachable (administratively prohibited)".into(),
+        IcmpRepr::DestUnreachable { code: 4, mtu, .. } => {
+            format!("fragmentation needed (mtu {mtu})")
+        }
+        IcmpRepr::DestUnreachable { code: 13, .. } => {
+            "destination unreachable (administratively prohibited)".into()
+        }
         IcmpRepr::DestUnreachable { code, .. } => format!("destination unreachable (code {code})"),
         IcmpRepr::TimeExceeded { .. } => "time exceeded in transit".into(),
         IcmpRepr::Redirect { gateway, .. } => format!("redirect (use {gateway})"),
@@ -172,7 +209,10 @@ fn describe(r: &IcmpRepr) -> String {
 /// `icmp_echo`: answer an echo request.
 pub(crate) fn icmp_echo(sim: &mut Sim, ns: NsId, request: Ipv4Packet) {
     if sim.world.netns[ns].sysctl.icmp_echo_ignore_all {
-        sim.drop_packet(DropReason::IcmpEchoIgnored, "net.ipv4.icmp_echo_ignore_all = 1");
+        sim.drop_packet(
+            DropReason::IcmpEchoIgnored,
+            "net.ipv4.icmp_echo_ignore_all = 1",
+        );
         return;
     }
     let IpPayload::Icmp(IcmpRepr::EchoRequest { ident, seq, data }) = request.payload else {
@@ -180,7 +220,9 @@ pub(crate) fn icmp_echo(sim: &mut Sim, ns: NsId, request: Ipv4Packet) {
     };
     let dst = request.header.src;
     sim.step(Step::LocalDeliver {
-        detail: format!("ICMP echo request id {ident} seq {seq}: the kernel answers with an echo reply"),
+        detail: format!(
+            "ICMP echo request id {ident} seq {seq}: the kernel answers with an echo reply"
+        ),
     });
     let out = ip_output::route_output(&sim.world, ns, dst, None);
     ip_output::step_route_output(sim, dst, &out);
@@ -189,7 +231,10 @@ pub(crate) fn icmp_echo(sim: &mut Sim, ns: NsId, request: Ipv4Packet) {
         Err(e) => {
             sim.drop_packet(
                 DropReason::IpOutnoroutes,
-                format!("no route back to {dst} ({}): the reply is dropped silently", e.strerror()),
+                format!(
+                    "no route back to {dst} ({}): the reply is dropped silently",
+                    e.strerror()
+                ),
             );
             return;
         }
@@ -226,16 +271,25 @@ pub(crate) fn icmp_rcv_other(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
         other => {
             if let Some(q) = other.quoted().and_then(QuotedDatagram::parse) {
                 if let (Some((ident, seq)), Some((pns, pid))) = (q.echo, wanted) {
-                    if pns == ns && pid == ident && q.header.src == sim.ping.as_ref().map(|p| p.src).unwrap_or(q.header.src) {
+                    if pns == ns
+                        && pid == ident
+                        && q.header.src == sim.ping.as_ref().map(|p| p.src).unwrap_or(q.header.src)
+                    {
                         sim.step(Step::SocketDeliver {
-                            detail: format!("ICMP error from {} about ping seq {seq}", packet.header.src),
+                            detail: format!(
+                                "ICMP error from {} about ping seq {seq}",
+                                packet.header.src
+                            ),
                         });
                         ping::on_error(sim, seq, packet.header.src, other.clone());
                         return;
                     }
                 }
             }
-            sim.drop_packet(DropReason::NoSocket, format!("{other}: no socket is waiting for it"));
+            sim.drop_packet(
+                DropReason::NoSocket,
+                format!("{other}: no socket is waiting for it"),
+            );
         }
     }
 }

@@ -94,7 +94,10 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
                 result: format!("no route to {}", h.dst),
                 route: None,
             });
-            sim.drop_packet(DropReason::IpInnoroutes, format!("no route to {} (ip_error)", h.dst));
+            sim.drop_packet(
+                DropReason::IpInnoroutes,
+                format!("no route to {} (ip_error)", h.dst),
+            );
             icmp::icmp_send(sim, ns, &packet, icmp::IcmpError::NetUnreachable, Some(dev));
         }
         InputRoute::Special { route } => {
@@ -113,7 +116,11 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
                 return;
             }
             sim.step(Step::RouteInput {
-                result: format!("forward {} to {}", h.dst, ip_output::nexthop_words(&sim.world, &route, h.dst)),
+                result: format!(
+                    "forward {} to {}",
+                    h.dst,
+                    ip_output::nexthop_words(&sim.world, &route, h.dst)
+                ),
                 route: Some(route_line(&sim.world, &route, false)),
             });
             ip_forward(sim, ns, dev, packet, route);
@@ -133,14 +140,23 @@ pub(crate) fn type_word(t: RouteType) -> &'static str {
 }
 
 /// What a blackhole, unreachable or prohibit route does to a packet being forwarded.
-pub(crate) fn special_route(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet, route: &Route, dev: Option<IfId>) {
+pub(crate) fn special_route(
+    sim: &mut Sim,
+    ns: NsId,
+    packet: &Ipv4Packet,
+    route: &Route,
+    dev: Option<IfId>,
+) {
     match route.rtype {
         RouteType::Unreachable => {
             sim.drop_packet(DropReason::IpRoute, "unreachable route: host unreachable");
             icmp::icmp_send(sim, ns, packet, icmp::IcmpError::HostUnreachable, dev);
         }
         RouteType::Prohibit => {
-            sim.drop_packet(DropReason::IpRoute, "prohibit route: administratively prohibited");
+            sim.drop_packet(
+                DropReason::IpRoute,
+                "prohibit route: administratively prohibited",
+            );
             icmp::icmp_send(sim, ns, packet, icmp::IcmpError::PktFiltered, dev);
         }
         _ => sim.drop_packet(DropReason::IpRoute, "blackhole route: discarded silently"),
@@ -151,7 +167,10 @@ pub(crate) fn special_route(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet, route:
 fn ip_forward(sim: &mut Sim, ns: NsId, in_dev: IfId, mut packet: Ipv4Packet, route: Route) {
     let ttl = packet.header.ttl;
     if ttl <= 1 {
-        sim.drop_packet(DropReason::IpInhdr, format!("TTL {ttl} would reach 0: time exceeded"));
+        sim.drop_packet(
+            DropReason::IpInhdr,
+            format!("TTL {ttl} would reach 0: time exceeded"),
+        );
         icmp::icmp_send(sim, ns, &packet, icmp::IcmpError::TtlExceeded, Some(in_dev));
         return;
     }
@@ -165,10 +184,11 @@ fn ip_forward(sim: &mut Sim, ns: NsId, in_dev: IfId, mut packet: Ipv4Packet, rou
     let redirect = out_dev == in_dev
         && route.gateway.is_some()
         && sim.world.netns[ns].sysctl.send_redirects(in_dev)
-        && sim
-            .world
-            .iface(in_dev)
-            .is_some_and(|i| i.addrs.iter().any(|a| a.net.contains(&packet.header.src) && a.net.contains(&nexthop)));
+        && sim.world.iface(in_dev).is_some_and(|i| {
+            i.addrs
+                .iter()
+                .any(|a| a.net.contains(&packet.header.src) && a.net.contains(&nexthop))
+        });
     packet.header.ttl = ttl - 1;
     sim.step(Step::Forward {
         ttl_in: ttl,
@@ -177,7 +197,13 @@ fn ip_forward(sim: &mut Sim, ns: NsId, in_dev: IfId, mut packet: Ipv4Packet, rou
     if redirect {
         let mut original = packet.clone();
         original.header.ttl = ttl;
-        icmp::icmp_send(sim, ns, &original, icmp::IcmpError::Redirect(nexthop), Some(in_dev));
+        icmp::icmp_send(
+            sim,
+            ns,
+            &original,
+            icmp::IcmpError::Redirect(nexthop),
+            Some(in_dev),
+        );
     }
     ip_output::ip_output(sim, ns, out_dev, nexthop, packet);
 }

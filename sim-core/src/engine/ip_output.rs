@@ -53,7 +53,12 @@ impl OutputError {
 }
 
 /// `ip_route_output_key`: route a packet this namespace originates.
-pub fn route_output(world: &World, ns: NsId, dst: Ipv4Addr, oif: Option<IfId>) -> Result<OutputRoute, OutputError> {
+pub fn route_output(
+    world: &World,
+    ns: NsId,
+    dst: Ipv4Addr,
+    oif: Option<IfId>,
+) -> Result<OutputRoute, OutputError> {
     let routes = &world.netns[ns].routes;
     let lo = world.find_iface(ns, "lo");
     if let Some(r) = route::lpm(routes.iter(), Table::Local, dst, |_| true) {
@@ -74,8 +79,10 @@ pub fn route_output(world: &World, ns: NsId, dst: Ipv4Addr, oif: Option<IfId>) -
     if dst == Ipv4Addr::BROADCAST {
         return Err(OutputError::Broadcast);
     }
-    let r = route::lpm(routes.iter(), Table::Main, dst, |r| oif.is_none() || r.dev == oif || r.dev.is_none())
-        .ok_or(OutputError::NetUnreachable)?;
+    let r = route::lpm(routes.iter(), Table::Main, dst, |r| {
+        oif.is_none() || r.dev == oif || r.dev.is_none()
+    })
+    .ok_or(OutputError::NetUnreachable)?;
     match r.rtype {
         RouteType::Unreachable => return Err(OutputError::HostUnreachable),
         RouteType::Prohibit => return Err(OutputError::Prohibited),
@@ -106,17 +113,28 @@ pub(crate) fn nexthop_words(world: &World, route: &Route, dst: Ipv4Addr) -> Stri
 }
 
 /// Record the output routing decision for a packet in a trace step.
-pub(crate) fn step_route_output(sim: &mut Sim, dst: Ipv4Addr, r: &Result<OutputRoute, OutputError>) {
+pub(crate) fn step_route_output(
+    sim: &mut Sim,
+    dst: Ipv4Addr,
+    r: &Result<OutputRoute, OutputError>,
+) {
     let step = match r {
         Ok(o) if o.local => Step::RouteOutput {
             dst,
             route: Some(route_line(&sim.world, &o.route, true)),
-            result: format!("{dst} is one of our addresses: through lo, source {}", o.src),
+            result: format!(
+                "{dst} is one of our addresses: through lo, source {}",
+                o.src
+            ),
         },
         Ok(o) => Step::RouteOutput {
             dst,
             route: Some(route_line(&sim.world, &o.route, false)),
-            result: format!("{}, source {}", nexthop_words(&sim.world, &o.route, dst), o.src),
+            result: format!(
+                "{}, source {}",
+                nexthop_words(&sim.world, &o.route, dst),
+                o.src
+            ),
         },
         Err(e) => Step::RouteOutput {
             dst,
@@ -130,7 +148,11 @@ pub(crate) fn step_route_output(sim: &mut Sim, dst: Ipv4Addr, r: &Result<OutputR
 /// `ip_local_out`: send a packet this namespace originates along a route already chosen.
 pub(crate) fn ip_local_out(sim: &mut Sim, ns: NsId, packet: Ipv4Packet, out: &OutputRoute) {
     if out.local {
-        let lo_up = sim.world.find_iface(ns, "lo").and_then(|l| sim.world.iface(l)).is_some_and(|l| l.up);
+        let lo_up = sim
+            .world
+            .find_iface(ns, "lo")
+            .and_then(|l| sim.world.iface(l))
+            .is_some_and(|l| l.up);
         if !lo_up {
             sim.drop_packet(
                 DropReason::LoopbackDown,
@@ -151,9 +173,19 @@ pub(crate) fn ip_output(sim: &mut Sim, ns: NsId, dev: IfId, nexthop: Ipv4Addr, p
     if packet.total_len() > mtu && packet.header.df {
         sim.drop_packet(
             DropReason::PktTooBig,
-            format!("{} bytes with DF set do not fit {}'s MTU {mtu}", packet.total_len(), sim.world.ifname(dev)),
+            format!(
+                "{} bytes with DF set do not fit {}'s MTU {mtu}",
+                packet.total_len(),
+                sim.world.ifname(dev)
+            ),
         );
-        super::icmp::icmp_send(sim, ns, &packet, super::icmp::IcmpError::FragNeeded(mtu as u16), None);
+        super::icmp::icmp_send(
+            sim,
+            ns,
+            &packet,
+            super::icmp::IcmpError::FragNeeded(mtu as u16),
+            None,
+        );
         return;
     }
     arp::neigh_output(sim, ns, dev, nexthop, packet);
@@ -195,7 +227,10 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
         IfKind::Veth { peer } => Some(*peer),
         IfKind::Ether { peer } => *peer,
         IfKind::Dummy => {
-            sim.drop_packet(DropReason::NotSpecified, format!("{name} is a dummy device: frames vanish"));
+            sim.drop_packet(
+                DropReason::NotSpecified,
+                format!("{name} is a dummy device: frames vanish"),
+            );
             return;
         }
         IfKind::Loopback | IfKind::Bridge(_) => None,
@@ -207,8 +242,14 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
         }
         Some(p) => sim.drop_packet(
             DropReason::NoCarrier,
-            format!("{name} has no carrier: its peer {} is down", sim.world.qualified_ifname(p)),
+            format!(
+                "{name} has no carrier: its peer {} is down",
+                sim.world.qualified_ifname(p)
+            ),
         ),
-        None => sim.drop_packet(DropReason::NoCarrier, format!("{name} has no carrier: nothing is plugged in")),
+        None => sim.drop_packet(
+            DropReason::NoCarrier,
+            format!("{name} has no carrier: nothing is plugged in"),
+        ),
     }
 }

@@ -46,11 +46,25 @@ pub const MAX_HOPS: usize = 10_000;
 #[derive(Clone, Debug)]
 pub(crate) enum Event {
     /// Bytes arrive at a device from its wire.
-    Arrive { dev: IfId, bytes: Vec<u8>, hop: usize },
+    Arrive {
+        dev: IfId,
+        bytes: Vec<u8>,
+        hop: usize,
+    },
     /// A packet sent to one of the namespace's own addresses comes back through `lo`.
-    Loopback { ns: NsId, packet: Ipv4Packet, hop: usize },
+    Loopback {
+        ns: NsId,
+        packet: Ipv4Packet,
+        hop: usize,
+    },
     /// ARP retransmission or failure for an INCOMPLETE entry.
-    NeighTimer { ns: NsId, dev: IfId, ip: Ipv4Addr, probes: u8, hop: usize },
+    NeighTimer {
+        ns: NsId,
+        dev: IfId,
+        ip: Ipv4Addr,
+        probes: u8,
+        hop: usize,
+    },
     /// The ping program sends its next echo request.
     PingSend { seq: u16 },
 }

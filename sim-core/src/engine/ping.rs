@@ -156,7 +156,10 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
                 what: format!("ping {dst}: connect() asks the kernel for a route"),
             });
             ip_output::step_route_output(&mut sim, dst, &Err(e));
-            sim.drop_packet(DropReason::IpOutnoroutes, format!("connect: {}", e.strerror()));
+            sim.drop_packet(
+                DropReason::IpOutnoroutes,
+                format!("connect: {}", e.strerror()),
+            );
             let line = match e {
                 ip_output::OutputError::Prohibited | ip_output::OutputError::Broadcast => {
                     "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules".to_string()
@@ -184,7 +187,10 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
         events: Vec::new(),
     });
     for seq in 1..=opts.count {
-        sim.schedule(u64::from(seq - 1) * u64::from(opts.interval_ms) * 1000, Event::PingSend { seq });
+        sim.schedule(
+            u64::from(seq - 1) * u64::from(opts.interval_ms) * 1000,
+            Event::PingSend { seq },
+        );
     }
     let last = u64::from(opts.count.saturating_sub(1)) * u64::from(opts.interval_ms) * 1000;
     sim.run(last + u64::from(opts.wait_s) * 1_000_000);
@@ -206,9 +212,16 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
     let mut errors = 0u32;
     for e in &st.events {
         match e {
-            PingEvent::Reply { seq, from, ttl, bytes } => {
+            PingEvent::Reply {
+                seq,
+                from,
+                ttl,
+                bytes,
+            } => {
                 received += 1;
-                lines.push(format!("{bytes} bytes from {from}: icmp_seq={seq} ttl={ttl}"));
+                lines.push(format!(
+                    "{bytes} bytes from {from}: icmp_seq={seq} ttl={ttl}"
+                ));
             }
             PingEvent::Error { seq, from, message } => {
                 errors += 1;
@@ -245,7 +258,10 @@ pub(crate) fn send(sim: &mut Sim, seq: u16) {
     };
     sim.begin_hop(st.ns, Cause::Program);
     sim.step(Step::Originate {
-        what: format!("ping sends ICMP echo request id {} seq {seq} to {}", st.ident, st.dst),
+        what: format!(
+            "ping sends ICMP echo request id {} seq {seq} to {}",
+            st.ident, st.dst
+        ),
     });
     let out = ip_output::route_output(&sim.world, st.ns, st.dst, None);
     ip_output::step_route_output(sim, st.dst, &out);
@@ -255,7 +271,10 @@ pub(crate) fn send(sim: &mut Sim, seq: u16) {
     let out = match out {
         Ok(o) => o,
         Err(e) => {
-            sim.drop_packet(DropReason::IpOutnoroutes, format!("sendmsg: {}", e.strerror()));
+            sim.drop_packet(
+                DropReason::IpOutnoroutes,
+                format!("sendmsg: {}", e.strerror()),
+            );
             return;
         }
     };
@@ -290,7 +309,12 @@ pub(crate) fn send(sim: &mut Sim, seq: u16) {
 
 pub(crate) fn on_reply(sim: &mut Sim, seq: u16, from: Ipv4Addr, ttl: u8, bytes: usize) {
     if let Some(p) = sim.ping.as_mut() {
-        p.events.push(PingEvent::Reply { seq, from, ttl, bytes });
+        p.events.push(PingEvent::Reply {
+            seq,
+            from,
+            ttl,
+            bytes,
+        });
     }
 }
 

@@ -30,7 +30,10 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, bytes: Vec<u8>, from_hop: 
     let frame = match Frame::parse(&bytes) {
         Ok(f) => f,
         Err(e) => {
-            sim.drop_packet(DropReason::NotSpecified, format!("malformed frame on {name}: {e}"));
+            sim.drop_packet(
+                DropReason::NotSpecified,
+                format!("malformed frame on {name}: {e}"),
+            );
             return;
         }
     };

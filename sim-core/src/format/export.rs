@@ -9,7 +9,8 @@ use std::fmt::Write;
 
 fn q(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
         && !s.starts_with(['-', ':', '.'])
         && s.parse::<f64>().is_err();
     if plain {
@@ -31,7 +32,11 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
     let mut declared_veth = std::collections::BTreeSet::new();
     for (hid, h) in world.hosts.iter().enumerate() {
         let _ = writeln!(out, "  {}:", q(&h.name));
-        let nss: Vec<usize> = world.live_netns().filter(|(_, n)| n.host == hid).map(|(i, _)| i).collect();
+        let nss: Vec<usize> = world
+            .live_netns()
+            .filter(|(_, n)| n.host == hid)
+            .map(|(i, _)| i)
+            .collect();
         for (k, ns) in nss.iter().enumerate() {
             let n = &world.netns[*ns];
             let ind = if n.is_root { "    " } else { "        " };
@@ -49,13 +54,12 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
             for i in listed {
                 let mut fields: Vec<String> = Vec::new();
                 match &i.kind {
-                    IfKind::Veth { peer } => {
-                        if declared_veth.insert(i.id) {
-                            if let Some(p) = world.iface(*peer) {
-                                declared_veth.insert(p.id);
-                                let pns = &world.netns[p.ns];
-                                fields.push(format!("veth: {}", q(&format!("{}/{}", pns.name, p.name))));
-                            }
+                    IfKind::Veth { peer } if declared_veth.insert(i.id) => {
+                        if let Some(p) = world.iface(*peer) {
+                            declared_veth.insert(p.id);
+                            let pns = &world.netns[p.ns];
+                            fields
+                                .push(format!("veth: {}", q(&format!("{}/{}", pns.name, p.name))));
                         }
                     }
                     IfKind::Bridge(_) => fields.push("type: bridge".into()),
@@ -72,7 +76,12 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                 if i.mtu != 1500 && !i.is_loopback() {
                     fields.push(format!("mtu: {}", i.mtu));
                 }
-                let addrs: Vec<String> = i.addrs.iter().filter(|a| !i.is_loopback() || !a.addr().is_loopback()).map(|a| a.net.to_string()).collect();
+                let addrs: Vec<String> = i
+                    .addrs
+                    .iter()
+                    .filter(|a| !i.is_loopback() || !a.addr().is_loopback())
+                    .map(|a| a.net.to_string())
+                    .collect();
                 match addrs.len() {
                     0 => {}
                     1 => fields.push(format!("addr: {}", addrs[0])),
@@ -84,9 +93,20 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                 let _ = writeln!(out, "{ind}  {}: {{{}}}", q(&i.name), fields.join(", "));
             }
             let routes: Vec<String> = {
-                let mut r: Vec<_> = n.routes.iter().filter(|r| r.table == Table::Main && r.proto != Proto::KERNEL).collect();
+                let mut r: Vec<_> = n
+                    .routes
+                    .iter()
+                    .filter(|r| r.table == Table::Main && r.proto != Proto::KERNEL)
+                    .collect();
                 r.sort_by_key(|r| r.print_order());
-                r.iter().map(|r| route_line(world, r, false).replace("linkdown ", "").trim_end().to_string()).collect()
+                r.iter()
+                    .map(|r| {
+                        route_line(world, r, false)
+                            .replace("linkdown ", "")
+                            .trim_end()
+                            .to_string()
+                    })
+                    .collect()
             };
             if !routes.is_empty() {
                 let _ = writeln!(out, "{ind}routes:");
@@ -99,7 +119,14 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                 .iter()
                 .filter(|e| matches!(e.state, NudState::Permanent | NudState::Noarp))
                 .filter_map(|e| {
-                    e.mac.map(|m| format!("{} lladdr {m} dev {} nud {}", e.ip, world.ifname(e.dev), e.state.name().to_lowercase()))
+                    e.mac.map(|m| {
+                        format!(
+                            "{} lladdr {m} dev {} nud {}",
+                            e.ip,
+                            world.ifname(e.dev),
+                            e.state.name().to_lowercase()
+                        )
+                    })
                 })
                 .collect();
             if !neigh.is_empty() {
@@ -122,12 +149,19 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                         sys.push(format!("net.ipv4.conf.{}.proxy_arp: 1", i.name));
                     }
                     if c.forwarding != s.all.forwarding {
-                        sys.push(format!("net.ipv4.conf.{}.forwarding: {}", i.name, u8::from(c.forwarding)));
+                        sys.push(format!(
+                            "net.ipv4.conf.{}.forwarding: {}",
+                            i.name,
+                            u8::from(c.forwarding)
+                        ));
                     }
                 }
             }
             if s.bridge_nf_call_iptables != defaults.bridge_nf_call_iptables {
-                sys.push(format!("net.bridge.bridge-nf-call-iptables: {}", u8::from(s.bridge_nf_call_iptables)));
+                sys.push(format!(
+                    "net.bridge.bridge-nf-call-iptables: {}",
+                    u8::from(s.bridge_nf_call_iptables)
+                ));
             }
             if s.icmp_echo_ignore_all {
                 sys.push("net.ipv4.icmp_echo_ignore_all: 1".into());
@@ -144,6 +178,12 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
         out.push_str("expect:\n");
         for e in expects {
             let _ = writeln!(out, "  - ping: {}", q(&format!("{} -> {}", e.from, e.to)));
+            if !e.with.is_empty() {
+                out.push_str("    with:\n");
+                for w in &e.with {
+                    let _ = writeln!(out, "      - {}", q(w));
+                }
+            }
             if !e.options_text.is_empty() {
                 let _ = writeln!(out, "    options: {}", q(&e.options_text));
             }

@@ -133,14 +133,28 @@ pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
             it.next().cloned().ok_or(format!("{name} needs a value"))
         };
         match w.as_str() {
-            "-c" => o.count = val("-c")?.parse().map_err(|_| "-c takes a count from 1 to 65535")?,
-            "-t" => o.ttl = Some(val("-t")?.parse().map_err(|_| "-t takes a TTL from 1 to 255")?),
+            "-c" => {
+                o.count = val("-c")?
+                    .parse()
+                    .map_err(|_| "-c takes a count from 1 to 65535")?
+            }
+            "-t" => {
+                o.ttl = Some(
+                    val("-t")?
+                        .parse()
+                        .map_err(|_| "-t takes a TTL from 1 to 255")?,
+                )
+            }
             "-W" => o.wait_s = val("-W")?.parse().map_err(|_| "-W takes whole seconds")?,
             "-i" => {
                 let v: f64 = val("-i")?.parse().map_err(|_| "-i takes seconds")?;
                 o.interval_ms = (v * 1000.0) as u32;
             }
-            other => return Err(format!("unknown ping option {other} (hopsim ping takes -c, -t, -W, -i)")),
+            other => {
+                return Err(format!(
+                    "unknown ping option {other} (hopsim ping takes -c, -t, -W, -i)"
+                ))
+            }
         }
     }
     if o.count == 0 {
@@ -153,16 +167,27 @@ impl ExpectSpec {
     /// Check and resolve, reporting errors at `line`.
     pub fn resolve(self, file: &str, line: usize, column: usize) -> Result<Expect, LoadError> {
         let Some((from, to)) = self.ping.split_once("->") else {
-            return Err(LoadError::at(file, line, column, format!("ping: \"{}\" is not FROM -> DEST", self.ping))
-                .hint("write it like `ping: red -> 192.168.15.2`"));
+            return Err(LoadError::at(
+                file,
+                line,
+                column,
+                format!("ping: \"{}\" is not FROM -> DEST", self.ping),
+            )
+            .hint("write it like `ping: red -> 192.168.15.2`"));
         };
         let (from, to) = (from.trim().to_string(), to.trim().to_string());
         if crate::format::shell::parse_inet(&to).is_none() || !to.contains('.') {
-            return Err(LoadError::at(file, line, column, format!("ping: destination \"{to}\" is not an IPv4 address"))
-                .hint("name resolution is not modelled yet: give the address"));
+            return Err(LoadError::at(
+                file,
+                line,
+                column,
+                format!("ping: destination \"{to}\" is not an IPv4 address"),
+            )
+            .hint("name resolution is not modelled yet: give the address"));
         }
         let options_text = self.options.clone().unwrap_or_default();
-        let options = parse_ping_options(&options_text).map_err(|e| LoadError::at(file, line, column, format!("options: {e}")))?;
+        let options = parse_ping_options(&options_text)
+            .map_err(|e| LoadError::at(file, line, column, format!("options: {e}")))?;
         let drop = match &self.drop {
             Some(d) => Some(DropReason::from_kernel_name(d).ok_or_else(|| {
                 LoadError::at(file, line, column, format!("drop: unknown reason \"{d}\""))
@@ -172,13 +197,23 @@ impl ExpectSpec {
         };
         if let Some(e) = self.exit {
             if !(0..=2).contains(&e) {
-                return Err(LoadError::at(file, line, column, format!("exit: {e} is not one of ping's exit codes (0, 1, 2)")));
+                return Err(LoadError::at(
+                    file,
+                    line,
+                    column,
+                    format!("exit: {e} is not one of ping's exit codes (0, 1, 2)"),
+                ));
             }
         }
         for w in &self.with {
             if !w.contains(':') {
-                return Err(LoadError::at(file, line, column, format!("with: \"{w}\" is not NS: COMMAND"))
-                    .hint("write e.g. \"B: ip route add 192.168.2.0/24 via 192.168.1.1\""));
+                return Err(LoadError::at(
+                    file,
+                    line,
+                    column,
+                    format!("with: \"{w}\" is not NS: COMMAND"),
+                )
+                .hint("write e.g. \"B: ip route add 192.168.2.0/24 via 192.168.1.1\""));
             }
         }
         Ok(Expect {
@@ -226,16 +261,30 @@ pub struct LoadOptions {
 /// Load a YAML topology or a script, by extension.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
     if meta.len() > MAX_INPUT_BYTES {
-        return Err(LoadError::at(&file, 0, 0, format!("{} bytes is more than hopsim reads ({MAX_INPUT_BYTES})", meta.len())));
+        return Err(LoadError::at(
+            &file,
+            0,
+            0,
+            format!(
+                "{} bytes is more than hopsim reads ({MAX_INPUT_BYTES})",
+                meta.len()
+            ),
+        ));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("yaml") | Some("yml") => yaml::load_yaml(path, &text, opts),
         Some("sh") => {
             let run = script::run_script(&file, &text, opts)?;
-            let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("script").to_string();
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("script")
+                .to_string();
             Ok(Topology {
                 path: path.to_path_buf(),
                 name,
@@ -246,6 +295,7 @@ pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> 
                 script: Some(run),
             })
         }
-        _ => Err(LoadError::at(&file, 0, 0, "unknown file type").hint("topologies are .yaml/.yml files or .sh scripts")),
+        _ => Err(LoadError::at(&file, 0, 0, "unknown file type")
+            .hint("topologies are .yaml/.yml files or .sh scripts")),
     }
 }

@@ -69,7 +69,12 @@ pub fn run_script(file: &str, text: &str, opts: LoadOptions) -> Result<ScriptRun
 }
 
 /// Run more lines on an existing run's world (used by `with:`).
-pub fn run_lines(run: &mut ScriptRun, host: usize, text: &str, opts: LoadOptions) -> Result<(), LoadError> {
+pub fn run_lines(
+    run: &mut ScriptRun,
+    host: usize,
+    text: &str,
+    opts: LoadOptions,
+) -> Result<(), LoadError> {
     let file = run.file.clone();
     let mut pending = String::new();
     let mut start = 0;
@@ -112,8 +117,11 @@ pub fn run_lines(run: &mut ScriptRun, host: usize, text: &str, opts: LoadOptions
         }
         .run_line(root, &cmd);
         if opts.strict && result.status != 0 {
-            return Err(LoadError::at(&file, start, 0, result.stderr.trim_end().to_string())
-                .hint("--strict stops at the first failing command; fix the line or drop --strict"));
+            return Err(
+                LoadError::at(&file, start, 0, result.stderr.trim_end().to_string()).hint(
+                    "--strict stops at the first failing command; fix the line or drop --strict",
+                ),
+            );
         }
         run.steps.push(ScriptStep {
             line: start,

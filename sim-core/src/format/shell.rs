@@ -95,7 +95,9 @@ fn split_commands(line: &str) -> Vec<(&'static str, String)> {
         i += 1;
     }
     out.push((op, cur));
-    out.into_iter().filter(|(_, c)| !c.trim().is_empty()).collect()
+    out.into_iter()
+        .filter(|(_, c)| !c.trim().is_empty())
+        .collect()
 }
 
 /// iproute2's `matches()`: a non-empty prefix of the keyword.
@@ -131,7 +133,9 @@ pub fn parse_prefix(s: &str) -> Option<(Ipv4Net, bool)> {
     };
     let addr = parse_inet(a)?;
     let plen = match len {
-        Some(l) if !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()) => l.parse::<u8>().ok().filter(|x| *x <= 32)?,
+        Some(l) if !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()) => {
+            l.parse::<u8>().ok().filter(|x| *x <= 32)?
+        }
         Some(_) => return None,
         None => 32,
     };
@@ -139,19 +143,25 @@ pub fn parse_prefix(s: &str) -> Option<(Ipv4Net, bool)> {
 }
 
 fn bad_prefix(s: &str) -> CmdResult {
-    CmdResult::err(1, format!("Error: any valid prefix is expected rather than \"{s}\"."))
+    CmdResult::err(
+        1,
+        format!("Error: any valid prefix is expected rather than \"{s}\"."),
+    )
 }
 
 fn bad_inet(s: &str) -> CmdResult {
-    CmdResult::err(1, format!("Error: inet address is expected rather than \"{s}\"."))
+    CmdResult::err(
+        1,
+        format!("Error: inet address is expected rather than \"{s}\"."),
+    )
 }
 
 fn need(v: Option<&str>) -> Result<&str, CmdResult> {
     v.ok_or_else(|| CmdResult::err(255, "Command line is not complete. Try option \"help\""))
 }
 
-fn need_arg(what: &str) -> CmdResult {
-    CmdResult::err(1, format!("Command line is not complete. Try option \"help\"{}", if what.is_empty() { String::new() } else { String::new() }))
+fn need_arg() -> CmdResult {
+    CmdResult::err(1, "Command line is not complete. Try option \"help\"")
 }
 
 impl Shell<'_> {
@@ -194,12 +204,26 @@ impl Shell<'_> {
             let Some(target) = target else {
                 return CmdResult::err(2, "bash: syntax error near unexpected token `newline'");
             };
-            let value = argv[..pos].iter().skip(1).cloned().collect::<Vec<_>>().join(" ");
+            let value = argv[..pos]
+                .iter()
+                .skip(1)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ");
             if argv.first().map(String::as_str) != Some("echo") {
-                return CmdResult::err(1, format!("hopsim: only `echo VALUE > FILE` redirections are supported (line has {})", argv[0]));
+                return CmdResult::err(
+                    1,
+                    format!(
+                        "hopsim: only `echo VALUE > FILE` redirections are supported (line has {})",
+                        argv[0]
+                    ),
+                );
             }
             if !target.starts_with("/proc/sys/") {
-                return CmdResult::err(1, format!("hopsim: writing to {target} is not modelled (only /proc/sys/...)"));
+                return CmdResult::err(
+                    1,
+                    format!("hopsim: writing to {target} is not modelled (only /proc/sys/...)"),
+                );
             }
             return match self.world.sysctl_set(ns, &target, &value) {
                 Ok(()) => CmdResult::ok(),
@@ -217,7 +241,9 @@ impl Shell<'_> {
                 if args.first() == Some(&"-c") {
                     match args.get(1) {
                         Some(c) => self.run_line(ns, c),
-                        None => CmdResult::err(2, format!("{prog}: -c: option requires an argument")),
+                        None => {
+                            CmdResult::err(2, format!("{prog}: -c: option requires an argument"))
+                        }
                     }
                 } else {
                     CmdResult::err(1, format!("hopsim: only `{prog} -c '...'` is supported"))
@@ -236,9 +262,8 @@ impl Shell<'_> {
             },
             "set" | "true" | ":" | "exit" => CmdResult::ok(),
             "echo" => CmdResult::out(format!("{}\n", args.join(" "))),
-            "iptables" | "iptables-save" | "iptables-restore" | "conntrack" | "nc" | "curl" | "tcpdump" => {
-                CmdResult::err(127, format!("hopsim: {prog} is not modelled yet"))
-            }
+            "iptables" | "iptables-save" | "iptables-restore" | "conntrack" | "nc" | "curl"
+            | "tcpdump" => CmdResult::err(127, format!("hopsim: {prog} is not modelled yet")),
             other => CmdResult::err(127, format!("bash: {other}: command not found")),
         }
     }
@@ -276,7 +301,12 @@ impl Shell<'_> {
                 }
                 "4" | "d" | "details" | "s" | "stats" | "c" | "color" | "o" | "oneline" => {}
                 _ if opt.starts_with("color") => {}
-                _ => return CmdResult::err(255, format!("Option \"{}\" is unknown, try \"ip -help\".", args[i])),
+                _ => {
+                    return CmdResult::err(
+                        255,
+                        format!("Option \"{}\" is unknown, try \"ip -help\".", args[i]),
+                    )
+                }
             }
             i += 1;
         }
@@ -366,7 +396,10 @@ impl Shell<'_> {
             "add" => self.link_add(ns, rest),
             "del" | "delete" => {
                 let Some(name) = rest.iter().copied().find(|a| *a != "dev") else {
-                    return CmdResult::err(1, "Not enough information: \"dev\" argument is required.");
+                    return CmdResult::err(
+                        1,
+                        "Not enough information: \"dev\" argument is required.",
+                    );
                 };
                 match self.dev(ns, name) {
                     Ok(id) => {
@@ -380,7 +413,10 @@ impl Shell<'_> {
                 }
             }
             "set" => self.link_set(ns, rest),
-            other => CmdResult::err(255, format!("Command \"{other}\" is unknown, try \"ip link help\".")),
+            other => CmdResult::err(
+                255,
+                format!("Command \"{other}\" is unknown, try \"ip link help\"."),
+            ),
         }
     }
 
@@ -431,7 +467,12 @@ impl Shell<'_> {
                     name = Some(other);
                     i += 1;
                 }
-                other => return CmdResult::err(255, format!("Error: argument \"{other}\" is wrong: unknown option")),
+                other => {
+                    return CmdResult::err(
+                        255,
+                        format!("Error: argument \"{other}\" is wrong: unknown option"),
+                    )
+                }
             }
         }
         let Some(name) = name else {
@@ -442,7 +483,9 @@ impl Shell<'_> {
         };
         let mac = match mac.map(|m| m.parse::<Mac>()) {
             Some(Ok(m)) => Some(m),
-            Some(Err(_)) => return CmdResult::err(1, format!("\"{}\" is invalid lladdr.", mac.unwrap_or(""))),
+            Some(Err(_)) => {
+                return CmdResult::err(1, format!("\"{}\" is invalid lladdr.", mac.unwrap_or("")))
+            }
             None => None,
         };
         let made = match kind {
@@ -450,7 +493,14 @@ impl Shell<'_> {
                 let pns = match peer_ns {
                     Some(p) => match self.ns_by_name(p) {
                         Some(n) => n,
-                        None => return CmdResult::err(255, format!("Error: argument \"{p}\" is wrong: Invalid \"netns\" value\n")),
+                        None => {
+                            return CmdResult::err(
+                                255,
+                                format!(
+                                    "Error: argument \"{p}\" is wrong: Invalid \"netns\" value\n"
+                                ),
+                            )
+                        }
                     },
                     None => ns,
                 };
@@ -469,8 +519,12 @@ impl Shell<'_> {
             }
             "bridge" => self.world.add_bridge(ns, name),
             "dummy" => self.world.add_dummy(ns, name),
-            "vxlan" | "ipip" | "gre" | "macvlan" | "ipvlan" | "vlan" | "bond" | "wireguard" | "vrf" | "tun" => {
-                return CmdResult::err(2, format!("hopsim: device type \"{kind}\" is not modelled yet"))
+            "vxlan" | "ipip" | "gre" | "macvlan" | "ipvlan" | "vlan" | "bond" | "wireguard"
+            | "vrf" | "tun" => {
+                return CmdResult::err(
+                    2,
+                    format!("hopsim: device type \"{kind}\" is not modelled yet"),
+                )
             }
             _ => return CmdResult::err(2, "Error: Unknown device type."),
         };
@@ -513,29 +567,57 @@ impl Shell<'_> {
                 "up" => changes.push(Change::Up),
                 "down" => changes.push(Change::Down),
                 "nomaster" => changes.push(Change::NoMaster),
-                "netns" | "master" | "address" | "mtu" | "name" | "promisc" | "arp" | "multicast" | "txqueuelen" | "qlen" | "alias" => {
+                "netns" | "master" | "address" | "mtu" | "name" | "promisc" | "arp"
+                | "multicast" | "txqueuelen" | "qlen" | "alias" => {
                     let Some(v) = val else {
-                        return CmdResult::err(255, "Command line is not complete. Try option \"help\"");
+                        return CmdResult::err(
+                            255,
+                            "Command line is not complete. Try option \"help\"",
+                        );
                     };
                     match a {
                         "netns" => match self.ns_by_name(v) {
                             Some(n) => changes.push(Change::Netns(n)),
-                            None => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: Invalid \"netns\" value\n")),
+                            None => {
+                                return CmdResult::err(
+                                    255,
+                                    format!(
+                                    "Error: argument \"{v}\" is wrong: Invalid \"netns\" value\n"
+                                ),
+                                )
+                            }
                         },
                         "master" => match self.world.find_iface(ns, v) {
                             Some(b) => changes.push(Change::Master(b)),
-                            None => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: Device does not exist\n")),
+                            None => {
+                                return CmdResult::err(
+                                    255,
+                                    format!(
+                                        "Error: argument \"{v}\" is wrong: Device does not exist\n"
+                                    ),
+                                )
+                            }
                         },
                         "address" => match v.parse::<Mac>() {
                             Ok(m) => changes.push(Change::Mac(m)),
                             Err(_) => {
-                                let bad = v.split(':').find(|p| p.len() > 2 || u8::from_str_radix(p, 16).is_err()).unwrap_or(v);
+                                let bad = v
+                                    .split(':')
+                                    .find(|p| p.len() > 2 || u8::from_str_radix(p, 16).is_err())
+                                    .unwrap_or(v);
                                 return CmdResult::err(1, format!("\"{bad}\" is invalid lladdr."));
                             }
                         },
                         "mtu" => match v.parse::<u32>() {
                             Ok(m) => changes.push(Change::Mtu(m)),
-                            Err(_) => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: Invalid \"mtu\" value\n")),
+                            Err(_) => {
+                                return CmdResult::err(
+                                    255,
+                                    format!(
+                                        "Error: argument \"{v}\" is wrong: Invalid \"mtu\" value\n"
+                                    ),
+                                )
+                            }
                         },
                         "name" => changes.push(Change::Rename(v.to_string())),
                         _ => {}
@@ -544,7 +626,12 @@ impl Shell<'_> {
                     continue;
                 }
                 other if name.is_none() => name = Some(other),
-                other => return CmdResult::err(255, format!("Error: either \"dev\" is duplicate, or \"{other}\" is a garbage.")),
+                other => {
+                    return CmdResult::err(
+                        255,
+                        format!("Error: either \"dev\" is duplicate, or \"{other}\" is a garbage."),
+                    )
+                }
             }
             i += 1;
         }
@@ -607,7 +694,10 @@ impl Shell<'_> {
         let is_del = cmd == "del" || matches(cmd, "delete");
         let is_flush = matches(cmd, "flush");
         if !is_add && !is_del && !is_flush {
-            return CmdResult::err(255, format!("Command \"{cmd}\" is unknown, try \"ip address help\"."));
+            return CmdResult::err(
+                255,
+                format!("Command \"{cmd}\" is unknown, try \"ip address help\"."),
+            );
         }
         let mut local: Option<&str> = None;
         let mut dev: Option<&str> = None;
@@ -622,7 +712,8 @@ impl Shell<'_> {
                     local = rest.get(i + 1).copied();
                     i += 2;
                 }
-                "brd" | "broadcast" | "label" | "scope" | "peer" | "valid_lft" | "preferred_lft" => i += 2,
+                "brd" | "broadcast" | "label" | "scope" | "peer" | "valid_lft"
+                | "preferred_lft" => i += 2,
                 "noprefixroute" | "secondary" | "primary" => i += 1,
                 other if local.is_none() && !is_flush => {
                     local = Some(other);
@@ -632,7 +723,14 @@ impl Shell<'_> {
                     dev = Some(other);
                     i += 1;
                 }
-                other => return CmdResult::err(255, format!("Error: either \"local\" is duplicate, or \"{other}\" is a garbage.")),
+                other => {
+                    return CmdResult::err(
+                        255,
+                        format!(
+                            "Error: either \"local\" is duplicate, or \"{other}\" is a garbage."
+                        ),
+                    )
+                }
             }
         }
         let Some(dev) = dev else {
@@ -643,7 +741,11 @@ impl Shell<'_> {
                 Ok(id) => id,
                 Err(e) => return e,
             };
-            let addrs = self.world.iface(id).map(|i| i.addrs.clone()).unwrap_or_default();
+            let addrs = self
+                .world
+                .iface(id)
+                .map(|i| i.addrs.clone())
+                .unwrap_or_default();
             for a in addrs.iter().rev() {
                 let _ = self.world.addr_del(id, a.net, true);
             }
@@ -671,18 +773,31 @@ impl Shell<'_> {
         let cmd = args.first().copied().unwrap_or("show");
         let rest = if args.is_empty() { args } else { &args[1..] };
         if matches(cmd, "show") || matches(cmd, "list") {
-            let table = rest.iter().position(|a| *a == "table").and_then(|p| rest.get(p + 1)).copied();
+            let table = rest
+                .iter()
+                .position(|a| *a == "table")
+                .and_then(|p| rest.get(p + 1))
+                .copied();
             let sel = match table {
                 None | Some("main") => show::TableSel::Main,
                 Some("local") => show::TableSel::Local,
                 Some("all") => show::TableSel::All,
-                Some(t) => return CmdResult::err(1, format!("hopsim: table \"{t}\" is not modelled (main, local, all)")),
+                Some(t) => {
+                    return CmdResult::err(
+                        1,
+                        format!("hopsim: table \"{t}\" is not modelled (main, local, all)"),
+                    )
+                }
             };
             return CmdResult::out(show::ip_route(self.world, ns, sel));
         }
         if matches(cmd, "get") {
-            let Some(dst) = rest.iter().copied().find(|a| !matches!(*a, "to" | "from" | "iif" | "oif")) else {
-                return need_arg("");
+            let Some(dst) = rest
+                .iter()
+                .copied()
+                .find(|a| !matches!(*a, "to" | "from" | "iif" | "oif"))
+            else {
+                return need_arg();
             };
             let Some(dst) = parse_inet(dst) else {
                 return bad_inet(dst);
@@ -693,14 +808,21 @@ impl Shell<'_> {
             };
         }
         if matches(cmd, "flush") {
-            self.world.netns[ns].routes.retain(|r| r.table == crate::model::Table::Local);
+            self.world.netns[ns]
+                .routes
+                .retain(|r| r.table == crate::model::Table::Local);
             return CmdResult::ok();
         }
         let (replace, del) = match cmd {
             "add" | "append" => (false, false),
             "replace" | "change" | "chg" => (true, false),
             "del" | "delete" => (false, true),
-            other => return CmdResult::err(255, format!("Command \"{other}\" is unknown, try \"ip route help\".")),
+            other => {
+                return CmdResult::err(
+                    255,
+                    format!("Command \"{other}\" is unknown, try \"ip route help\"."),
+                )
+            }
         };
         let mut spec = RouteSpec::new(Ipv4Net::default());
         let mut dst: Option<&str> = None;
@@ -743,7 +865,14 @@ impl Shell<'_> {
                     };
                     match Proto::parse(v) {
                         Some(p) => spec.proto = p,
-                        None => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: \"protocol\" value is invalid\n")),
+                        None => {
+                            return CmdResult::err(
+                                255,
+                                format!(
+                                "Error: argument \"{v}\" is wrong: \"protocol\" value is invalid\n"
+                            ),
+                            )
+                        }
                     }
                     i += 2;
                 }
@@ -756,7 +885,14 @@ impl Shell<'_> {
                         "global" | "universe" | "0" => Scope::Global,
                         "link" | "253" => Scope::Link,
                         "host" | "254" => Scope::Host,
-                        _ => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: invalid \"scope\" value\n")),
+                        _ => {
+                            return CmdResult::err(
+                                255,
+                                format!(
+                                    "Error: argument \"{v}\" is wrong: invalid \"scope\" value\n"
+                                ),
+                            )
+                        }
                     });
                     i += 2;
                 }
@@ -781,7 +917,14 @@ impl Shell<'_> {
                             spec.metric = m;
                             metric_given = true;
                         }
-                        Err(_) => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: \"metric\" value is invalid\n")),
+                        Err(_) => {
+                            return CmdResult::err(
+                                255,
+                                format!(
+                                "Error: argument \"{v}\" is wrong: \"metric\" value is invalid\n"
+                            ),
+                            )
+                        }
                     }
                     i += 2;
                 }
@@ -791,7 +934,10 @@ impl Shell<'_> {
                         Err(e) => return e,
                     };
                     if v != "main" && v != "254" {
-                        return CmdResult::err(1, format!("hopsim: routing table \"{v}\" is not modelled (only main)"));
+                        return CmdResult::err(
+                            1,
+                            format!("hopsim: routing table \"{v}\" is not modelled (only main)"),
+                        );
                     }
                     i += 2;
                 }
@@ -821,20 +967,32 @@ impl Shell<'_> {
                     dst = Some(other);
                     i += 1;
                 }
-                other => return CmdResult::err(255, format!("Error: either \"to\" is duplicate, or \"{other}\" is a garbage.")),
+                other => {
+                    return CmdResult::err(
+                        255,
+                        format!("Error: either \"to\" is duplicate, or \"{other}\" is a garbage."),
+                    )
+                }
             }
         }
         let Some(dst) = dst else {
-            return need_arg("");
+            return need_arg();
         };
         let Some((net, _)) = parse_prefix(dst) else {
             return bad_prefix(dst);
         };
         spec.dst = net;
         if del {
-            return self.world.route_del(ns, &spec, metric_given).map(|_| CmdResult::ok()).unwrap_or_else(Into::into);
+            return self
+                .world
+                .route_del(ns, &spec, metric_given)
+                .map(|_| CmdResult::ok())
+                .unwrap_or_else(Into::into);
         }
-        self.world.route_add(ns, spec, replace).map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+        self.world
+            .route_add(ns, spec, replace)
+            .map(|_| CmdResult::ok())
+            .unwrap_or_else(Into::into)
     }
 
     fn ip_neigh(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
@@ -844,14 +1002,21 @@ impl Shell<'_> {
             return CmdResult::out(show::ip_neigh(self.world, ns));
         }
         if matches(cmd, "flush") {
-            self.world.netns[ns].neigh.retain(|n| n.state == NudState::Permanent);
+            self.world.netns[ns]
+                .neigh
+                .retain(|n| n.state == NudState::Permanent);
             return CmdResult::ok();
         }
         let (add, replace) = match cmd {
             "add" => (true, false),
             "replace" | "change" | "chg" => (true, true),
             "del" | "delete" => (false, false),
-            other => return CmdResult::err(255, format!("Command \"{other}\" is unknown, try \"ip neigh help\".")),
+            other => {
+                return CmdResult::err(
+                    255,
+                    format!("Command \"{other}\" is unknown, try \"ip neigh help\"."),
+                )
+            }
         };
         let mut ip: Option<&str> = None;
         let mut mac: Option<&str> = None;
@@ -874,8 +1039,18 @@ impl Shell<'_> {
                         Some("noarp") => NudState::Noarp,
                         Some("reachable") => NudState::Reachable,
                         Some("stale") => NudState::Stale,
-                        Some(v) => return CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: nud state is bad\n")),
-                        None => return CmdResult::err(255, "Command line is not complete. Try option \"help\""),
+                        Some(v) => {
+                            return CmdResult::err(
+                                255,
+                                format!("Error: argument \"{v}\" is wrong: nud state is bad\n"),
+                            )
+                        }
+                        None => {
+                            return CmdResult::err(
+                                255,
+                                "Command line is not complete. Try option \"help\"",
+                            )
+                        }
                     };
                     i += 2;
                 }
@@ -887,7 +1062,12 @@ impl Shell<'_> {
                     ip = Some(other);
                     i += 1;
                 }
-                other => return CmdResult::err(255, format!("Error: either \"to\" is duplicate, or \"{other}\" is a garbage.")),
+                other => {
+                    return CmdResult::err(
+                        255,
+                        format!("Error: either \"to\" is duplicate, or \"{other}\" is a garbage."),
+                    )
+                }
             }
         }
         let (Some(ip), Some(dev)) = (ip, dev) else {
@@ -901,7 +1081,11 @@ impl Shell<'_> {
             Err(e) => return e,
         };
         if !add {
-            return self.world.neigh_del(ns, id, addr).map(|_| CmdResult::ok()).unwrap_or_else(Into::into);
+            return self
+                .world
+                .neigh_del(ns, id, addr)
+                .map(|_| CmdResult::ok())
+                .unwrap_or_else(Into::into);
         }
         let Some(mac) = mac else {
             return CmdResult::err(255, "hopsim: ip neigh add needs lladdr MAC");
@@ -909,7 +1093,10 @@ impl Shell<'_> {
         let Ok(mac) = mac.parse::<Mac>() else {
             return CmdResult::err(1, format!("\"{mac}\" is invalid lladdr."));
         };
-        self.world.neigh_add(ns, id, addr, mac, state, replace).map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+        self.world
+            .neigh_add(ns, id, addr, mac, state, replace)
+            .map(|_| CmdResult::ok())
+            .unwrap_or_else(Into::into)
     }
 
     fn sysctl(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
@@ -920,12 +1107,23 @@ impl Shell<'_> {
                 "-w" => {}
                 "-q" => quiet = true,
                 "-n" | "-e" => {}
-                a if a.starts_with('-') => return CmdResult::err(1, format!("sysctl: invalid option -- '{}'", a.trim_start_matches('-'))),
+                a if a.starts_with('-') => {
+                    return CmdResult::err(
+                        1,
+                        format!("sysctl: invalid option -- '{}'", a.trim_start_matches('-')),
+                    )
+                }
                 a => {
                     let r = match a.split_once('=') {
-                        Some((k, v)) => self.world.sysctl_set(ns, k, v).map(|_| format!("{} = {}", k.replace('/', "."), v.trim())),
+                        Some((k, v)) => self
+                            .world
+                            .sysctl_set(ns, k, v)
+                            .map(|_| format!("{} = {}", k.replace('/', "."), v.trim())),
                         None if args.contains(&"-w") => {
-                            return CmdResult::err(1, "sysctl: command line(0): invalid syntax, continuing...")
+                            return CmdResult::err(
+                                1,
+                                "sysctl: command line(0): invalid syntax, continuing...",
+                            )
                         }
                         None => self.world.sysctl_get(ns, a),
                     };
@@ -976,7 +1174,9 @@ impl Shell<'_> {
                     opts.count = a[2..].parse().unwrap_or(1);
                     i += 1;
                 }
-                a if a.starts_with('-') => return CmdResult::err(2, format!("hopsim: ping option {a} is not modelled")),
+                a if a.starts_with('-') => {
+                    return CmdResult::err(2, format!("hopsim: ping option {a} is not modelled"))
+                }
                 a => {
                     dest = Some(a);
                     i += 1;
@@ -984,7 +1184,10 @@ impl Shell<'_> {
             }
         }
         if opts.count == 0 {
-            return CmdResult::err(2, "hopsim: give ping a count (-c N): an endless ping cannot be simulated");
+            return CmdResult::err(
+                2,
+                "hopsim: give ping a count (-c N): an endless ping cannot be simulated",
+            );
         }
         let Some(dest) = dest else {
             return CmdResult::err(2, "ping: usage error: Destination address required");
@@ -1013,7 +1216,11 @@ impl Shell<'_> {
                 let mut out = String::new();
                 for i in self.world.ns_ifaces(ns) {
                     if let Some(br) = i.master {
-                        let state = if self.world.port_forwarding(i.id) { "forwarding" } else { "disabled" };
+                        let state = if self.world.port_forwarding(i.id) {
+                            "forwarding"
+                        } else {
+                            "disabled"
+                        };
                         let head = show::ip_link(self.world, ns, Some(&i.name)).unwrap_or_default();
                         let first = head.lines().next().unwrap_or("");
                         let upto = first.find(" mtu ").map(|p| &first[..p]).unwrap_or(first);
@@ -1026,7 +1233,10 @@ impl Shell<'_> {
                 }
                 CmdResult::out(out)
             }
-            _ => CmdResult::err(1, "hopsim: only `bridge fdb show` and `bridge link` are modelled"),
+            _ => CmdResult::err(
+                1,
+                "hopsim: only `bridge fdb show` and `bridge link` are modelled",
+            ),
         }
     }
 
@@ -1034,10 +1244,18 @@ impl Shell<'_> {
         match args.first().copied() {
             Some("show") | None => {
                 let mut out = String::from("bridge name\tbridge id\t\tSTP enabled\tinterfaces\n");
-                for b in self.world.ns_ifaces(ns).into_iter().filter(|i| i.is_bridge()) {
+                for b in self
+                    .world
+                    .ns_ifaces(ns)
+                    .into_iter()
+                    .filter(|i| i.is_bridge())
+                {
                     let id: String = self.world.mac_of(b.id).to_string().replace(':', "");
                     let ports = self.world.bridge_ports(b.id);
-                    let first = ports.first().map(|p| self.world.ifname(*p)).unwrap_or_default();
+                    let first = ports
+                        .first()
+                        .map(|p| self.world.ifname(*p))
+                        .unwrap_or_default();
                     out.push_str(&format!("{}\t\t8000.{id}\tno\t\t{first}\n", b.name));
                     for p in ports.iter().skip(1) {
                         out.push_str(&format!("\t\t\t\t\t\t\t{}\n", self.world.ifname(*p)));
@@ -1046,17 +1264,26 @@ impl Shell<'_> {
                 CmdResult::out(out)
             }
             Some("addbr") => match args.get(1) {
-                Some(n) => self.world.add_bridge(ns, n).map(|_| CmdResult::ok()).unwrap_or_else(Into::into),
+                Some(n) => self
+                    .world
+                    .add_bridge(ns, n)
+                    .map(|_| CmdResult::ok())
+                    .unwrap_or_else(Into::into),
                 None => CmdResult::err(1, "Incorrect number of arguments for command"),
             },
             Some("addif") => {
                 let (Some(b), Some(p)) = (args.get(1), args.get(2)) else {
                     return CmdResult::err(1, "Incorrect number of arguments for command");
                 };
-                let (Some(b), Some(p)) = (self.world.find_iface(ns, b), self.world.find_iface(ns, p)) else {
+                let (Some(b), Some(p)) =
+                    (self.world.find_iface(ns, b), self.world.find_iface(ns, p))
+                else {
                     return CmdResult::err(1, format!("interface {} does not exist!", args[2]));
                 };
-                self.world.set_master(p, b).map(|_| CmdResult::ok()).unwrap_or_else(Into::into)
+                self.world
+                    .set_master(p, b)
+                    .map(|_| CmdResult::ok())
+                    .unwrap_or_else(Into::into)
             }
             Some(o) => CmdResult::err(1, format!("hopsim: brctl {o} is not modelled")),
         }

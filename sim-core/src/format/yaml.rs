@@ -118,8 +118,7 @@ struct IfSpec {
     up: Option<bool>,
 }
 
-struct Builder<'a> {
-    file: &'a str,
+struct Builder {
     world: World,
     /// Namespace name as written (`red`, `host`) to id.
     ns_by_name: IndexMap<String, NsId>,
@@ -127,10 +126,15 @@ struct Builder<'a> {
 }
 
 fn err_at<T>(file: &str, s: &S<T>, msg: impl Into<String>) -> LoadError {
-    LoadError::at(file, s.referenced.line() as usize, s.referenced.column() as usize, msg)
+    LoadError::at(
+        file,
+        s.referenced.line() as usize,
+        s.referenced.column() as usize,
+        msg,
+    )
 }
 
-impl Builder<'_> {
+impl Builder {
     fn ns(&self, name: &str) -> Option<NsId> {
         self.ns_by_name.get(name).copied()
     }
@@ -146,7 +150,10 @@ impl Builder<'_> {
 pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
     let spec: FileSpec = serde_saphyr::from_str(text).map_err(|e| {
-        let (line, col) = e.location().map(|l| (l.line() as usize, l.column() as usize)).unwrap_or((0, 0));
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line() as usize, l.column() as usize))
+            .unwrap_or((0, 0));
         let msg = e.to_string();
         let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
         let hint = if first.contains("unknown field") {
@@ -157,7 +164,6 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
         LoadError::at(&file, line, col, first).hint(hint)
     })?;
     let mut b = Builder {
-        file: &file,
         world: World::new(),
         ns_by_name: IndexMap::new(),
         switch_bridge: IndexMap::new(),
@@ -169,13 +175,22 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
     }
     if let Some(s) = &spec.script {
         if !spec.machines.is_empty() || !spec.namespaces.is_empty() || !spec.switches.is_empty() {
-            return Err(err_at(&file, s, "script: and machines/namespaces/switches cannot be combined")
-                .hint("a topology is either built by a script or described in YAML"));
+            return Err(err_at(
+                &file,
+                s,
+                "script: and machines/namespaces/switches cannot be combined",
+            )
+            .hint("a topology is either built by a script or described in YAML"));
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         let spath = dir.join(&s.value);
-        let stext = std::fs::read_to_string(&spath)
-            .map_err(|e| err_at(&file, s, format!("cannot read script {}: {e}", spath.display())))?;
+        let stext = std::fs::read_to_string(&spath).map_err(|e| {
+            err_at(
+                &file,
+                s,
+                format!("cannot read script {}: {e}", spath.display()),
+            )
+        })?;
         let run = script::run_script(&spath.display().to_string(), &stext, opts)?;
         return Ok(Topology {
             path: path.to_path_buf(),
@@ -188,14 +203,13 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
         });
     }
     // Machines: the declared ones, plus `host` for top-level namespaces.
-    let mut machines: Vec<(String, MachineSpec, Option<(usize, usize)>)> = Vec::new();
+    let mut machines: Vec<(String, MachineSpec)> = Vec::new();
     for (name, m) in spec.machines {
-        let pos = (m.referenced.line() as usize, m.referenced.column() as usize);
-        machines.push((name, m.value, Some(pos)));
+        machines.push((name, m.value));
     }
     if !spec.namespaces.is_empty() {
-        match machines.iter_mut().find(|(n, _, _)| n == "host") {
-            Some((_, m, _)) => {
+        match machines.iter_mut().find(|(n, _)| n == "host") {
+            Some((_, m)) => {
                 for (k, v) in spec.namespaces {
                     m.namespaces.insert(k, v);
                 }
@@ -206,19 +220,27 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                     namespaces: spec.namespaces,
                     ..MachineSpec::default()
                 },
-                None,
             )),
         }
     }
     if machines.is_empty() {
-        return Err(err_at(&file, &spec.name, "no machines, namespaces or script: nothing to simulate")
-            .hint("add `namespaces:` (on the machine `host`) or `machines:`"));
+        return Err(err_at(
+            &file,
+            &spec.name,
+            "no machines, namespaces or script: nothing to simulate",
+        )
+        .hint("add `namespaces:` (on the machine `host`) or `machines:`"));
     }
     // Pass 1: machines, switches, namespaces.
     let mut hosts: Vec<HostId> = Vec::new();
-    for (name, _, _) in &machines {
+    for (name, _) in &machines {
         if b.ns_by_name.contains_key(name) {
-            return Err(LoadError::at(&file, 0, 0, format!("duplicate machine name \"{name}\"")));
+            return Err(LoadError::at(
+                &file,
+                0,
+                0,
+                format!("duplicate machine name \"{name}\""),
+            ));
         }
         let h = b.world.add_host(name, HostKind::Linux);
         hosts.push(h);
@@ -226,22 +248,29 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
     }
     for (name, s) in &spec.switches {
         if b.ns_by_name.contains_key(name) {
-            return Err(err_at(&file, s, format!("switch \"{name}\" has the name of a machine or namespace")));
+            return Err(err_at(
+                &file,
+                s,
+                format!("switch \"{name}\" has the name of a machine or namespace"),
+            ));
         }
         let h = b.world.add_host(name, HostKind::Switch);
         let ns = b.world.hosts[h].root;
-        let br = b.world.add_bridge(ns, name).map_err(|e| err_at(&file, s, e.msg))?;
+        let br = b
+            .world
+            .add_bridge(ns, name)
+            .map_err(|e| err_at(&file, s, e.msg))?;
         b.world.link_up(br);
         b.switch_bridge.insert(name.clone(), (ns, br));
     }
     let mut all_ns: Vec<(NsId, NsSpec)> = Vec::new();
     let mut local_names: IndexMap<String, usize> = IndexMap::new();
-    for (_, m, _) in &machines {
+    for (_, m) in &machines {
         for k in m.namespaces.keys() {
             *local_names.entry(k.clone()).or_default() += 1;
         }
     }
-    for ((mname, m, _), h) in machines.into_iter().zip(hosts.iter().copied()) {
+    for ((mname, m), h) in machines.into_iter().zip(hosts.iter().copied()) {
         let root = b.world.hosts[h].root;
         all_ns.push((
             root,
@@ -253,7 +282,9 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
             },
         ));
         for (nsname, nspec) in m.namespaces {
-            let display = if local_names.get(&nsname).copied().unwrap_or(0) > 1 || b.ns_by_name.contains_key(&nsname) {
+            let display = if local_names.get(&nsname).copied().unwrap_or(0) > 1
+                || b.ns_by_name.contains_key(&nsname)
+            {
                 format!("{mname}/{nsname}")
             } else {
                 nsname.clone()
@@ -275,21 +306,40 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
         for (dev, s) in &spec.interfaces {
             if let Some(peer) = &s.value.veth {
                 let Some((pns, pdev)) = b.split_ref(&peer.value) else {
-                    return Err(err_at(&file, peer, format!("veth peer \"{}\" is not NAMESPACE/DEVICE of a known namespace", peer.value))
-                        .hint(format!("known namespaces: {}", b.ns_by_name.keys().cloned().collect::<Vec<_>>().join(", "))));
+                    return Err(err_at(
+                        &file,
+                        peer,
+                        format!(
+                            "veth peer \"{}\" is not NAMESPACE/DEVICE of a known namespace",
+                            peer.value
+                        ),
+                    )
+                    .hint(format!(
+                        "known namespaces: {}",
+                        b.ns_by_name.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )));
                 };
                 if let Some(existing) = created.get(&(*ns, dev.clone())) {
                     // Declared from both ends: must agree.
-                    let agrees = b.world.iface(*existing).and_then(|i| i.wire_peer()).and_then(|p| b.world.iface(p)).is_some_and(|p| p.ns == pns && p.name == pdev);
+                    let agrees = b
+                        .world
+                        .iface(*existing)
+                        .and_then(|i| i.wire_peer())
+                        .and_then(|p| b.world.iface(p))
+                        .is_some_and(|p| p.ns == pns && p.name == pdev);
                     if !agrees {
-                        return Err(err_at(&file, peer, format!("{dev} is already the peer of another veth")));
+                        return Err(err_at(
+                            &file,
+                            peer,
+                            format!("{dev} is already the peer of another veth"),
+                        ));
                     }
                     continue;
                 }
-                let (a, pb) = b
-                    .world
-                    .add_veth(*ns, dev, pns, pdev)
-                    .map_err(|e| err_at(&file, s, format!("{dev}: {}", e.msg)).hint("a device name may appear once per namespace"))?;
+                let (a, pb) = b.world.add_veth(*ns, dev, pns, pdev).map_err(|e| {
+                    err_at(&file, s, format!("{dev}: {}", e.msg))
+                        .hint("a device name may appear once per namespace")
+                })?;
                 created.insert((*ns, dev.clone()), a);
                 created.insert((pns, pdev.to_string()), pb);
             }
@@ -300,14 +350,23 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
             if created.contains_key(&(*ns, dev.clone())) || dev == "lo" {
                 continue;
             }
-            let kind = s.value.kind.as_ref().map(|k| k.value.as_str()).unwrap_or("nic");
+            let kind = s
+                .value
+                .kind
+                .as_ref()
+                .map(|k| k.value.as_str())
+                .unwrap_or("nic");
             let r = match kind {
                 "nic" | "ether" | "eth" => b.world.add_nic(*ns, dev),
                 "bridge" => b.world.add_bridge(*ns, dev),
                 "dummy" => b.world.add_dummy(*ns, dev),
                 "veth" => {
-                    return Err(err_at(&file, s, format!("{dev}: a veth needs `veth: NAMESPACE/PEER`"))
-                        .hint("name the other end, e.g. `veth: blue/veth-blue`"))
+                    return Err(err_at(
+                        &file,
+                        s,
+                        format!("{dev}: a veth needs `veth: NAMESPACE/PEER`"),
+                    )
+                    .hint("name the other end, e.g. `veth: blue/veth-blue`"))
                 }
                 other => {
                     let e = match &s.value.kind {
@@ -326,38 +385,68 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
     for (ns, spec) in &all_ns {
         for (dev, s) in &spec.interfaces {
             let id = if dev == "lo" {
-                b.world.find_iface(*ns, "lo").ok_or_else(|| err_at(&file, s, "no lo"))?
+                b.world
+                    .find_iface(*ns, "lo")
+                    .ok_or_else(|| err_at(&file, s, "no lo"))?
             } else {
                 created[&(*ns, dev.clone())]
             };
             let v = &s.value;
             if let Some(m) = &v.mac {
-                let mac: Mac = m.value.parse().map_err(|e: crate::wire::mac::MacParseError| err_at(&file, m, e.to_string()))?;
-                b.world.set_mac(id, mac).map_err(|e| err_at(&file, m, e.msg))?;
+                let mac: Mac = m
+                    .value
+                    .parse()
+                    .map_err(|e: crate::wire::mac::MacParseError| {
+                        err_at(&file, m, e.to_string())
+                    })?;
+                b.world
+                    .set_mac(id, mac)
+                    .map_err(|e| err_at(&file, m, e.msg))?;
             }
             if let Some(m) = &v.mtu {
-                b.world.set_mtu(id, m.value).map_err(|e| err_at(&file, m, e.msg))?;
+                b.world
+                    .set_mtu(id, m.value)
+                    .map_err(|e| err_at(&file, m, e.msg))?;
             }
             if let Some(br) = &v.master {
-                let brid = b
-                    .world
-                    .find_iface(*ns, &br.value)
-                    .ok_or_else(|| err_at(&file, br, format!("master: no bridge \"{}\" in this namespace", br.value)))?;
-                b.world.set_master(id, brid).map_err(|e| err_at(&file, br, e.msg))?;
+                let brid = b.world.find_iface(*ns, &br.value).ok_or_else(|| {
+                    err_at(
+                        &file,
+                        br,
+                        format!("master: no bridge \"{}\" in this namespace", br.value),
+                    )
+                })?;
+                b.world
+                    .set_master(id, brid)
+                    .map_err(|e| err_at(&file, br, e.msg))?;
             }
             if let Some(c) = &v.cable {
                 let other = if let Some((sns, sbr)) = b.switch_bridge.get(&c.value).copied() {
                     let n = port_no.entry(c.value.clone()).or_insert(0);
                     *n += 1;
-                    let p = b.world.add_nic(sns, &format!("port{n}")).map_err(|e| err_at(&file, c, e.msg))?;
-                    b.world.set_master(p, sbr).map_err(|e| err_at(&file, c, e.msg))?;
+                    let p = b
+                        .world
+                        .add_nic(sns, &format!("port{n}"))
+                        .map_err(|e| err_at(&file, c, e.msg))?;
+                    b.world
+                        .set_master(p, sbr)
+                        .map_err(|e| err_at(&file, c, e.msg))?;
                     b.world.link_up(p);
                     p
                 } else {
                     let (pns, pdev) = b.split_ref(&c.value).ok_or_else(|| {
-                        err_at(&file, c, format!("cable: \"{}\" is neither a switch nor MACHINE/DEVICE", c.value))
+                        err_at(
+                            &file,
+                            c,
+                            format!(
+                                "cable: \"{}\" is neither a switch nor MACHINE/DEVICE",
+                                c.value
+                            ),
+                        )
                     })?;
-                    b.world.find_iface(pns, pdev).ok_or_else(|| err_at(&file, c, format!("cable: no device \"{}\"", c.value)))?
+                    b.world.find_iface(pns, pdev).ok_or_else(|| {
+                        err_at(&file, c, format!("cable: no device \"{}\"", c.value))
+                    })?
                 };
                 b.world.cable(id, other).map_err(|e| err_at(&file, c, e))?;
             }
@@ -366,8 +455,19 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
             for a in addrs {
                 let (net, _) = parse_prefix(&a.value)
                     .filter(|_| a.value != "default")
-                    .ok_or_else(|| err_at(&file, a, format!("\"{}\" is not an IPv4 address with an optional /LEN", a.value)))?;
-                b.world.addr_add(id, net).map_err(|e| err_at(&file, a, e.msg))?;
+                    .ok_or_else(|| {
+                        err_at(
+                            &file,
+                            a,
+                            format!(
+                                "\"{}\" is not an IPv4 address with an optional /LEN",
+                                a.value
+                            ),
+                        )
+                    })?;
+                b.world
+                    .addr_add(id, net)
+                    .map_err(|e| err_at(&file, a, e.msg))?;
             }
             if v.up.unwrap_or(true) {
                 b.world.link_up(id);
@@ -376,7 +476,9 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
     }
     // veth ends created implicitly as a peer and not listed come up with their pair.
     for ((ns, dev), id) in &created {
-        let listed = all_ns.iter().any(|(n, s)| n == ns && s.interfaces.contains_key(dev));
+        let listed = all_ns
+            .iter()
+            .any(|(n, s)| n == ns && s.interfaces.contains_key(dev));
         if !listed {
             b.world.link_up(*id);
         }
@@ -386,16 +488,27 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
     for (ns, spec) in &all_ns {
         let host = b.world.netns[*ns].host;
         for (k, v) in &spec.sysctl {
-            b.world.sysctl_set(*ns, k, &v.value.0).map_err(|e| err_at(&file, v, e.msg))?;
+            b.world
+                .sysctl_set(*ns, k, &v.value.0)
+                .map_err(|e| err_at(&file, v, e.msg))?;
         }
         for r in &spec.routes {
-            let res = Shell { world: &mut b.world, host }.run_command(*ns, &format!("ip route add {}", r.value));
+            let res = Shell {
+                world: &mut b.world,
+                host,
+            }
+            .run_command(*ns, &format!("ip route add {}", r.value));
             if res.status != 0 {
-                return Err(err_at(&file, r, res.stderr.trim_end().to_string()).hint(route_hint(&res.stderr)));
+                return Err(err_at(&file, r, res.stderr.trim_end().to_string())
+                    .hint(route_hint(&res.stderr)));
             }
         }
         for n in &spec.neigh {
-            let res = Shell { world: &mut b.world, host }.run_command(*ns, &format!("ip neigh add {}", n.value));
+            let res = Shell {
+                world: &mut b.world,
+                host,
+            }
+            .run_command(*ns, &format!("ip neigh add {}", n.value));
             if res.status != 0 {
                 return Err(err_at(&file, n, res.stderr.trim_end().to_string()));
             }

@@ -131,7 +131,9 @@ impl World {
 
     /// A device's name, or `?` for a deleted one.
     pub fn ifname(&self, id: IfId) -> String {
-        self.iface(id).map(|i| i.name.clone()).unwrap_or_else(|| "?".into())
+        self.iface(id)
+            .map(|i| i.name.clone())
+            .unwrap_or_else(|| "?".into())
     }
 
     /// A device's name qualified with its namespace, e.g. `red/veth-red`.
@@ -166,7 +168,10 @@ impl World {
             return Ok(by_local[0]);
         }
         if by_local.len() > 1 {
-            let names: Vec<String> = by_local.iter().map(|i| self.netns[*i].name.clone()).collect();
+            let names: Vec<String> = by_local
+                .iter()
+                .map(|i| self.netns[*i].name.clone())
+                .collect();
             return Err(format!(
                 "namespace \"{what}\" is ambiguous: it could be {}",
                 names.join(", ")
@@ -232,7 +237,10 @@ impl World {
 
     /// Bridge ports of a bridge, in ifindex order.
     pub fn bridge_ports(&self, br: IfId) -> Vec<IfId> {
-        let mut v: Vec<&Interface> = self.live_ifaces().filter(|p| p.master == Some(br)).collect();
+        let mut v: Vec<&Interface> = self
+            .live_ifaces()
+            .filter(|p| p.master == Some(br))
+            .collect();
         v.sort_by_key(|p| p.ifindex);
         v.into_iter().map(|p| p.id).collect()
     }
@@ -296,7 +304,10 @@ impl World {
 
     /// A neighbour entry.
     pub fn neigh(&self, ns: NsId, dev: IfId, ip: Ipv4Addr) -> Option<&Neighbour> {
-        self.netns[ns].neigh.iter().find(|n| n.dev == dev && n.ip == ip)
+        self.netns[ns]
+            .neigh
+            .iter()
+            .find(|n| n.dev == dev && n.ip == ip)
     }
 
     /// A neighbour entry, mutable.

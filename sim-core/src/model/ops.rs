@@ -132,7 +132,11 @@ impl World {
 
     /// `ip netns del NAME`: its devices go with it (a veth's peer too).
     pub fn del_netns(&mut self, ns: NsId) {
-        let ids: Vec<IfId> = self.live_ifaces().filter(|i| i.ns == ns).map(|i| i.id).collect();
+        let ids: Vec<IfId> = self
+            .live_ifaces()
+            .filter(|i| i.ns == ns)
+            .map(|i| i.id)
+            .collect();
         for id in ids {
             if self.iface(id).is_some() {
                 self.del_link(id);
@@ -170,7 +174,11 @@ impl World {
     }
 
     fn check_new_name(&self, ns: NsId, name: &str) -> OpResult {
-        if name.is_empty() || name.len() > 15 || name.contains('/') || name.contains(char::is_whitespace) {
+        if name.is_empty()
+            || name.len() > 15
+            || name.contains('/')
+            || name.contains(char::is_whitespace)
+        {
             return Err(OpError::usage(format!(
                 "Error: argument \"{name}\" is wrong: \"name\" not a valid ifname"
             )));
@@ -182,7 +190,13 @@ impl World {
     }
 
     /// `ip link add NAME type veth peer name PEER [netns PEER_NS]`.
-    pub fn add_veth(&mut self, ns: NsId, name: &str, peer_ns: NsId, peer: &str) -> OpResult<(IfId, IfId)> {
+    pub fn add_veth(
+        &mut self,
+        ns: NsId,
+        name: &str,
+        peer_ns: NsId,
+        peer: &str,
+    ) -> OpResult<(IfId, IfId)> {
         self.check_new_name(ns, name)?;
         self.check_new_name(peer_ns, peer)?;
         if ns == peer_ns && name == peer {
@@ -222,7 +236,12 @@ impl World {
                 Some(IfKind::Ether { peer: Some(_) }) => {
                     return Err(format!("{} is already cabled", self.qualified_ifname(x)))
                 }
-                _ => return Err(format!("{} is not a NIC that takes a cable", self.qualified_ifname(x))),
+                _ => {
+                    return Err(format!(
+                        "{} is not a NIC that takes a cable",
+                        self.qualified_ifname(x)
+                    ))
+                }
             }
             if let Some(i) = self.iface_mut(x) {
                 i.kind = IfKind::Ether { peer: Some(y) };
@@ -326,7 +345,10 @@ impl World {
     fn add_local_route(&mut self, ns: NsId, dev: IfId, addr: Ipv4Addr, src: Ipv4Addr) {
         let dst = Ipv4Net::new(addr, 32).unwrap_or_default();
         let routes = &mut self.netns[ns].routes;
-        if routes.iter().any(|r| r.table == Table::Local && r.dst == dst && r.rtype == RouteType::Local) {
+        if routes
+            .iter()
+            .any(|r| r.table == Table::Local && r.dst == dst && r.rtype == RouteType::Local)
+        {
             return;
         }
         routes.push(Route {
@@ -354,7 +376,10 @@ impl World {
             } else {
                 (Table::Main, RouteType::Unicast, Scope::Link)
             };
-            if !routes.iter().any(|r| r.table == table && r.dst == prefix && r.dev == Some(dev) && r.metric == 0) {
+            if !routes
+                .iter()
+                .any(|r| r.table == table && r.dst == prefix && r.dev == Some(dev) && r.metric == 0)
+            {
                 routes.push(Route {
                     table,
                     rtype,
@@ -371,7 +396,10 @@ impl World {
         }
         if net.prefix_len() < 31 {
             let b = Ipv4Net::new(net.broadcast(), 32).unwrap_or_default();
-            if !routes.iter().any(|r| r.table == Table::Local && r.dst == b && r.rtype == RouteType::Broadcast) {
+            if !routes
+                .iter()
+                .any(|r| r.table == Table::Local && r.dst == b && r.rtype == RouteType::Broadcast)
+            {
                 routes.push(Route {
                     table: Table::Local,
                     rtype: RouteType::Broadcast,
@@ -394,13 +422,15 @@ impl World {
         let Some(i) = self.iface(dev) else {
             return Err(OpError::no_device("?"));
         };
-        if i.addrs.iter().any(|a| a.addr() == net.addr() && a.net.prefix_len() == net.prefix_len()) {
+        if i.addrs
+            .iter()
+            .any(|a| a.addr() == net.addr() && a.net.prefix_len() == net.prefix_len())
+        {
             return Err(OpError::rtnl("Error: ipv4: Address already assigned."));
         }
-        let secondary = i
-            .addrs
-            .iter()
-            .any(|a| !a.secondary && a.net.prefix_len() == net.prefix_len() && a.net.contains(&net.addr()));
+        let secondary = i.addrs.iter().any(|a| {
+            !a.secondary && a.net.prefix_len() == net.prefix_len() && a.net.contains(&net.addr())
+        });
         let primary_src = if secondary {
             i.addrs
                 .iter()
@@ -428,11 +458,9 @@ impl World {
         let Some(i) = self.iface(dev) else {
             return Err(OpError::no_device("?"));
         };
-        let Some(pos) = i
-            .addrs
-            .iter()
-            .position(|a| a.addr() == net.addr() && (!len_given || a.net.prefix_len() == net.prefix_len()))
-        else {
+        let Some(pos) = i.addrs.iter().position(|a| {
+            a.addr() == net.addr() && (!len_given || a.net.prefix_len() == net.prefix_len())
+        }) else {
             return Err(OpError::rtnl("Error: ipv4: Address not found."));
         };
         let ns = i.ns;
@@ -453,12 +481,16 @@ impl World {
         let routes = &mut self.netns[ns].routes;
         for g in &gone {
             let host = Ipv4Net::new(g.addr(), 32).unwrap_or_default();
-            routes.retain(|r| !(r.table == Table::Local && r.rtype == RouteType::Local && r.dst == host));
+            routes.retain(|r| {
+                !(r.table == Table::Local && r.rtype == RouteType::Local && r.dst == host)
+            });
             if !g.secondary {
                 let prefix = g.net.trunc();
                 let bcast = Ipv4Net::new(g.net.broadcast(), 32).unwrap_or_default();
                 routes.retain(|r| {
-                    !(r.dev == Some(dev) && r.proto == Proto::KERNEL && (r.dst == prefix || r.dst == bcast))
+                    !(r.dev == Some(dev)
+                        && r.proto == Proto::KERNEL
+                        && (r.dst == prefix || r.dst == bcast))
                 });
             }
             routes.retain(|r| r.src != Some(g.addr()) || r.proto == Proto::KERNEL);
@@ -484,7 +516,9 @@ impl World {
             return Err(OpError::rtnl("RTNETLINK answers: Invalid argument"));
         }
         if d.is_bridge() {
-            return Err(OpError::rtnl("Error: Can not enslave a bridge to a bridge."));
+            return Err(OpError::rtnl(
+                "Error: Can not enslave a bridge to a bridge.",
+            ));
         }
         let (old_master, mac) = (d.master, d.mac);
         if let Some(old) = old_master {
@@ -536,7 +570,9 @@ impl World {
         n.neigh.retain(|e| e.dev != dev);
         n.sysctl.dev.remove(&dev);
         // Keep the ifindex if it is free in the new namespace (dev_change_net_namespace).
-        let taken = self.live_ifaces().any(|x| x.ns == to && x.ifindex == i.ifindex);
+        let taken = self
+            .live_ifaces()
+            .any(|x| x.ns == to && x.ifindex == i.ifindex);
         let tn = &mut self.netns[to];
         let ifindex = if taken {
             let v = tn.next_ifindex;
@@ -560,7 +596,9 @@ impl World {
     /// `ip link set DEV address MAC`.
     pub fn set_mac(&mut self, dev: IfId, mac: Mac) -> OpResult {
         if mac.is_multicast() {
-            return Err(OpError::rtnl("RTNETLINK answers: Cannot assign requested address"));
+            return Err(OpError::rtnl(
+                "RTNETLINK answers: Cannot assign requested address",
+            ));
         }
         let Some(i) = self.iface_mut(dev) else {
             return Err(OpError::no_device("?"));
@@ -616,7 +654,9 @@ impl World {
     fn check_route(&self, ns: NsId, spec: &RouteSpec) -> OpResult<Route> {
         let n = &self.netns[ns];
         if spec.dst.addr() != spec.dst.network() {
-            return Err(OpError::rtnl("Error: Invalid prefix for given prefix length."));
+            return Err(OpError::rtnl(
+                "Error: Invalid prefix for given prefix length.",
+            ));
         }
         let mut dev = spec.dev;
         let special = matches!(
@@ -732,7 +772,15 @@ impl World {
     }
 
     /// `ip neigh add|replace IP lladdr MAC dev DEV [nud STATE]`.
-    pub fn neigh_add(&mut self, ns: NsId, dev: IfId, ip: Ipv4Addr, mac: Mac, state: NudState, replace: bool) -> OpResult {
+    pub fn neigh_add(
+        &mut self,
+        ns: NsId,
+        dev: IfId,
+        ip: Ipv4Addr,
+        mac: Mac,
+        state: NudState,
+        replace: bool,
+    ) -> OpResult {
         if let Some(e) = self.neigh_mut(ns, dev, ip) {
             if !replace {
                 return Err(OpError::rtnl("RTNETLINK answers: File exists"));
@@ -753,9 +801,13 @@ impl World {
     /// `ip neigh del IP dev DEV`.
     pub fn neigh_del(&mut self, ns: NsId, dev: IfId, ip: Ipv4Addr) -> OpResult {
         let before = self.netns[ns].neigh.len();
-        self.netns[ns].neigh.retain(|n| !(n.dev == dev && n.ip == ip));
+        self.netns[ns]
+            .neigh
+            .retain(|n| !(n.dev == dev && n.ip == ip));
         if self.netns[ns].neigh.len() == before {
-            return Err(OpError::rtnl("RTNETLINK answers: No such file or directory"));
+            return Err(OpError::rtnl(
+                "RTNETLINK answers: No such file or directory",
+            ));
         }
         Ok(())
     }
@@ -769,7 +821,9 @@ impl World {
             match v {
                 "0" => Ok(false),
                 "1" => Ok(true),
-                _ => Err(OpError::rtnl(format!("sysctl: setting key \"{key}\": Invalid argument"))),
+                _ => Err(OpError::rtnl(format!(
+                    "sysctl: setting key \"{key}\": Invalid argument"
+                ))),
             }
         };
         let parts: Vec<&str> = key.split('.').collect();
@@ -782,11 +836,9 @@ impl World {
                 self.netns[ns].sysctl.icmp_echo_ignore_all = as_bool()?;
             }
             ["net", "ipv4", "ip_default_ttl"] => {
-                let ttl: u8 = v
-                    .parse()
-                    .ok()
-                    .filter(|t| *t >= 1)
-                    .ok_or_else(|| OpError::rtnl(format!("sysctl: setting key \"{key}\": Invalid argument")))?;
+                let ttl: u8 = v.parse().ok().filter(|t| *t >= 1).ok_or_else(|| {
+                    OpError::rtnl(format!("sysctl: setting key \"{key}\": Invalid argument"))
+                })?;
                 self.netns[ns].sysctl.default_ttl = ttl;
             }
             ["net", "bridge", "bridge-nf-call-iptables"] => {
@@ -807,7 +859,11 @@ impl World {
                                 "0" => 0,
                                 "1" => 1,
                                 "2" => 2,
-                                _ => return Err(OpError::rtnl(format!("sysctl: setting key \"{key}\": Invalid argument"))),
+                                _ => {
+                                    return Err(OpError::rtnl(format!(
+                                        "sysctl: setting key \"{key}\": Invalid argument"
+                                    )))
+                                }
                             }
                         }
                         _ => return Err(unknown()),

@@ -186,12 +186,13 @@ pub fn lpm<'a>(
 }
 
 /// The result of a route lookup in both tables (the default rules: local, then main).
-pub fn fib_lookup<'a>(
-    routes: &'a [Route],
+pub fn fib_lookup(
+    routes: &[Route],
     dst: Ipv4Addr,
     usable: impl Fn(&Route) -> bool + Copy,
-) -> Option<&'a Route> {
-    lpm(routes.iter(), Table::Local, dst, usable).or_else(|| lpm(routes.iter(), Table::Main, dst, usable))
+) -> Option<&Route> {
+    lpm(routes.iter(), Table::Local, dst, usable)
+        .or_else(|| lpm(routes.iter(), Table::Main, dst, usable))
 }
 
 /// Bring a device id used in a route into a printable name, via a closure.

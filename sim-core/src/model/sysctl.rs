@@ -69,7 +69,10 @@ impl Sysctls {
 
     /// The per-device config (the defaults if the device has none yet).
     pub fn dev_conf(&self, dev: IfId) -> DevConf {
-        self.dev.get(&dev).cloned().unwrap_or_else(|| self.default.clone())
+        self.dev
+            .get(&dev)
+            .cloned()
+            .unwrap_or_else(|| self.default.clone())
     }
 
     /// `IN_DEV_FORWARD(in_dev)`: whether packets arriving on `dev` may be forwarded.

@@ -33,7 +33,11 @@ pub fn to_dot(world: &World) -> String {
             out,
             "    label=\"{}{}\";",
             h.name,
-            if h.kind == HostKind::Switch { " (switch)" } else { "" }
+            if h.kind == HostKind::Switch {
+                " (switch)"
+            } else {
+                ""
+            }
         );
         for (id, n) in world.live_netns().filter(|(_, n)| n.host == hid) {
             let mut label = n.name.clone();
@@ -46,17 +50,38 @@ pub fn to_dot(world: &World) -> String {
                     IfKind::Bridge(_) => " (bridge)",
                     _ => "",
                 };
-                let _ = write!(label, "\\n{}{}{}", i.name, kind, if addrs.is_empty() { String::new() } else { format!(" {}", addrs.join(" ")) });
+                let _ = write!(
+                    label,
+                    "\\n{}{}{}",
+                    i.name,
+                    kind,
+                    if addrs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", addrs.join(" "))
+                    }
+                );
             }
             if let Some(ix) = ns_node.get(&id) {
-                let _ = writeln!(out, "    n{} [label=\"{}\"];", ix.index(), label.replace('"', "'"));
+                let _ = writeln!(
+                    out,
+                    "    n{} [label=\"{}\"];",
+                    ix.index(),
+                    label.replace('"', "'")
+                );
             }
         }
         out.push_str("  }\n");
     }
     for e in g.edge_indices() {
         if let Some((a, b)) = g.edge_endpoints(e) {
-            let _ = writeln!(out, "  n{} -- n{} [label=\"{}\"];", a.index(), b.index(), g[e]);
+            let _ = writeln!(
+                out,
+                "  n{} -- n{} [label=\"{}\"];",
+                a.index(),
+                b.index(),
+                g[e]
+            );
         }
     }
     out.push_str("}\n");

@@ -56,10 +56,8 @@ pub fn route_line(world: &World, r: &Route, with_table: bool) -> String {
         s.push_str("onlink ");
     }
     if let Some(d) = r.dev {
-        if r.rtype == RouteType::Unicast || r.rtype == RouteType::Broadcast {
-            if !world.carrier(d) {
-                s.push_str("linkdown ");
-            }
+        if matches!(r.rtype, RouteType::Unicast | RouteType::Broadcast) && !world.carrier(d) {
+            s.push_str("linkdown ");
         }
     }
     s
@@ -87,7 +85,11 @@ pub fn ip_route(world: &World, ns: NsId, sel: TableSel) -> String {
         tables.push(Table::Local);
     }
     for t in tables {
-        let mut routes: Vec<&Route> = world.netns[ns].routes.iter().filter(|r| r.table == t).collect();
+        let mut routes: Vec<&Route> = world.netns[ns]
+            .routes
+            .iter()
+            .filter(|r| r.table == t)
+            .collect();
         routes.sort_by_key(|r| r.print_order());
         for r in routes {
             out.push_str(&route_line(world, r, sel == TableSel::All));
@@ -220,7 +222,11 @@ pub fn ip_addr(world: &World, ns: NsId, dev: Option<&str>) -> Result<String, Str
         out.push_str(&link_line(world, i));
         out.push('\n');
         for a in &i.addrs {
-            let scope = if a.addr().is_loopback() { "host" } else { "global" };
+            let scope = if a.addr().is_loopback() {
+                "host"
+            } else {
+                "global"
+            };
             let _ = writeln!(
                 out,
                 "    inet {} scope {scope} {}{}",
@@ -258,11 +264,31 @@ pub fn arp_n(world: &World, ns: NsId) -> String {
         let dev = world.ifname(n.dev);
         match n.mac {
             Some(m) if n.state.is_valid() => {
-                let flags = if matches!(n.state, crate::model::NudState::Permanent) { "CM" } else { "C" };
-                let _ = writeln!(out, "{:<24} {:<7} {:<19} {:<5} {:<15} {dev}", n.ip.to_string(), "ether", m.to_string(), flags, "");
+                let flags = if matches!(n.state, crate::model::NudState::Permanent) {
+                    "CM"
+                } else {
+                    "C"
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<24} {:<7} {:<19} {:<5} {:<15} {dev}",
+                    n.ip.to_string(),
+                    "ether",
+                    m.to_string(),
+                    flags,
+                    ""
+                );
             }
             _ => {
-                let _ = writeln!(out, "{:<24} {:<7} {:<19} {:<5} {:<15} {dev}", n.ip.to_string(), "", "(incomplete)", "", "");
+                let _ = writeln!(
+                    out,
+                    "{:<24} {:<7} {:<19} {:<5} {:<15} {dev}",
+                    n.ip.to_string(),
+                    "",
+                    "(incomplete)",
+                    "",
+                    ""
+                );
             }
         }
     }
@@ -275,7 +301,13 @@ pub fn bridge_fdb(world: &World, ns: NsId) -> String {
     let mut out = String::new();
     for i in world.ns_ifaces(ns) {
         if let IfKind::Bridge(b) = &i.kind {
-            let _ = writeln!(out, "{} dev {} master {} permanent", world.mac_of(i.id), i.name, i.name);
+            let _ = writeln!(
+                out,
+                "{} dev {} master {} permanent",
+                world.mac_of(i.id),
+                i.name,
+                i.name
+            );
             for e in &b.fdb {
                 let _ = writeln!(
                     out,
@@ -299,7 +331,11 @@ pub fn ip_route_get(world: &World, ns: NsId, dst: std::net::Ipv4Addr) -> Result<
             o.src
         )),
         Ok(o) => {
-            let via = o.route.gateway.map(|g| format!("via {g} ")).unwrap_or_default();
+            let via = o
+                .route
+                .gateway
+                .map(|g| format!("via {g} "))
+                .unwrap_or_default();
             Ok(format!(
                 "{dst} {via}dev {} src {} uid 0 \n    cache \n",
                 world.ifname(o.dev),

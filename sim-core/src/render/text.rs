@@ -42,16 +42,29 @@ fn frame_lines(out: &mut String, f: &FrameRecord, opts: TextOptions) {
 pub fn step_text(s: &Step) -> (&'static str, String) {
     match s {
         Step::Originate { what } => ("socket", what.clone()),
-        Step::Receive { dev, frame } => ("receive", format!("on {dev}: {} ({} bytes)", frame.summary, frame.len)),
-        Step::BridgeLearn { bridge, mac, port } => ("bridge", format!("{bridge} learns {mac} is behind {port}")),
+        Step::Receive { dev, frame } => (
+            "receive",
+            format!("on {dev}: {} ({} bytes)", frame.summary, frame.len),
+        ),
+        Step::BridgeLearn { bridge, mac, port } => {
+            ("bridge", format!("{bridge} learns {mac} is behind {port}"))
+        }
         Step::Bridge { bridge, action } => (
             "bridge",
             match action {
-                BridgeAction::Forward { port } => format!("{bridge}: destination known, forward to {port}"),
-                BridgeAction::Flood { ports } if ports.is_empty() => format!("{bridge}: flood, but no other port"),
+                BridgeAction::Forward { port } => {
+                    format!("{bridge}: destination known, forward to {port}")
+                }
+                BridgeAction::Flood { ports } if ports.is_empty() => {
+                    format!("{bridge}: flood, but no other port")
+                }
                 BridgeAction::Flood { ports } => format!("{bridge}: flood to {}", ports.join(", ")),
-                BridgeAction::Local => format!("{bridge}: for the bridge device itself, pass up to {bridge}"),
-                BridgeAction::Filtered => format!("{bridge}: destination is behind the ingress port, filtered"),
+                BridgeAction::Local => {
+                    format!("{bridge}: for the bridge device itself, pass up to {bridge}")
+                }
+                BridgeAction::Filtered => {
+                    format!("{bridge}: destination is behind the ingress port, filtered")
+                }
             },
         ),
         Step::IpRcv { detail } => ("ip_rcv", detail.clone()),
@@ -69,11 +82,17 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
                 None => result.clone(),
             },
         ),
-        Step::Forward { ttl_in, ttl_out } => ("forward", format!("ip_forward: TTL {ttl_in} -> {ttl_out}, checksum updated")),
+        Step::Forward { ttl_in, ttl_out } => (
+            "forward",
+            format!("ip_forward: TTL {ttl_in} -> {ttl_out}, checksum updated"),
+        ),
         Step::LocalDeliver { detail } => ("deliver", detail.clone()),
         Step::Neigh { state, detail, .. } => ("neighbour", format!("{detail}  [{state}]")),
         Step::Arp { detail } => ("arp", detail.clone()),
-        Step::Transmit { dev, frame } => ("transmit", format!("on {dev}: {} ({} bytes)", frame.summary, frame.len)),
+        Step::Transmit { dev, frame } => (
+            "transmit",
+            format!("on {dev}: {} ({} bytes)", frame.summary, frame.len),
+        ),
         Step::IcmpSend { detail } => ("icmp", detail.clone()),
         Step::SocketDeliver { detail } => ("socket", detail.clone()),
         Step::Drop { reason, detail } => ("DROP", format!("{}: {detail}", reason.kernel_name())),
@@ -84,7 +103,14 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
 pub fn render_trace(trace: &Trace, opts: TextOptions) -> String {
     let mut out = String::new();
     for h in &trace.hops {
-        let _ = writeln!(out, "hop {} {} [{}, t={}]", h.index + 1, h.node, cause(h), time(h.time_us));
+        let _ = writeln!(
+            out,
+            "hop {} {} [{}, t={}]",
+            h.index + 1,
+            h.node,
+            cause(h),
+            time(h.time_us)
+        );
         for s in &h.steps {
             let (label, text) = step_text(s);
             let _ = writeln!(out, "  {label:<10} {text}");

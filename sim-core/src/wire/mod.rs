@@ -208,8 +208,8 @@ impl Frame {
 
     /// Parse bytes into a frame. Never panics.
     pub fn parse(bytes: &[u8]) -> Result<Frame, WireError> {
-        let (eth, rest) = Ethernet2Header::from_slice(bytes)
-            .map_err(|e| WireError::Malformed(e.to_string()))?;
+        let (eth, rest) =
+            Ethernet2Header::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
         let payload = match eth.ether_type {
             EtherType::ARP => {
                 let arp =
@@ -415,7 +415,8 @@ impl IcmpRepr {
             }
             IcmpRepr::TimeExceeded { code, quoted } => (
                 Icmpv4Type::TimeExceeded(
-                    TimeExceededCode::from_u8(*code).unwrap_or(TimeExceededCode::TtlExceededInTransit),
+                    TimeExceededCode::from_u8(*code)
+                        .unwrap_or(TimeExceededCode::TtlExceededInTransit),
                 ),
                 quoted,
             ),
@@ -639,7 +640,9 @@ impl fmt::Display for IcmpRepr {
                 }
             }
             IcmpRepr::TimeExceeded { .. } => write!(f, "ICMP time exceeded in-transit"),
-            IcmpRepr::Redirect { gateway, quoted, .. } => {
+            IcmpRepr::Redirect {
+                gateway, quoted, ..
+            } => {
                 let what = QuotedDatagram::parse(quoted)
                     .map(|q| q.header.dst.to_string())
                     .unwrap_or_default();
