@@ -10,7 +10,7 @@
 
 ip link add docker0 type bridge
 ip link set docker0 address 02:42:e0:ef:c5:b6
-ip addr add 172.17.0.1/16 dev docker0
+ip addr add 172.17.0.1/16 brd + dev docker0
 ip link set docker0 up
 
 # alpine0: eth0@if55 <-> 55: veth6c83a45@if54

@@ -48,7 +48,7 @@ fn bad_prefix() {
     );
     assert_eq!(
         e,
-        "FILE:5:21: \"10.0.0.300/24\" is not an IPv4 address with an optional /LEN"
+        "FILE:5:21: \"10.0.0.300/24\" is not an IPv4 address with an optional /LEN (and `brd +`)"
     );
 }
 

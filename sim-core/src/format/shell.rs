@@ -701,9 +701,14 @@ impl Shell<'_> {
         }
         let mut local: Option<&str> = None;
         let mut dev: Option<&str> = None;
+        let mut brd: Option<&str> = None;
         let mut i = 0;
         while i < rest.len() {
             match rest[i] {
+                "brd" | "broadcast" => {
+                    brd = rest.get(i + 1).copied();
+                    i += 2;
+                }
                 "dev" => {
                     dev = rest.get(i + 1).copied();
                     i += 2;
@@ -712,8 +717,7 @@ impl Shell<'_> {
                     local = rest.get(i + 1).copied();
                     i += 2;
                 }
-                "brd" | "broadcast" | "label" | "scope" | "peer" | "valid_lft"
-                | "preferred_lft" => i += 2,
+                "label" | "scope" | "peer" | "valid_lft" | "preferred_lft" => i += 2,
                 "noprefixroute" | "secondary" | "primary" => i += 1,
                 other if local.is_none() && !is_flush => {
                     local = Some(other);
@@ -761,8 +765,17 @@ impl Shell<'_> {
             Ok(id) => id,
             Err(e) => return e,
         };
+        let brd = match brd {
+            None => None,
+            Some("+") => Some(net.broadcast()),
+            Some("-") => Some(net.network()),
+            Some(b) => match parse_inet(b) {
+                Some(a) => Some(a),
+                None => return bad_inet(b),
+            },
+        };
         let r = if is_add {
-            self.world.addr_add(id, net)
+            self.world.addr_add_brd(id, net, brd)
         } else {
             self.world.addr_del(id, net, len_given)
         };
@@ -1251,7 +1264,9 @@ impl Shell<'_> {
                     .filter(|i| i.is_bridge())
                 {
                     let id: String = self.world.mac_of(b.id).to_string().replace(':', "");
-                    let ports = self.world.bridge_ports(b.id);
+                    // brctl lists a bridge's ports as its brif/ directory sorts: by name.
+                    let mut ports = self.world.bridge_ports(b.id);
+                    ports.sort_by_key(|p| self.world.ifname(*p));
                     let first = ports
                         .first()
                         .map(|p| self.world.ifname(*p))

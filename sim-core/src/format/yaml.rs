@@ -453,20 +453,30 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
             let mut addrs: Vec<&S<String>> = v.addr.iter().collect();
             addrs.extend(v.addrs.iter());
             for a in addrs {
-                let (net, _) = parse_prefix(&a.value)
-                    .filter(|_| a.value != "default")
-                    .ok_or_else(|| {
-                        err_at(
-                            &file,
-                            a,
-                            format!(
-                                "\"{}\" is not an IPv4 address with an optional /LEN",
-                                a.value
-                            ),
-                        )
-                    })?;
+                let (text, brd) = match a.value.split_once(" brd ") {
+                    Some((t, b)) => (t.trim(), Some(b.trim())),
+                    None => (a.value.trim(), None),
+                };
+                let bad = || {
+                    err_at(
+                        &file,
+                        a,
+                        format!(
+                            "\"{}\" is not an IPv4 address with an optional /LEN (and `brd +`)",
+                            a.value
+                        ),
+                    )
+                };
+                let (net, _) = parse_prefix(text)
+                    .filter(|_| text != "default")
+                    .ok_or_else(bad)?;
+                let brd = match brd {
+                    None => None,
+                    Some("+") => Some(net.broadcast()),
+                    Some(b) => Some(super::shell::parse_inet(b).ok_or_else(bad)?),
+                };
                 b.world
-                    .addr_add(id, net)
+                    .addr_add_brd(id, net, brd)
                     .map_err(|e| err_at(&file, a, e.msg))?;
             }
             if v.up.unwrap_or(true) {

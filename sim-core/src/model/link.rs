@@ -56,6 +56,9 @@ pub struct IfAddr {
     pub net: Ipv4Net,
     /// A secondary address (same subnet as an earlier primary on the device).
     pub secondary: bool,
+    /// The broadcast address, when one was given (`brd +` or `brd ADDR`, as Docker does);
+    /// `ip addr` prints it. The kernel's broadcast route exists either way.
+    pub brd: Option<Ipv4Addr>,
 }
 
 impl IfAddr {

@@ -310,6 +310,7 @@ impl World {
             i.addrs.push(IfAddr {
                 net,
                 secondary: false,
+                brd: None,
             });
             self.add_local_route(ns, id, net.addr(), net.addr());
         }
@@ -419,6 +420,11 @@ impl World {
     /// `ip addr add ADDR[/LEN] dev DEV`. A bare address is a /32. The local route appears
     /// at once; the prefix and broadcast routes when (or if) the device is up.
     pub fn addr_add(&mut self, dev: IfId, net: Ipv4Net) -> OpResult {
+        self.addr_add_brd(dev, net, None)
+    }
+
+    /// `ip addr add ADDR/LEN brd BRD dev DEV`.
+    pub fn addr_add_brd(&mut self, dev: IfId, net: Ipv4Net, brd: Option<Ipv4Addr>) -> OpResult {
         let Some(i) = self.iface(dev) else {
             return Err(OpError::no_device("?"));
         };
@@ -442,7 +448,11 @@ impl World {
         };
         let (ns, up) = (i.ns, i.up);
         if let Some(i) = self.iface_mut(dev) {
-            i.addrs.push(IfAddr { net, secondary });
+            i.addrs.push(IfAddr {
+                net,
+                secondary,
+                brd,
+            });
         }
         self.add_local_route(ns, dev, net.addr(), primary_src);
         if up && !secondary {

@@ -229,8 +229,9 @@ pub fn ip_addr(world: &World, ns: NsId, dev: Option<&str>) -> Result<String, Str
             };
             let _ = writeln!(
                 out,
-                "    inet {} scope {scope} {}{}",
+                "    inet {} {}scope {scope} {}{}",
                 a.net,
+                a.brd.map(|b| format!("brd {b} ")).unwrap_or_default(),
                 if a.secondary { "secondary " } else { "" },
                 i.name
             );
