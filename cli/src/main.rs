@@ -167,6 +167,19 @@ enum Cmd {
         #[command(flatten)]
         common: Common,
     },
+    /// Run one command in a namespace of a topology, as `ip netns exec NS COMMAND` would.
+    #[command(
+        after_help = "Examples:\n  hopsim exec scenarios/routing.yaml B -- ip route get 192.168.2.10\n  hopsim exec scenarios/vnet-bridge.yaml host -- bridge link"
+    )]
+    Exec {
+        #[command(flatten)]
+        common: Common,
+        /// The namespace.
+        ns: String,
+        /// The command and its arguments (ip, bridge, brctl, sysctl, ping, arp, cat /proc/sys/...).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
     /// Run a script like a shell would, printing what each command prints.
     #[command(after_help = "Example:\n  hopsim run scenarios/netns-doc-typos.sh")]
     Run {
@@ -338,6 +351,27 @@ fn run(cli: Cli) -> Result<u8, String> {
             let w = world_with(&common)?;
             print!("{}", dot::to_dot(&w));
             Ok(0)
+        }
+        Cmd::Exec {
+            common,
+            ns,
+            command,
+        } => {
+            let mut w = world_with(&common)?;
+            let nsid = w.resolve_ns(&ns)?;
+            let host = w.netns[nsid].host;
+            let line: Vec<String> = command
+                .iter()
+                .map(|a| hopsim_core::format::shell::quote(a))
+                .collect();
+            let r = hopsim_core::format::shell::Shell {
+                world: &mut w,
+                host,
+            }
+            .run_line(nsid, &line.join(" "));
+            print!("{}", r.stdout);
+            eprint!("{}", r.stderr);
+            Ok(r.status.clamp(0, 255) as u8)
         }
         Cmd::Run {
             script: path,

@@ -237,3 +237,36 @@ fn graph_is_dot() {
         "{out}"
     );
 }
+
+#[test]
+fn exec_runs_one_command_like_ip_netns_exec() {
+    let (code, out, _) = hopsim(&[
+        "exec",
+        "scenarios/netns-veth.yaml",
+        "red",
+        "--",
+        "ip",
+        "route",
+        "get",
+        "192.168.15.2",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "192.168.15.2 dev veth-red src 192.168.15.1 uid 0 \n    cache \n"
+    );
+    let (code, _, err) = hopsim(&[
+        "exec",
+        "scenarios/netns-no-netmask.yaml",
+        "red",
+        "--",
+        "ip",
+        "route",
+        "get",
+        "192.168.15.2",
+    ]);
+    assert_eq!(
+        (code, err.as_str()),
+        (2, "RTNETLINK answers: Network is unreachable\n")
+    );
+}

@@ -100,6 +100,13 @@ fn split_commands(line: &str) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// Quote one word for the shell (so `hopsim exec` passes arguments through intact).
+pub fn quote(word: &str) -> String {
+    shlex::try_quote(word)
+        .map(|c| c.into_owned())
+        .unwrap_or_else(|_| word.to_string())
+}
+
 /// iproute2's `matches()`: a non-empty prefix of the keyword.
 fn matches(arg: &str, word: &str) -> bool {
     !arg.is_empty() && word.starts_with(arg)
