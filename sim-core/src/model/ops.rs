@@ -83,7 +83,7 @@ impl RouteSpec {
 }
 
 impl World {
-    /// Add a machine with its root namespace (`lo` down, ip_forward 0).
+    /// Add a machine with its root namespace (`lo` up, as after boot; ip_forward 0).
     pub fn add_host(&mut self, name: &str, kind: HostKind) -> HostId {
         let hid = self.hosts.len();
         let ns = self.netns.len();
@@ -92,7 +92,12 @@ impl World {
             kind,
             root: ns,
         });
-        self.push_netns(name, "", hid, true);
+        let ns = self.push_netns(name, "", hid, true);
+        // A machine's root namespace was set up at boot: its lo is up (only namespaces
+        // created with `ip netns add` start with lo down).
+        if let Some(lo) = self.find_iface(ns, "lo") {
+            self.link_up(lo);
+        }
         hid
     }
 

@@ -15,9 +15,11 @@ fn setup() -> (World, NsId, IfId, IfId) {
 }
 
 fn routes(w: &World, ns: NsId) -> Vec<String> {
+    let lo = w.find_iface(ns, "lo");
     let mut r: Vec<String> = w.netns[ns]
         .routes
         .iter()
+        .filter(|r| r.dev != lo)
         .map(|r| format!("{:?} {:?} {}", r.table, r.rtype, r.dst))
         .collect();
     r.sort();
@@ -172,6 +174,17 @@ fn veth_delete_takes_the_peer() {
     w.del_link(a);
     assert!(w.iface(a).is_none() && w.iface(b).is_none());
     assert_eq!(w.ns_ifaces(ns).len(), 1, "only lo is left");
+}
+
+#[test]
+fn a_machines_root_namespace_has_lo_up_a_new_namespace_not() {
+    let (mut w, ns, _, _) = setup();
+    let lo = w.find_iface(ns, "lo").expect("lo");
+    assert!(w.iface(lo).expect("lo").up);
+    let h = w.netns[ns].host;
+    let red = w.add_netns(h, "red", "red").expect("netns");
+    let lo = w.find_iface(red, "lo").expect("lo");
+    assert!(!w.iface(lo).expect("lo").up);
 }
 
 #[test]
