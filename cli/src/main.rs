@@ -189,6 +189,21 @@ enum Cmd {
         #[arg(long)]
         strict: bool,
     },
+    /// Run scripts in real network namespaces and in hopsim, and compare (needs root).
+    #[command(after_help = "Examples:\n  sudo hopsim kernel-check scenarios/*.sh\n  sudo hopsim kernel-check --generated 300 --seed 7")]
+    KernelCheck {
+        /// Scripts whose `# expect:` pings are the probes.
+        scripts: Vec<PathBuf>,
+        /// Also run N generated random topologies.
+        #[arg(long, default_value_t = 0)]
+        generated: usize,
+        /// Seed of the generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print every case, not only disagreements.
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Print the YAML topology equivalent to a script.
     #[command(after_help = "Example:\n  hopsim import scenarios/netns-veth.sh > netns-veth.yaml")]
     Import {
@@ -396,6 +411,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(status.clamp(0, 255) as u8)
         }
+        Cmd::KernelCheck { scripts, generated, seed, verbose } => kernel_check(&scripts, generated, seed, verbose),
         Cmd::Import { script: path } => {
             let t = load(&Common {
                 file: path.clone(),
@@ -484,4 +500,57 @@ fn check(paths: &[PathBuf], strict: bool, verbose: bool) -> Result<u8, String> {
         }
     );
     Ok(if failed > 0 || broken > 0 { 1 } else { 0 })
+}
+
+fn kernel_check(scripts: &[PathBuf], generated: usize, seed: u64, verbose: bool) -> Result<u8, String> {
+    use hopsim_kernel_check::compare::{cases_from_script, compare, run_sim, Tally};
+    use hopsim_kernel_check::{generate_many, preflight, run_real, RealOpts};
+    if let Err(e) = preflight() {
+        eprintln!("SKIPPED: the kernel check cannot run here: {e}");
+        return Ok(2);
+    }
+    let mut cases: Vec<(String, Vec<String>, String, Vec<hopsim_kernel_check::Probe>)> = Vec::new();
+    for f in scripts {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        for c in cases_from_script(&f.display().to_string(), &text)? {
+            cases.push((c.label, vec!["scenario".into()], c.script, c.probes));
+        }
+    }
+    for c in generate_many(seed, generated) {
+        let groups = c.label.split(',').map(str::to_string).collect();
+        cases.push((format!("seed {:#x}", c.seed), groups, c.script, c.probes));
+    }
+    let mut tally = Tally::default();
+    let mut disagreements = 0;
+    for (label, groups, script, probes) in &cases {
+        let real = match run_real(script, probes, &RealOpts::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("ERROR {label}: {e}");
+                disagreements += 1;
+                continue;
+            }
+        };
+        let sim = run_sim(script, probes)?;
+        let cmp = compare(&format!("{label} [{}]", groups.join(",")), script, probes, &real, &sim);
+        let g: Vec<&str> = groups.iter().map(String::as_str).collect();
+        tally.add(&cmp, &g);
+        if !cmp.agrees() {
+            disagreements += 1;
+            print!("DISAGREE {}", cmp.explain(script));
+        } else if verbose {
+            println!("agree    {label} [{}]", groups.join(","));
+            for p in cmp.probes.iter().filter(|p| !p.same_text()) {
+                println!("  text differs for {}:", p.probe);
+                for l in p.real_text.lines() {
+                    println!("    kernel | {l}");
+                }
+                for l in p.sim_text.lines() {
+                    println!("    hopsim | {l}");
+                }
+            }
+        }
+    }
+    print!("{}", tally.report());
+    Ok(if disagreements > 0 { 1 } else { 0 })
 }

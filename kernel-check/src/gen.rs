@@ -428,9 +428,7 @@ fn apply_faults(r: &mut SplitMix64, plan: &mut Plan) {
             .iter()
             .any(|f| matches!(f, Fault::GhostHost | Fault::RoutingLoop))
     {
-        let k = plan.routers.len();
         let a_addr = ip(plan.addr_of(plan.segs[0].left_ifc));
-        let _ = k;
         plan.probes.push(Probe::ping("b", a_addr));
     }
     let bystanders: Vec<(String, usize, usize)> = plan

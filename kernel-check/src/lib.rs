@@ -10,12 +10,14 @@
 //! - [`normalize`]: turns real `ping` output into hopsim's timing-free form and extracts a
 //!   [`Verdict`].
 //! - [`gen`]: a deterministic generator of random topology cases.
+//! - [`compare`]: the same case through hopsim, and the comparison.
 //!
 //! Safety: nothing is ever configured in the machine's own root namespace; see [`real`]
 //! for how each case is isolated.
 
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod gen;
 pub mod normalize;
 pub mod real;

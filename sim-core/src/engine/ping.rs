@@ -241,6 +241,10 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
         stats.push_str(&format!(", {}% packet loss", percent_g(loss)));
     }
     lines.push(stats);
+    if received == 0 {
+        // iputils ends with a blank line when there is no rtt line to print.
+        lines.push(String::new());
+    }
     PingRun {
         lines,
         exit: if received > 0 { 0 } else { 1 },

@@ -201,7 +201,10 @@ impl Shell<'_> {
         if argv.first().is_some_and(|a| a == "sudo") {
             argv.remove(0);
         }
-        // Output redirection into /proc/sys (echo 1 > /proc/sys/net/ipv4/ip_forward).
+        // Output redirection (`echo 1 > /proc/sys/net/ipv4/ip_forward`): the shell opens
+        // the file itself, in its own namespace, before running the command; the command's
+        // output goes into it. So `ip netns exec C echo 1 > /proc/sys/...` sets the outer
+        // namespace's value, not C's, exactly as bash does.
         if let Some(pos) = argv.iter().position(|a| a.starts_with('>')) {
             let target = if argv[pos] == ">" || argv[pos] == ">>" {
                 argv.get(pos + 1).cloned()
@@ -211,31 +214,21 @@ impl Shell<'_> {
             let Some(target) = target else {
                 return CmdResult::err(2, "bash: syntax error near unexpected token `newline'");
             };
-            let value = argv[..pos]
-                .iter()
-                .skip(1)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ");
-            if argv.first().map(String::as_str) != Some("echo") {
-                return CmdResult::err(
-                    1,
-                    format!(
-                        "hopsim: only `echo VALUE > FILE` redirections are supported (line has {})",
-                        argv[0]
-                    ),
-                );
-            }
             if !target.starts_with("/proc/sys/") {
-                return CmdResult::err(
-                    1,
-                    format!("hopsim: writing to {target} is not modelled (only /proc/sys/...)"),
-                );
+                return CmdResult::err(1, format!("hopsim: writing to {target} is not modelled (only /proc/sys/...)"));
             }
-            return match self.world.sysctl_set(ns, &target, &value) {
-                Ok(()) => CmdResult::ok(),
-                Err(_) => CmdResult::err(1, format!("bash: {target}: No such file or directory")),
-            };
+            if self.world.sysctl_get(ns, &target).is_err() {
+                return CmdResult::err(1, format!("bash: {target}: No such file or directory"));
+            }
+            let inner: Vec<String> = argv[..pos].iter().map(|a| quote(a)).collect();
+            let mut r = self.run_command(ns, &inner.join(" "));
+            if r.status == 0 {
+                let value = std::mem::take(&mut r.stdout);
+                if let Err(e) = self.world.sysctl_set(ns, &target, value.trim()) {
+                    return CmdResult::err(1, format!("bash: echo: write error: {}", if e.msg.contains("Invalid") { "Invalid argument" } else { "No such file or directory" }));
+                }
+            }
+            return r;
         }
         let Some(prog) = argv.first().cloned() else {
             return CmdResult::ok();

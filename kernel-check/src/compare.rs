@@ -1,0 +1,313 @@
+//! The comparison: the same script and probes through hopsim, set against what the real
+//! kernel did ([`crate::run_real`]). A probe agrees when the exit status and the verdict
+//! (reply with its TTL, or which error from which address, or the connect error) are the
+//! same; the timing-free output text is compared too and reported separately. Setup lines
+//! agree when both failed or both succeeded, with the same message.
+
+use crate::normalize::{normalize_ping, verdict, Verdict};
+use crate::{Probe, ProbeCmd, RealOutcome, HOST_NS};
+use hopsim_core::engine::ping::{ping, PingOptions};
+use hopsim_core::format::script::run_script;
+use hopsim_core::format::{ExpectSpec, LoadOptions};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// What hopsim printed for one probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimProbe {
+    /// The output, in ping's words (stdout and stderr together, as the real side records).
+    pub output: String,
+    /// Exit status.
+    pub exit: i32,
+}
+
+/// hopsim's side of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimOutcome {
+    /// Per failing setup line: (line, status, message).
+    pub failed: Vec<(usize, i32, String)>,
+    /// One per probe.
+    pub probes: Vec<SimProbe>,
+}
+
+/// Run a case through hopsim: the script, then the probes in order on the state the
+/// previous ones left (ARP caches carry over, as on the real machine).
+pub fn run_sim(script: &str, probes: &[Probe]) -> Result<SimOutcome, String> {
+    let run = run_script("case.sh", script, LoadOptions::default()).map_err(|e| e.to_string())?;
+    let failed = run
+        .steps
+        .iter()
+        .filter(|s| s.result.status != 0)
+        .map(|s| (s.line, s.result.status, s.result.stderr.trim_end().to_string()))
+        .collect();
+    let mut world = run.world;
+    let mut out = Vec::new();
+    for p in probes {
+        let ProbeCmd::Ping {
+            dest,
+            count,
+            ttl,
+            wait_s,
+        } = &p.cmd;
+        let ns = if p.ns == HOST_NS { "host" } else { p.ns.as_str() };
+        let nsid = match world.resolve_ns(ns) {
+            Ok(n) => n,
+            Err(_) => {
+                out.push(SimProbe {
+                    output: format!("Cannot open network namespace \"{ns}\": No such file or directory\n"),
+                    exit: 255,
+                });
+                continue;
+            }
+        };
+        let Ok(dst) = dest.parse() else {
+            out.push(SimProbe {
+                output: format!("ping: {dest}: Name or service not known\n"),
+                exit: 2,
+            });
+            continue;
+        };
+        let opts = PingOptions {
+            count: (*count).clamp(1, u32::from(u16::MAX)) as u16,
+            ttl: *ttl,
+            wait_s: wait_s.unwrap_or(10),
+            ..PingOptions::default()
+        };
+        let r = ping(world.clone(), nsid, dst, &opts);
+        world = r.world;
+        let text: String = r.lines.iter().map(|l| format!("{l}\n")).collect();
+        out.push(SimProbe {
+            output: text,
+            exit: r.exit,
+        });
+    }
+    Ok(SimOutcome { failed, probes: out })
+}
+
+/// One probe, both sides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeComparison {
+    /// The probe.
+    pub probe: Probe,
+    /// The kernel's verdict and exit.
+    pub real: (Verdict, i32),
+    /// hopsim's verdict and exit.
+    pub sim: (Verdict, i32),
+    /// Timing-free output of each side.
+    pub real_text: String,
+    /// hopsim's output.
+    pub sim_text: String,
+}
+
+impl ProbeComparison {
+    /// Same exit status and verdict.
+    pub fn agrees(&self) -> bool {
+        self.real == self.sim
+    }
+
+    /// Same text, word for word, once timings are removed.
+    pub fn same_text(&self) -> bool {
+        self.real_text == self.sim_text
+    }
+}
+
+/// One setup line where at least one side failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupComparison {
+    /// Line number.
+    pub line: usize,
+    /// The command.
+    pub text: String,
+    /// Kernel: status and message.
+    pub real: (i32, String),
+    /// hopsim: status and message.
+    pub sim: (i32, String),
+}
+
+impl SetupComparison {
+    /// Same status and message.
+    pub fn agrees(&self) -> bool {
+        self.real == self.sim
+    }
+}
+
+/// A whole case compared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseComparison {
+    /// Feature labels, comma separated.
+    pub label: String,
+    /// Probes.
+    pub probes: Vec<ProbeComparison>,
+    /// Setup lines that failed on either side.
+    pub setup: Vec<SetupComparison>,
+}
+
+impl CaseComparison {
+    /// Every probe and setup line agrees.
+    pub fn agrees(&self) -> bool {
+        self.probes.iter().all(|p| p.agrees()) && self.setup.iter().all(|s| s.agrees())
+    }
+
+    /// A readable account of the disagreements.
+    pub fn explain(&self, script: &str) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "case [{}]:", self.label);
+        for l in script.lines() {
+            let _ = writeln!(s, "    {l}");
+        }
+        for p in self.setup.iter().filter(|p| !p.agrees()) {
+            let _ = writeln!(
+                s,
+                "  setup line {} `{}`: kernel [{}] {:?}, hopsim [{}] {:?}",
+                p.line, p.text, p.real.0, p.real.1, p.sim.0, p.sim.1
+            );
+        }
+        for p in self.probes.iter().filter(|p| !p.agrees()) {
+            let _ = writeln!(s, "  probe {}:", p.probe);
+            let _ = writeln!(s, "    kernel: exit {} {}", p.real.1, p.real.0);
+            for l in p.real_text.lines() {
+                let _ = writeln!(s, "      | {l}");
+            }
+            let _ = writeln!(s, "    hopsim: exit {} {}", p.sim.1, p.sim.0);
+            for l in p.sim_text.lines() {
+                let _ = writeln!(s, "      | {l}");
+            }
+        }
+        s
+    }
+}
+
+/// Compare a real run with hopsim's.
+pub fn compare(label: &str, script: &str, probes: &[Probe], real: &RealOutcome, sim: &SimOutcome) -> CaseComparison {
+    let mut out = CaseComparison {
+        label: label.to_string(),
+        probes: Vec::new(),
+        setup: Vec::new(),
+    };
+    for (i, p) in probes.iter().enumerate() {
+        let (rt, re) = real
+            .probes
+            .get(i)
+            .map(|r| (r.output.clone(), r.exit))
+            .unwrap_or_default();
+        let (st, se) = sim.probes.get(i).map(|s| (s.output.clone(), s.exit)).unwrap_or_default();
+        out.probes.push(ProbeComparison {
+            probe: p.clone(),
+            real: (verdict(&rt, re), re),
+            sim: (verdict(&st, se), se),
+            real_text: normalize_ping(&rt),
+            sim_text: normalize_ping(&st),
+        });
+    }
+    let lines: Vec<&str> = script.lines().collect();
+    let mut failing: BTreeMap<usize, SetupComparison> = BTreeMap::new();
+    for l in real.failed_lines() {
+        failing.insert(
+            l.line,
+            SetupComparison {
+                line: l.line,
+                text: l.text.clone(),
+                real: (l.status, l.stderr.trim_end().to_string()),
+                sim: (0, String::new()),
+            },
+        );
+    }
+    for (line, status, msg) in &sim.failed {
+        let e = failing.entry(*line).or_insert_with(|| SetupComparison {
+            line: *line,
+            text: lines.get(line.saturating_sub(1)).map(|s| s.to_string()).unwrap_or_default(),
+            real: (0, String::new()),
+            sim: (0, String::new()),
+        });
+        e.sim = (*status, msg.clone());
+    }
+    out.setup = failing.into_values().collect();
+    out
+}
+
+/// A case built from a scenario script's `# expect:` line: the script, with the
+/// expectation's `with:` commands appended, and its ping as the probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptCase {
+    /// "file:line".
+    pub label: String,
+    /// The script to run.
+    pub script: String,
+    /// The probes.
+    pub probes: Vec<Probe>,
+}
+
+/// Turn each `# expect:` of a script into a case.
+pub fn cases_from_script(file: &str, text: &str) -> Result<Vec<ScriptCase>, String> {
+    let mut out = Vec::new();
+    for (i, l) in text.lines().enumerate() {
+        let Some(rest) = l.trim().strip_prefix('#').map(str::trim) else {
+            continue;
+        };
+        let Some(exp) = rest.strip_prefix("expect:") else {
+            continue;
+        };
+        let spec: ExpectSpec = serde_saphyr::from_str(exp.trim()).map_err(|e| format!("{file}:{}: {e}", i + 1))?;
+        let e = spec.resolve(file, i + 1, 0).map_err(|e| e.to_string())?;
+        let mut script = text.to_string();
+        for w in &e.with {
+            let Some((ns, cmd)) = w.split_once(':') else {
+                continue;
+            };
+            let (ns, cmd) = (ns.trim(), cmd.trim());
+            if ns == HOST_NS {
+                let _ = writeln!(script, "{cmd}");
+            } else {
+                let _ = writeln!(script, "ip netns exec {ns} {cmd}");
+            }
+        }
+        out.push(ScriptCase {
+            label: format!("{file}:{}", i + 1),
+            script,
+            probes: vec![Probe {
+                ns: e.from.clone(),
+                cmd: ProbeCmd::Ping {
+                    dest: e.to.clone(),
+                    count: u32::from(e.options.count),
+                    ttl: e.options.ttl,
+                    wait_s: Some(e.options.wait_s),
+                },
+            }],
+        });
+    }
+    Ok(out)
+}
+
+/// Agreement counts per feature group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// feature -> (probes agreeing, probes run, same text, setup lines agreeing, setup lines compared)
+    pub groups: BTreeMap<String, [usize; 5]>,
+}
+
+impl Tally {
+    /// Count a case under each of its labels (and "all").
+    pub fn add(&mut self, c: &CaseComparison, groups: &[&str]) {
+        for g in groups.iter().copied().chain(std::iter::once("all")) {
+            let e = self.groups.entry(g.to_string()).or_default();
+            for p in &c.probes {
+                e[0] += usize::from(p.agrees());
+                e[1] += 1;
+                e[2] += usize::from(p.same_text());
+            }
+            for s in &c.setup {
+                e[3] += usize::from(s.agrees());
+                e[4] += 1;
+            }
+        }
+    }
+
+    /// The report table.
+    pub fn report(&self) -> String {
+        let mut s = String::from("feature group            probes agreeing   same text   setup errors agreeing\n");
+        for (g, [a, n, t, sa, sn]) in &self.groups {
+            let _ = writeln!(s, "{g:<24} {a:>5} / {n:<7}   {t:>5}       {sa:>5} / {sn}");
+        }
+        s
+    }
+}
