@@ -190,7 +190,9 @@ enum Cmd {
         strict: bool,
     },
     /// Run scripts in real network namespaces and in hopsim, and compare (needs root).
-    #[command(after_help = "Examples:\n  sudo hopsim kernel-check scenarios/*.sh\n  sudo hopsim kernel-check --generated 300 --seed 7")]
+    #[command(
+        after_help = "Examples:\n  sudo hopsim kernel-check scenarios/*.sh\n  sudo hopsim kernel-check --generated 300 --seed 7"
+    )]
     KernelCheck {
         /// Scripts whose `# expect:` pings are the probes.
         scripts: Vec<PathBuf>,
@@ -411,7 +413,12 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(status.clamp(0, 255) as u8)
         }
-        Cmd::KernelCheck { scripts, generated, seed, verbose } => kernel_check(&scripts, generated, seed, verbose),
+        Cmd::KernelCheck {
+            scripts,
+            generated,
+            seed,
+            verbose,
+        } => kernel_check(&scripts, generated, seed, verbose),
         Cmd::Import { script: path } => {
             let t = load(&Common {
                 file: path.clone(),
@@ -502,7 +509,12 @@ fn check(paths: &[PathBuf], strict: bool, verbose: bool) -> Result<u8, String> {
     Ok(if failed > 0 || broken > 0 { 1 } else { 0 })
 }
 
-fn kernel_check(scripts: &[PathBuf], generated: usize, seed: u64, verbose: bool) -> Result<u8, String> {
+fn kernel_check(
+    scripts: &[PathBuf],
+    generated: usize,
+    seed: u64,
+    verbose: bool,
+) -> Result<u8, String> {
     use hopsim_kernel_check::compare::{cases_from_script, compare, run_sim, Tally};
     use hopsim_kernel_check::{generate_many, preflight, run_real, RealOpts};
     if let Err(e) = preflight() {
@@ -532,7 +544,13 @@ fn kernel_check(scripts: &[PathBuf], generated: usize, seed: u64, verbose: bool)
             }
         };
         let sim = run_sim(script, probes)?;
-        let cmp = compare(&format!("{label} [{}]", groups.join(",")), script, probes, &real, &sim);
+        let cmp = compare(
+            &format!("{label} [{}]", groups.join(",")),
+            script,
+            probes,
+            &real,
+            &sim,
+        );
         let g: Vec<&str> = groups.iter().map(String::as_str).collect();
         tally.add(&cmp, &g);
         if !cmp.agrees() {

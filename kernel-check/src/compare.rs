@@ -38,7 +38,13 @@ pub fn run_sim(script: &str, probes: &[Probe]) -> Result<SimOutcome, String> {
         .steps
         .iter()
         .filter(|s| s.result.status != 0)
-        .map(|s| (s.line, s.result.status, s.result.stderr.trim_end().to_string()))
+        .map(|s| {
+            (
+                s.line,
+                s.result.status,
+                s.result.stderr.trim_end().to_string(),
+            )
+        })
         .collect();
     let mut world = run.world;
     let mut out = Vec::new();
@@ -49,12 +55,18 @@ pub fn run_sim(script: &str, probes: &[Probe]) -> Result<SimOutcome, String> {
             ttl,
             wait_s,
         } = &p.cmd;
-        let ns = if p.ns == HOST_NS { "host" } else { p.ns.as_str() };
+        let ns = if p.ns == HOST_NS {
+            "host"
+        } else {
+            p.ns.as_str()
+        };
         let nsid = match world.resolve_ns(ns) {
             Ok(n) => n,
             Err(_) => {
                 out.push(SimProbe {
-                    output: format!("Cannot open network namespace \"{ns}\": No such file or directory\n"),
+                    output: format!(
+                        "Cannot open network namespace \"{ns}\": No such file or directory\n"
+                    ),
                     exit: 255,
                 });
                 continue;
@@ -81,7 +93,10 @@ pub fn run_sim(script: &str, probes: &[Probe]) -> Result<SimOutcome, String> {
             exit: r.exit,
         });
     }
-    Ok(SimOutcome { failed, probes: out })
+    Ok(SimOutcome {
+        failed,
+        probes: out,
+    })
 }
 
 /// One probe, both sides.
@@ -178,7 +193,13 @@ impl CaseComparison {
 }
 
 /// Compare a real run with hopsim's.
-pub fn compare(label: &str, script: &str, probes: &[Probe], real: &RealOutcome, sim: &SimOutcome) -> CaseComparison {
+pub fn compare(
+    label: &str,
+    script: &str,
+    probes: &[Probe],
+    real: &RealOutcome,
+    sim: &SimOutcome,
+) -> CaseComparison {
     let mut out = CaseComparison {
         label: label.to_string(),
         probes: Vec::new(),
@@ -190,7 +211,11 @@ pub fn compare(label: &str, script: &str, probes: &[Probe], real: &RealOutcome, 
             .get(i)
             .map(|r| (r.output.clone(), r.exit))
             .unwrap_or_default();
-        let (st, se) = sim.probes.get(i).map(|s| (s.output.clone(), s.exit)).unwrap_or_default();
+        let (st, se) = sim
+            .probes
+            .get(i)
+            .map(|s| (s.output.clone(), s.exit))
+            .unwrap_or_default();
         out.probes.push(ProbeComparison {
             probe: p.clone(),
             real: (verdict(&rt, re), re),
@@ -215,7 +240,10 @@ pub fn compare(label: &str, script: &str, probes: &[Probe], real: &RealOutcome, 
     for (line, status, msg) in &sim.failed {
         let e = failing.entry(*line).or_insert_with(|| SetupComparison {
             line: *line,
-            text: lines.get(line.saturating_sub(1)).map(|s| s.to_string()).unwrap_or_default(),
+            text: lines
+                .get(line.saturating_sub(1))
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
             real: (0, String::new()),
             sim: (0, String::new()),
         });
@@ -247,7 +275,8 @@ pub fn cases_from_script(file: &str, text: &str) -> Result<Vec<ScriptCase>, Stri
         let Some(exp) = rest.strip_prefix("expect:") else {
             continue;
         };
-        let spec: ExpectSpec = serde_saphyr::from_str(exp.trim()).map_err(|e| format!("{file}:{}: {e}", i + 1))?;
+        let spec: ExpectSpec =
+            serde_saphyr::from_str(exp.trim()).map_err(|e| format!("{file}:{}: {e}", i + 1))?;
         let e = spec.resolve(file, i + 1, 0).map_err(|e| e.to_string())?;
         let mut script = text.to_string();
         for w in &e.with {
@@ -304,7 +333,9 @@ impl Tally {
 
     /// The report table.
     pub fn report(&self) -> String {
-        let mut s = String::from("feature group            probes agreeing   same text   setup errors agreeing\n");
+        let mut s = String::from(
+            "feature group            probes agreeing   same text   setup errors agreeing\n",
+        );
         for (g, [a, n, t, sa, sn]) in &self.groups {
             let _ = writeln!(s, "{g:<24} {a:>5} / {n:<7}   {t:>5}       {sa:>5} / {sn}");
         }

@@ -215,7 +215,10 @@ impl Shell<'_> {
                 return CmdResult::err(2, "bash: syntax error near unexpected token `newline'");
             };
             if !target.starts_with("/proc/sys/") {
-                return CmdResult::err(1, format!("hopsim: writing to {target} is not modelled (only /proc/sys/...)"));
+                return CmdResult::err(
+                    1,
+                    format!("hopsim: writing to {target} is not modelled (only /proc/sys/...)"),
+                );
             }
             if self.world.sysctl_get(ns, &target).is_err() {
                 return CmdResult::err(1, format!("bash: {target}: No such file or directory"));
@@ -225,7 +228,17 @@ impl Shell<'_> {
             if r.status == 0 {
                 let value = std::mem::take(&mut r.stdout);
                 if let Err(e) = self.world.sysctl_set(ns, &target, value.trim()) {
-                    return CmdResult::err(1, format!("bash: echo: write error: {}", if e.msg.contains("Invalid") { "Invalid argument" } else { "No such file or directory" }));
+                    return CmdResult::err(
+                        1,
+                        format!(
+                            "bash: echo: write error: {}",
+                            if e.msg.contains("Invalid") {
+                                "Invalid argument"
+                            } else {
+                                "No such file or directory"
+                            }
+                        ),
+                    );
                 }
             }
             return r;

@@ -159,6 +159,14 @@ impl World {
         if let Some((id, _)) = live.iter().find(|(_, n)| n.name == what) {
             return Ok(*id);
         }
+        if let Some((machine, local)) = what.split_once('/') {
+            if let Some((id, _)) = live.iter().find(|(_, n)| {
+                self.hosts[n.host].name == machine
+                    && (n.local_name == local || (n.is_root && local.is_empty()))
+            }) {
+                return Ok(*id);
+            }
+        }
         let by_local: Vec<NsId> = live
             .iter()
             .filter(|(_, n)| !n.is_root && n.local_name == what)

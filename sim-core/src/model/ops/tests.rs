@@ -195,3 +195,14 @@ fn carrier_needs_both_ends_up() {
     w.link_up(b);
     assert!(w.carrier(a) && w.carrier(b));
 }
+
+#[test]
+fn from_accepts_machine_slash_namespace() {
+    let (mut w, ns, _, _) = setup();
+    let h = w.netns[ns].host;
+    let red = w.add_netns(h, "red", "red").expect("netns");
+    assert_eq!(w.resolve_ns("host/red"), Ok(red));
+    assert_eq!(w.resolve_ns("red"), Ok(red));
+    assert_eq!(w.resolve_ns("host"), Ok(ns));
+    assert!(w.resolve_ns("other/red").is_err());
+}
