@@ -15,6 +15,7 @@ pub mod check;
 pub mod engine;
 pub mod format;
 pub mod model;
+pub mod netfilter;
 pub mod render;
 pub mod trace;
 pub mod wire;

@@ -71,6 +71,8 @@ pub struct Netns {
     pub ip_id: u16,
     /// Whether the namespace was deleted (`ip netns del`); ids stay stable.
     pub deleted: bool,
+    /// iptables: tables, chains, rules, counters.
+    pub netfilter: crate::netfilter::Netfilter,
 }
 
 /// The whole simulated world.

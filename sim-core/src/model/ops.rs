@@ -115,6 +115,7 @@ impl World {
             next_ifindex: 1,
             ip_id: ((seed >> 16) & 0xffff) as u16,
             deleted: false,
+            netfilter: crate::netfilter::Netfilter::default(),
         });
         if self.hosts[host].kind == HostKind::Linux {
             self.new_iface(id, "lo", IfKind::Loopback, Some(Mac::ZERO));
