@@ -40,6 +40,8 @@ pub enum DropReason {
     NoSocket,
     /// ICMP echo ignored by sysctl.
     IcmpEchoIgnored,
+    /// An iptables rule or policy dropped it (`NETFILTER_DROP`).
+    NetfilterDrop,
     /// A simulator limit was hit (hop budget, loop without TTL).
     SimLimit,
     /// Anything else.
@@ -64,6 +66,7 @@ impl DropReason {
             DropReason::LoopbackDown => "LOOPBACK_DOWN",
             DropReason::NoSocket => "NO_SOCKET",
             DropReason::IcmpEchoIgnored => "ICMP_ECHO_IGNORED",
+            DropReason::NetfilterDrop => "NETFILTER_DROP",
             DropReason::SimLimit => "SIM_LIMIT",
             DropReason::NotSpecified => "NOT_SPECIFIED",
         }
@@ -87,6 +90,7 @@ impl DropReason {
             LoopbackDown,
             NoSocket,
             IcmpEchoIgnored,
+            NetfilterDrop,
             SimLimit,
             NotSpecified,
         ]
@@ -245,6 +249,42 @@ pub enum Step {
         /// In words.
         detail: String,
     },
+    /// One iptables table at one hook: every rule the packet met, and the verdict.
+    Netfilter {
+        /// The hook (PREROUTING, INPUT, ...).
+        hook: String,
+        /// The table.
+        table: String,
+        /// Rules evaluated, in order.
+        visits: Vec<crate::netfilter::eval::RuleVisit>,
+        /// The verdict, in words.
+        verdict: String,
+    },
+    /// Kernel-style TRACE lines (`TRACE: nat:PREROUTING:rule:2`) for a packet marked by
+    /// `-j TRACE`, and LOG lines.
+    NfLog {
+        /// The lines.
+        lines: Vec<String>,
+    },
+    /// Connection tracking: a new entry, or the connection a packet belongs to.
+    Conntrack {
+        /// In words.
+        detail: String,
+    },
+    /// Network address translation: which fields changed.
+    Nat {
+        /// DNAT, SNAT, MASQUERADE, or un-NAT of a reply.
+        kind: String,
+        /// Before, e.g. `192.168.1.2:40000 -> 192.168.1.1:8080`.
+        before: String,
+        /// After.
+        after: String,
+    },
+    /// Transport layer: a socket lookup, a TCP state change, a reset.
+    Transport {
+        /// In words.
+        detail: String,
+    },
     /// The packet is dropped.
     Drop {
         /// Kernel-style reason.
@@ -270,6 +310,10 @@ impl Step {
             Step::Transmit { .. } => "transmit",
             Step::IcmpSend { .. } => "icmp",
             Step::SocketDeliver { .. } => "socket",
+            Step::Netfilter { .. } | Step::NfLog { .. } => "netfilter",
+            Step::Conntrack { .. } => "conntrack",
+            Step::Nat { .. } => "nat",
+            Step::Transport { .. } => "transport",
             Step::Drop { .. } => "drop",
         }
     }

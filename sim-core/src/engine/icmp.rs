@@ -22,6 +22,10 @@ pub(crate) enum IcmpError {
     TtlExceeded,
     /// Redirect for host, with the better gateway.
     Redirect(Ipv4Addr),
+    /// Destination unreachable, port (UDP to a closed port).
+    PortUnreachable,
+    /// Destination unreachable with any code (REJECT --reject-with).
+    Code(u8),
 }
 
 impl IcmpError {
@@ -51,6 +55,16 @@ impl IcmpError {
             IcmpError::Redirect(gateway) => IcmpRepr::Redirect {
                 code: 1,
                 gateway,
+                quoted,
+            },
+            IcmpError::PortUnreachable => IcmpRepr::DestUnreachable {
+                code: 3,
+                mtu: 0,
+                quoted,
+            },
+            IcmpError::Code(code) => IcmpRepr::DestUnreachable {
+                code,
+                mtu: 0,
                 quoted,
             },
         }
@@ -284,6 +298,11 @@ pub(crate) fn icmp_rcv_other(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
                         ping::on_error(sim, seq, packet.header.src, other.clone());
                         return;
                     }
+                }
+            }
+            if let Some(q) = other.quoted().and_then(QuotedDatagram::parse) {
+                if super::connect::on_icmp_error(sim, ns, &q, packet.header.src, other) {
+                    return;
                 }
             }
             sim.drop_packet(

@@ -1,8 +1,9 @@
 //! IPv4 input: `ip_rcv`, the input routing decision (`ip_route_input_slow`), `ip_forward`
 //! and `ip_local_deliver`.
 
+use super::netfilter as nf;
 use super::receive::PktType;
-use super::{icmp, ip_output, Sim};
+use super::{icmp, ip_output, l4, Sim};
 use crate::model::{route, IfId, NsId, Route, RouteType, Table};
 use crate::render::ip::route_line;
 use crate::trace::{DropReason, Step};
@@ -63,10 +64,31 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
     let Some(ns) = sim.world.iface(dev).map(|i| i.ns) else {
         return;
     };
-    let h = &packet.header;
+    let mut packet = packet;
     sim.step(Step::IpRcv {
-        detail: format!("{} -> {} ttl {}", h.src, h.dst, h.ttl),
+        detail: format!(
+            "{} -> {} ttl {}",
+            packet.header.src, packet.header.dst, packet.header.ttl
+        ),
     });
+    let mut meta = nf::Meta::default();
+    let v = nf::prerouting(sim, ns, dev, &mut packet, nf::Phys::default(), &mut meta);
+    if !ip_output::apply_verdict(sim, ns, &packet, v, "PREROUTING") {
+        return;
+    }
+    ip_rcv_finish(sim, ns, dev, packet, pkt_type, meta);
+}
+
+/// `ip_rcv_finish`: the input routing decision, after PREROUTING (and any DNAT).
+pub(crate) fn ip_rcv_finish(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: IfId,
+    packet: Ipv4Packet,
+    pkt_type: PktType,
+    meta: nf::Meta,
+) {
+    let h = packet.header.clone();
     let devname = sim.world.ifname(dev);
     match route_input(sim, ns, dev, h.dst) {
         InputRoute::Local { route } => {
@@ -74,7 +96,7 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
                 result: format!("{} is local: deliver to this namespace", h.dst),
                 route: Some(route_line(&sim.world, &route, true)),
             });
-            local_deliver(sim, ns, Some(dev), packet);
+            local_deliver(sim, ns, Some(dev), packet, meta);
         }
         InputRoute::ForwardingOff => {
             sim.step(Step::RouteInput {
@@ -123,7 +145,7 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
                 ),
                 route: Some(route_line(&sim.world, &route, false)),
             });
-            ip_forward(sim, ns, dev, packet, route);
+            ip_forward(sim, ns, dev, packet, route, meta);
         }
     }
 }
@@ -164,7 +186,14 @@ pub(crate) fn special_route(
 }
 
 /// `ip_forward`.
-fn ip_forward(sim: &mut Sim, ns: NsId, in_dev: IfId, mut packet: Ipv4Packet, route: Route) {
+fn ip_forward(
+    sim: &mut Sim,
+    ns: NsId,
+    in_dev: IfId,
+    mut packet: Ipv4Packet,
+    route: Route,
+    mut meta: nf::Meta,
+) {
     let ttl = packet.header.ttl;
     if ttl <= 1 {
         sim.drop_packet(
@@ -205,11 +234,23 @@ fn ip_forward(sim: &mut Sim, ns: NsId, in_dev: IfId, mut packet: Ipv4Packet, rou
             Some(in_dev),
         );
     }
-    ip_output::ip_output(sim, ns, out_dev, nexthop, packet);
+    let v = nf::forward(
+        sim,
+        ns,
+        in_dev,
+        out_dev,
+        &packet,
+        nf::Phys::default(),
+        &mut meta,
+    );
+    if !ip_output::apply_verdict(sim, ns, &packet, v, "FORWARD") {
+        return;
+    }
+    ip_output::ip_output(sim, ns, out_dev, nexthop, packet, meta);
 }
 
 /// A packet sent to one of our own addresses arrives back through `lo`.
-pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
+pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet) {
     let lo = sim.world.find_iface(ns, "lo");
     sim.step(Step::IpRcv {
         detail: format!(
@@ -217,17 +258,35 @@ pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
             packet.header.src, packet.header.dst, packet.header.ttl
         ),
     });
-    local_deliver(sim, ns, lo, packet);
+    let mut meta = nf::Meta::default();
+    if let Some(lo) = lo {
+        let v = nf::prerouting(sim, ns, lo, &mut packet, nf::Phys::default(), &mut meta);
+        if !ip_output::apply_verdict(sim, ns, &packet, v, "PREROUTING") {
+            return;
+        }
+    }
+    local_deliver(sim, ns, lo, packet, meta);
 }
 
-/// `ip_local_deliver`: the packet is for this namespace.
-pub(crate) fn local_deliver(sim: &mut Sim, ns: NsId, dev: Option<IfId>, packet: Ipv4Packet) {
+/// `ip_local_deliver`: the INPUT hook, then the protocol handler.
+pub(crate) fn local_deliver(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: Option<IfId>,
+    mut packet: Ipv4Packet,
+    mut meta: nf::Meta,
+) {
+    let v = nf::input(sim, ns, dev, &mut packet, &mut meta);
+    if !ip_output::apply_verdict(sim, ns, &packet, v, "INPUT") {
+        return;
+    }
     match &packet.payload {
         IpPayload::Icmp(IcmpRepr::EchoRequest { .. }) => icmp::icmp_echo(sim, ns, packet),
         IpPayload::Icmp(_) => icmp::icmp_rcv_other(sim, ns, packet),
+        IpPayload::Tcp(_) => l4::tcp_rcv(sim, ns, packet),
+        IpPayload::Udp(_) => l4::udp_rcv(sim, ns, packet),
         IpPayload::Raw { protocol, .. } => {
             let p = *protocol;
-            let _ = dev;
             sim.drop_packet(
                 DropReason::NoSocket,
                 format!("protocol {p}: no socket in this namespace wants it"),

@@ -2,6 +2,7 @@
 //! `ip_output`/`ip_finish_output2`, and the device transmit (`dev_queue_xmit`, veth,
 //! cables, loopback).
 
+use super::netfilter as nf;
 use super::{arp, bridge, Event, Sim, WIRE_DELAY_US};
 use crate::model::{route, IfId, IfKind, NsId, Route, RouteType, Table, World};
 use crate::render::ip::route_line;
@@ -145,14 +146,38 @@ pub(crate) fn step_route_output(
     sim.step(step);
 }
 
-/// `ip_local_out`: send a packet this namespace originates along a route already chosen.
-pub(crate) fn ip_local_out(sim: &mut Sim, ns: NsId, packet: Ipv4Packet, out: &OutputRoute) {
-    if out.local {
-        let lo_up = sim
-            .world
-            .find_iface(ns, "lo")
-            .and_then(|l| sim.world.iface(l))
-            .is_some_and(|l| l.up);
+/// `ip_local_out`: send a packet this namespace originates along a route already chosen:
+/// the OUTPUT hook (which may translate the destination, in which case the packet is
+/// routed again), then `ip_output`.
+pub(crate) fn ip_local_out(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet, out: &OutputRoute) {
+    let mut meta = nf::Meta::default();
+    let out_dev = if out.local { None } else { Some(out.dev) };
+    let (verdict, rerouted) = nf::output(sim, ns, out_dev, &mut packet, &mut meta);
+    if !apply_verdict(sim, ns, &packet, verdict, "OUTPUT") {
+        return;
+    }
+    let mut route = out.clone();
+    if rerouted {
+        let r = route_output(&sim.world, ns, packet.header.dst, None);
+        step_route_output(sim, packet.header.dst, &r);
+        match r {
+            Ok(o) => route = o,
+            Err(e) => {
+                sim.drop_packet(
+                    DropReason::IpOutnoroutes,
+                    format!(
+                        "no route to the translated destination {} ({})",
+                        packet.header.dst,
+                        e.strerror()
+                    ),
+                );
+                return;
+            }
+        }
+    }
+    if route.local {
+        let lo = sim.world.find_iface(ns, "lo");
+        let lo_up = lo.and_then(|l| sim.world.iface(l)).is_some_and(|l| l.up);
         if !lo_up {
             sim.drop_packet(
                 DropReason::LoopbackDown,
@@ -160,15 +185,61 @@ pub(crate) fn ip_local_out(sim: &mut Sim, ns: NsId, packet: Ipv4Packet, out: &Ou
             );
             return;
         }
+        if let Some(lo) = lo {
+            let v = nf::postrouting(sim, ns, lo, &mut packet, nf::Phys::default(), &mut meta);
+            if !apply_verdict(sim, ns, &packet, v, "POSTROUTING") {
+                return;
+            }
+        }
         let hop = sim.hop();
         sim.schedule(WIRE_DELAY_US, Event::Loopback { ns, packet, hop });
         return;
     }
-    ip_output(sim, ns, out.dev, out.nexthop, packet);
+    ip_output(sim, ns, route.dev, route.nexthop, packet, meta);
 }
 
-/// `ip_output` / `ip_finish_output2`: MTU, then the neighbour layer.
-pub(crate) fn ip_output(sim: &mut Sim, ns: NsId, dev: IfId, nexthop: Ipv4Addr, packet: Ipv4Packet) {
+/// Act on a hook's verdict: `true` to go on; a drop is recorded, a reject answered.
+pub(crate) fn apply_verdict(
+    sim: &mut Sim,
+    ns: NsId,
+    packet: &Ipv4Packet,
+    v: nf::Verdict,
+    hook: &str,
+) -> bool {
+    match v {
+        nf::Verdict::Accept => true,
+        nf::Verdict::Drop => {
+            sim.drop_packet(
+                DropReason::NetfilterDrop,
+                format!("dropped by iptables at {hook} (see the rules above)"),
+            );
+            false
+        }
+        nf::Verdict::Reject(with) => {
+            sim.drop_packet(
+                DropReason::NetfilterDrop,
+                format!("rejected by iptables at {hook} with {}", with.name()),
+            );
+            super::l4::reject(sim, ns, packet, with);
+            false
+        }
+    }
+}
+
+/// `ip_output` / `ip_finish_output2`: the POSTROUTING hook, the MTU, then the neighbour
+/// layer.
+pub(crate) fn ip_output(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: IfId,
+    nexthop: Ipv4Addr,
+    mut packet: Ipv4Packet,
+    mut meta: nf::Meta,
+) {
+    let v = nf::postrouting(sim, ns, dev, &mut packet, nf::Phys::default(), &mut meta);
+    if !apply_verdict(sim, ns, &packet, v, "POSTROUTING") {
+        return;
+    }
     let mtu = sim.world.iface(dev).map(|i| i.mtu).unwrap_or(1500) as usize;
     if packet.total_len() > mtu && packet.header.df {
         sim.drop_packet(

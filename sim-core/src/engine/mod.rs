@@ -15,9 +15,12 @@
 
 mod arp;
 mod bridge;
+pub mod connect;
 mod icmp;
 mod ip_input;
 pub mod ip_output;
+mod l4;
+mod netfilter;
 pub mod ping;
 mod receive;
 
@@ -67,6 +70,8 @@ pub(crate) enum Event {
     },
     /// The ping program sends its next echo request.
     PingSend { seq: u16 },
+    /// The nc program sends its SYN (or a retransmission) or its datagram.
+    ConnectSend { attempt: u8 },
 }
 
 #[derive(Debug)]
@@ -120,6 +125,12 @@ pub struct Sim {
     pub(crate) arp_queue: BTreeMap<(NsId, IfId, Ipv4Addr), Vec<Pending>>,
     pub(crate) peers: BTreeMap<(NsId, Ipv4Addr), PeerTokens>,
     pub(crate) ping: Option<ping::PingState>,
+    pub(crate) connect: Option<connect::ConnectState>,
+    pub(crate) tcbs: Vec<l4::Tcb>,
+    pub(crate) chance: Box<dyn crate::netfilter::eval::Chance>,
+    pub(crate) nth: crate::netfilter::eval::NthState,
+    /// iptables rules evaluated so far (what makes iptables mode slow with many Services).
+    pub rules_evaluated: usize,
     current: Option<usize>,
     stopped: bool,
 }
@@ -136,9 +147,20 @@ impl Sim {
             arp_queue: BTreeMap::new(),
             peers: BTreeMap::new(),
             ping: None,
+            connect: None,
+            tcbs: Vec::new(),
+            chance: Box::new(crate::netfilter::eval::SeededChance::new(0)),
+            nth: Default::default(),
+            rules_evaluated: 0,
             current: None,
             stopped: false,
         }
+    }
+
+    /// Seed the draws of `-m statistic --mode random`.
+    pub fn with_chance(mut self, chance: Box<dyn crate::netfilter::eval::Chance>) -> Sim {
+        self.chance = chance;
+        self
     }
 
     /// Simulated time now, in microseconds.
@@ -217,6 +239,11 @@ impl Sim {
         }
     }
 
+    /// Run a connection attempt: until the answer and the close are done, or `until`.
+    pub(crate) fn run_connect(&mut self, until: u64) {
+        self.run(until);
+    }
+
     fn dispatch(&mut self, event: Event) {
         match event {
             Event::Arrive { dev, bytes, hop } => receive::netif_receive(self, dev, bytes, hop),
@@ -232,6 +259,7 @@ impl Sim {
                 hop,
             } => arp::neigh_timer(self, ns, dev, ip, probes, hop),
             Event::PingSend { seq } => ping::send(self, seq),
+            Event::ConnectSend { attempt } => connect::send(self, attempt),
         }
     }
 }

@@ -73,6 +73,51 @@ pub struct Netns {
     pub deleted: bool,
     /// iptables: tables, chains, rules, counters.
     pub netfilter: crate::netfilter::Netfilter,
+    /// Connection tracking.
+    pub conntrack: crate::netfilter::conntrack::Conntrack,
+    /// Listening sockets.
+    pub sockets: Vec<Listener>,
+}
+
+/// A transport protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum L4Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl L4Proto {
+    /// `tcp` / `udp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            L4Proto::Tcp => "tcp",
+            L4Proto::Udp => "udp",
+        }
+    }
+
+    /// The IP protocol number.
+    pub fn number(self) -> u8 {
+        match self {
+            L4Proto::Tcp => 6,
+            L4Proto::Udp => 17,
+        }
+    }
+}
+
+/// A listening socket (a server's `bind` + `listen`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Listener {
+    /// TCP or UDP.
+    pub proto: L4Proto,
+    /// The address bound (0.0.0.0 for any).
+    pub addr: Ipv4Addr,
+    /// The port.
+    pub port: u16,
+    /// The process, for `ss -p`/`netstat -p` views.
+    pub process: Option<String>,
 }
 
 /// The whole simulated world.

@@ -116,6 +116,8 @@ impl World {
             ip_id: ((seed >> 16) & 0xffff) as u16,
             deleted: false,
             netfilter: crate::netfilter::Netfilter::default(),
+            conntrack: Default::default(),
+            sockets: Vec::new(),
         });
         if self.hosts[host].kind == HostKind::Linux {
             self.new_iface(id, "lo", IfKind::Loopback, Some(Mac::ZERO));
@@ -825,6 +827,30 @@ impl World {
                 "RTNETLINK answers: No such file or directory",
             ));
         }
+        Ok(())
+    }
+
+    /// A server binds and listens: `Address already in use` if the port is taken on that
+    /// address (or on any address, 0.0.0.0, either way).
+    pub fn listen(&mut self, ns: NsId, l: Listener) -> OpResult {
+        let clash = self.netns[ns].sockets.iter().any(|s| {
+            s.proto == l.proto
+                && s.port == l.port
+                && (s.addr == l.addr || s.addr.is_unspecified() || l.addr.is_unspecified())
+        });
+        if clash {
+            return Err(OpError::usage(format!(
+                "bind() to {}:{} failed (98: Address already in use)",
+                l.addr, l.port
+            )));
+        }
+        if !l.addr.is_unspecified() && !self.is_local_addr(ns, l.addr) {
+            return Err(OpError::usage(format!(
+                "bind() to {}:{} failed (99: Cannot assign requested address)",
+                l.addr, l.port
+            )));
+        }
+        self.netns[ns].sockets.push(l);
         Ok(())
     }
 

@@ -1,1 +1,249 @@
-//! Connection tracking.
+//! Connection tracking (`nf_conntrack`): each connection is an entry with an original and
+//! a reply tuple. NAT is recorded by changing the reply tuple (DNAT: the reply comes from
+//! the new destination; SNAT: the reply goes to the new source), and every later packet of
+//! the connection, either way, is translated from the entry, never by the nat table again.
+
+use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet};
+use serde::Serialize;
+use std::fmt::Write;
+use std::net::Ipv4Addr;
+
+/// A connection tuple. For ICMP echo, both ports hold the echo identifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Tuple {
+    /// Source address.
+    pub src: Ipv4Addr,
+    /// Destination address.
+    pub dst: Ipv4Addr,
+    /// IP protocol.
+    pub proto: u8,
+    /// Source port (ICMP: echo id).
+    pub sport: u16,
+    /// Destination port (ICMP: echo id).
+    pub dport: u16,
+}
+
+impl Tuple {
+    /// The tuple of a packet, if conntrack can track it (TCP, UDP, ICMP echo).
+    pub fn of(p: &Ipv4Packet) -> Option<Tuple> {
+        let (proto, sport, dport) = match &p.payload {
+            IpPayload::Tcp(t) => (6, t.sport, t.dport),
+            IpPayload::Udp(u) => (17, u.sport, u.dport),
+            IpPayload::Icmp(
+                IcmpRepr::EchoRequest { ident, .. } | IcmpRepr::EchoReply { ident, .. },
+            ) => (1, *ident, *ident),
+            _ => return None,
+        };
+        Some(Tuple {
+            src: p.header.src,
+            dst: p.header.dst,
+            proto,
+            sport,
+            dport,
+        })
+    }
+
+    /// The tuple of the answer.
+    pub fn invert(&self) -> Tuple {
+        Tuple {
+            src: self.dst,
+            dst: self.src,
+            proto: self.proto,
+            sport: self.dport,
+            dport: self.sport,
+        }
+    }
+}
+
+/// TCP connection-tracking states (`tcp_conntrack_names`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TcpCtState {
+    /// SYN seen.
+    SynSent,
+    /// SYN-ACK seen.
+    SynRecv,
+    /// Handshake completed.
+    Established,
+    /// FIN seen one way.
+    FinWait,
+    /// FIN answered.
+    CloseWait,
+    /// Last ACK pending.
+    LastAck,
+    /// Closed both ways.
+    TimeWait,
+    /// Reset.
+    Close,
+}
+
+impl TcpCtState {
+    /// The name `conntrack -L` prints.
+    pub fn name(self) -> &'static str {
+        match self {
+            TcpCtState::SynSent => "SYN_SENT",
+            TcpCtState::SynRecv => "SYN_RECV",
+            TcpCtState::Established => "ESTABLISHED",
+            TcpCtState::FinWait => "FIN_WAIT",
+            TcpCtState::CloseWait => "CLOSE_WAIT",
+            TcpCtState::LastAck => "LAST_ACK",
+            TcpCtState::TimeWait => "TIME_WAIT",
+            TcpCtState::Close => "CLOSE",
+        }
+    }
+
+    /// The default timeout in seconds (`nf_conntrack_tcp_timeout_*`).
+    pub fn timeout(self) -> u64 {
+        match self {
+            TcpCtState::SynSent | TcpCtState::TimeWait => 120,
+            TcpCtState::SynRecv => 60,
+            TcpCtState::Established => 432_000,
+            TcpCtState::FinWait => 120,
+            TcpCtState::CloseWait => 60,
+            TcpCtState::LastAck => 30,
+            TcpCtState::Close => 10,
+        }
+    }
+}
+
+/// One tracked connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CtEntry {
+    /// Original direction.
+    pub orig: Tuple,
+    /// Reply direction (NAT shows here).
+    pub reply: Tuple,
+    /// TCP state.
+    pub tcp: Option<TcpCtState>,
+    /// A reply was seen.
+    pub seen_reply: bool,
+    /// ASSURED.
+    pub assured: bool,
+    /// Inserted in the table (the first packet left the box or was delivered).
+    pub confirmed: bool,
+    /// The connection's mark.
+    pub mark: u32,
+    /// Simulated time of the last packet, in µs.
+    pub last_us: u64,
+}
+
+impl CtEntry {
+    /// The destination was translated.
+    pub fn dnat(&self) -> bool {
+        self.reply.src != self.orig.dst || self.reply.sport != self.orig.dport
+    }
+
+    /// The source was translated.
+    pub fn snat(&self) -> bool {
+        self.reply.dst != self.orig.src || self.reply.dport != self.orig.sport
+    }
+
+    fn timeout_s(&self) -> u64 {
+        match (self.orig.proto, self.tcp) {
+            (6, Some(s)) => s.timeout(),
+            (17, _) if self.assured => 120,
+            (17, _) => 30,
+            _ => 30,
+        }
+    }
+}
+
+/// Which way a packet goes relative to its connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dir {
+    /// As the first packet went.
+    Original,
+    /// The answer.
+    Reply,
+}
+
+/// The conntrack table of a namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Conntrack {
+    /// Entries, oldest first.
+    pub entries: Vec<CtEntry>,
+}
+
+impl Conntrack {
+    /// Find the connection a tuple belongs to.
+    pub fn lookup(&self, t: &Tuple) -> Option<(usize, Dir)> {
+        self.entries.iter().enumerate().find_map(|(i, e)| {
+            if e.orig == *t {
+                Some((i, Dir::Original))
+            } else if e.reply == *t {
+                Some((i, Dir::Reply))
+            } else {
+                None
+            }
+        })
+    }
+
+    /// A new, unconfirmed entry for the first packet of a connection.
+    pub fn create(&mut self, t: Tuple, now_us: u64) -> usize {
+        self.entries.push(CtEntry {
+            orig: t,
+            reply: t.invert(),
+            tcp: if t.proto == 6 {
+                Some(TcpCtState::SynSent)
+            } else {
+                None
+            },
+            seen_reply: false,
+            assured: false,
+            confirmed: false,
+            mark: 0,
+            last_us: now_us,
+        });
+        self.entries.len() - 1
+    }
+
+    /// Drop entries that were never confirmed (their first packet was dropped).
+    pub fn drop_unconfirmed(&mut self) {
+        self.entries.retain(|e| e.confirmed);
+    }
+
+    /// `conntrack -L` at simulated time `now_us`.
+    pub fn render(&self, now_us: u64) -> String {
+        let mut out = String::new();
+        for e in self.entries.iter().filter(|e| e.confirmed) {
+            let (name, num) = match e.orig.proto {
+                6 => ("tcp", 6),
+                17 => ("udp", 17),
+                _ => ("icmp", 1),
+            };
+            let elapsed = now_us.saturating_sub(e.last_us) / 1_000_000;
+            let left = e.timeout_s().saturating_sub(elapsed);
+            let _ = write!(out, "{name:<8} {num} {left} ");
+            if let Some(s) = e.tcp {
+                let _ = write!(out, "{} ", s.name());
+            }
+            let tuple = |t: &Tuple, reply: bool| -> String {
+                if t.proto == 1 {
+                    let (ty, id) = if reply { (0, t.sport) } else { (8, t.sport) };
+                    format!("src={} dst={} type={ty} code=0 id={id}", t.src, t.dst)
+                } else {
+                    format!(
+                        "src={} dst={} sport={} dport={}",
+                        t.src, t.dst, t.sport, t.dport
+                    )
+                }
+            };
+            let _ = write!(out, "{} ", tuple(&e.orig, false));
+            if !e.seen_reply {
+                out.push_str("[UNREPLIED] ");
+            }
+            let _ = write!(out, "{} ", tuple(&e.reply, true));
+            if e.assured {
+                out.push_str("[ASSURED] ");
+            }
+            let _ = writeln!(out, "mark={} use=1", e.mark);
+        }
+        let n = self.entries.iter().filter(|e| e.confirmed).count();
+        let _ = writeln!(
+            out,
+            "conntrack v1.4.7 (conntrack-tools): {n} flow entries have been shown."
+        );
+        out
+    }
+}

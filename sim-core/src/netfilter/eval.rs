@@ -1,1 +1,587 @@
-//! Rule evaluation.
+//! Rule evaluation as `ipt_do_table` does it: the chain of the hook from the top, first
+//! match wins, matches evaluated in order and only as far as needed (so a statistic match is
+//! drawn only when the packet reaches it), jumps push a return point, gotos do not, RETURN
+//! or the end of a user chain pops, the end of a built-in chain applies its policy. Rule and
+//! policy counters are updated as the kernel updates them. Every rule evaluated is recorded,
+//! which is what the trace shows and what "rules evaluated per packet" counts.
+
+use super::{
+    AddrType, Hook, Match, NatRange, Netfilter, Policy, PortRange, RejectWith, Rule, TableName,
+    Target,
+};
+use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet};
+use serde::Serialize;
+use std::net::Ipv4Addr;
+
+/// Conntrack's view of a packet, for `--ctstate`/`--state`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CtInfo {
+    /// The packet starts a new connection.
+    pub new: bool,
+    /// The packet belongs to a connection that has seen traffic both ways.
+    pub established: bool,
+    /// An ICMP error about a tracked connection.
+    pub related: bool,
+    /// Not trackable.
+    pub invalid: bool,
+    /// NOTRACK'd in raw.
+    pub untracked: bool,
+    /// The connection's destination was translated.
+    pub dnat: bool,
+    /// The connection's source was translated.
+    pub snat: bool,
+}
+
+/// Where and how a packet is evaluated.
+pub struct EvalCtx<'a> {
+    /// The hook.
+    pub hook: Hook,
+    /// The packet.
+    pub packet: &'a Ipv4Packet,
+    /// `-i`: the input device (the bridge for bridged frames).
+    pub in_dev: Option<&'a str>,
+    /// `-o`: the output device.
+    pub out_dev: Option<&'a str>,
+    /// The bridge port the frame came in on (bridged traffic only).
+    pub physdev_in: Option<&'a str>,
+    /// The bridge port it leaves by.
+    pub physdev_out: Option<&'a str>,
+    /// Conntrack state.
+    pub ct: CtInfo,
+    /// The packet's mark.
+    pub mark: u32,
+    /// `-m addrtype`: the type of an address in this namespace.
+    pub addr_type: &'a dyn Fn(Ipv4Addr) -> AddrType,
+}
+
+/// Decides `-m statistic --mode random` draws: seeded, or scripted to enumerate branches.
+pub trait Chance {
+    /// Whether a random match with this threshold (probability `threshold / 2^31`) matches.
+    fn draw(&mut self, threshold: u32) -> bool;
+}
+
+/// What a table decided.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "verdict", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TableVerdict {
+    /// Go on to the next table or stage.
+    Accept,
+    /// Drop silently.
+    Drop,
+    /// Drop and send an error.
+    Reject {
+        /// What to send.
+        with: RejectWith,
+    },
+    /// Translate the destination (nat table), then accept.
+    Dnat {
+        /// The new destination.
+        to: NatRange,
+    },
+    /// Translate the source, then accept.
+    Snat {
+        /// The new source.
+        to: NatRange,
+    },
+    /// Translate the source to the output device's address, then accept.
+    Masquerade {
+        /// `--to-ports`.
+        to_ports: Option<PortRange>,
+    },
+}
+
+/// One rule (or policy) the packet met.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleVisit {
+    /// Chain.
+    pub chain: String,
+    /// 1-based rule number (for a policy: number of rules + 1, as the kernel's TRACE does).
+    pub num: usize,
+    /// `rule`, `return` or `policy`.
+    pub kind: &'static str,
+    /// The rule in iptables-save form (`-A CHAIN ...`), or `-P CHAIN POLICY`.
+    pub text: String,
+    /// Whether its matches held (always true for return/policy).
+    pub matched: bool,
+    /// The target's effect, in words, when it matched.
+    pub effect: Option<String>,
+}
+
+/// The outcome of one table at one hook.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TableRun {
+    /// Table.
+    pub table: TableName,
+    /// Hook.
+    pub hook: Hook,
+    /// Every rule evaluated, in order.
+    pub visits: Vec<RuleVisit>,
+    /// The verdict.
+    pub verdict: TableVerdict,
+    /// The mark after the table (MARK targets).
+    pub mark: u32,
+    /// A TRACE target matched (raw table): the kernel then logs every later rule hit.
+    pub trace: bool,
+    /// A NOTRACK target matched.
+    pub notrack: bool,
+    /// LOG lines, kernel-style.
+    pub log: Vec<String>,
+}
+
+fn iface_matches(pattern: &str, name: Option<&str>) -> bool {
+    let Some(name) = name else {
+        return false;
+    };
+    match pattern.strip_suffix('+') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+fn ct_matches(states: &super::CtStates, ct: &CtInfo) -> bool {
+    (states.new && ct.new)
+        || (states.established && ct.established)
+        || (states.related && ct.related)
+        || (states.invalid && ct.invalid)
+        || (states.untracked && ct.untracked)
+        || (states.dnat && ct.dnat)
+        || (states.snat && ct.snat)
+}
+
+/// Evaluate one match. `None` means the packet does not carry what the match needs
+/// (e.g. `--dport` on ICMP), which is a non-match.
+fn eval_match(m: &Match, ctx: &EvalCtx, chance: &mut dyn Chance, nth: &mut u32) -> bool {
+    let h = &ctx.packet.header;
+    let xor = |v: bool, neg: bool| v != neg;
+    match m {
+        Match::Source { net, neg } => xor(net.contains(&h.src), *neg),
+        Match::Destination { net, neg } => xor(net.contains(&h.dst), *neg),
+        Match::Protocol { proto, neg } => xor(ctx.packet.protocol() == *proto, *neg),
+        Match::InInterface { name, neg } => xor(iface_matches(name, ctx.in_dev), *neg),
+        Match::OutInterface { name, neg } => xor(iface_matches(name, ctx.out_dev), *neg),
+        Match::Ports {
+            proto,
+            sport,
+            dport,
+        } => {
+            if ctx.packet.protocol() != *proto {
+                return false;
+            }
+            let Some((sp, dp)) = ctx.packet.payload.ports() else {
+                return false;
+            };
+            sport.is_none_or(|(r, neg)| xor(r.contains(sp), neg))
+                && dport.is_none_or(|(r, neg)| xor(r.contains(dp), neg))
+        }
+        Match::Multiport { which, ports, neg } => {
+            let Some((sp, dp)) = ctx.packet.payload.ports() else {
+                return false;
+            };
+            let hit = |p: u16| ports.iter().any(|r| r.contains(p));
+            let v = match which.as_str() {
+                "sports" => hit(sp),
+                "dports" => hit(dp),
+                _ => hit(sp) || hit(dp),
+            };
+            xor(v, *neg)
+        }
+        Match::Icmp {
+            icmp_type,
+            code,
+            neg,
+        } => {
+            let IpPayload::Icmp(i) = &ctx.packet.payload else {
+                return false;
+            };
+            let (t, c) = icmp_type_code(i);
+            let v = *icmp_type == 255 || (t == *icmp_type && code.is_none_or(|x| x == c));
+            xor(v, *neg)
+        }
+        Match::Comment { .. } => true,
+        Match::StatisticRandom { threshold, neg } => xor(chance.draw(*threshold), *neg),
+        Match::StatisticNth { every, packet, neg } => {
+            // xt_statistic: count = (count + 1) % every; match when count == packet... the
+            // kernel keeps the counter per rule and starts it at --packet.
+            let every = (*every).max(1);
+            let hit = *nth == *packet % every;
+            *nth = (*nth + 1) % every;
+            xor(hit, *neg)
+        }
+        Match::Mark { value, mask, neg } => xor(ctx.mark & mask == *value, *neg),
+        Match::CtState { states, neg, .. } => xor(ct_matches(states, &ctx.ct), *neg),
+        Match::AddrType { src, dst, .. } => {
+            src.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.src) == t, neg))
+                && dst.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.dst) == t, neg))
+        }
+        Match::Physdev {
+            physdev_in,
+            physdev_out,
+            is_bridged,
+        } => {
+            let bridged = ctx.physdev_in.is_some() || ctx.physdev_out.is_some();
+            physdev_in
+                .as_ref()
+                .is_none_or(|(n, neg)| xor(iface_matches(n, ctx.physdev_in), *neg))
+                && physdev_out
+                    .as_ref()
+                    .is_none_or(|(n, neg)| xor(iface_matches(n, ctx.physdev_out), *neg))
+                && is_bridged.is_none_or(|neg| xor(bridged, neg))
+        }
+    }
+}
+
+/// ICMP type and code of a message.
+pub fn icmp_type_code(i: &IcmpRepr) -> (u8, u8) {
+    match i {
+        IcmpRepr::EchoRequest { .. } => (8, 0),
+        IcmpRepr::EchoReply { .. } => (0, 0),
+        IcmpRepr::DestUnreachable { code, .. } => (3, *code),
+        IcmpRepr::TimeExceeded { code, .. } => (11, *code),
+        IcmpRepr::Redirect { code, .. } => (5, *code),
+        IcmpRepr::Other { icmp_type, code } => (*icmp_type, *code),
+    }
+}
+
+fn rule_text(chain: &str, rule: &Rule) -> String {
+    // Until the iptables-save renderer is wired in: a compact form.
+    format!(
+        "-A {chain} [{} matches] -> {:?}",
+        rule.matches.len(),
+        rule.target
+    )
+}
+
+/// Per-rule state of `--mode nth` counters, keyed by (table, chain, rule index).
+pub type NthState = std::collections::BTreeMap<(TableName, String, usize), u32>;
+
+/// The most chain frames a packet may stack (jump loops are refused at insertion by
+/// iptables; this guards tables loaded from elsewhere).
+pub const MAX_JUMP_DEPTH: usize = 64;
+
+/// Run `table`'s chain for `ctx.hook`, updating counters.
+pub fn run_table(
+    nf: &mut Netfilter,
+    table: TableName,
+    ctx: &EvalCtx,
+    chance: &mut dyn Chance,
+    nth: &mut NthState,
+) -> TableRun {
+    let mut run = TableRun {
+        table,
+        hook: ctx.hook,
+        visits: Vec::new(),
+        verdict: TableVerdict::Accept,
+        mark: ctx.mark,
+        trace: false,
+        notrack: false,
+        log: Vec::new(),
+    };
+    let len = u64::from(ctx.packet.total_len() as u32);
+    let base = ctx.hook.chain().to_string();
+    let t = nf.table_mut(table);
+    if !t.chains.contains_key(&base) {
+        return run;
+    }
+    // Stack of (chain, next rule index) to return to.
+    let mut stack: Vec<(String, usize)> = Vec::new();
+    let (mut chain, mut idx) = (base.clone(), 0usize);
+    let mut local = EvalCtx {
+        hook: ctx.hook,
+        packet: ctx.packet,
+        in_dev: ctx.in_dev,
+        out_dev: ctx.out_dev,
+        physdev_in: ctx.physdev_in,
+        physdev_out: ctx.physdev_out,
+        ct: ctx.ct,
+        mark: ctx.mark,
+        addr_type: ctx.addr_type,
+    };
+    let mut steps = 0usize;
+    loop {
+        steps += 1;
+        if steps > 100_000 || stack.len() > MAX_JUMP_DEPTH {
+            run.verdict = TableVerdict::Drop;
+            run.visits.push(RuleVisit {
+                chain: chain.clone(),
+                num: idx + 1,
+                kind: "rule",
+                text: "jump loop".into(),
+                matched: true,
+                effect: Some("DROP: chains jump in a loop".into()),
+            });
+            return run;
+        }
+        let Some(c) = t.chains.get_mut(&chain) else {
+            run.verdict = TableVerdict::Drop;
+            return run;
+        };
+        if idx >= c.rules.len() {
+            if let Some(policy) = c.policy.filter(|_| stack.is_empty() || chain == base) {
+                c.packets += 1;
+                c.bytes += len;
+                run.visits.push(RuleVisit {
+                    chain: chain.clone(),
+                    num: c.rules.len() + 1,
+                    kind: "policy",
+                    text: format!("-P {chain} {}", policy.name()),
+                    matched: true,
+                    effect: Some(policy.name().to_string()),
+                });
+                run.verdict = match policy {
+                    Policy::Accept => TableVerdict::Accept,
+                    Policy::Drop => TableVerdict::Drop,
+                };
+                return run;
+            }
+            // End of a user chain: back to the caller.
+            run.visits.push(RuleVisit {
+                chain: chain.clone(),
+                num: c.rules.len() + 1,
+                kind: "return",
+                text: format!("end of {chain}"),
+                matched: true,
+                effect: Some("RETURN to the calling chain".into()),
+            });
+            match stack.pop() {
+                Some((ch, i)) => {
+                    chain = ch;
+                    idx = i;
+                }
+                None => {
+                    // The end of a chain reached by -g with nothing to return to: the
+                    // built-in chain's policy decides (its underflow).
+                    chain = base.clone();
+                    idx = usize::MAX;
+                }
+            }
+            continue;
+        }
+        let rule = &c.rules[idx];
+        let key = (table, chain.clone(), idx);
+        let mut counter = nth.get(&key).copied().unwrap_or(0);
+        let matched = rule.matches.iter().all(|m| {
+            let mut n = counter;
+            let r = eval_match(m, &local, chance, &mut n);
+            counter = n;
+            r
+        });
+        if rule
+            .matches
+            .iter()
+            .any(|m| matches!(m, Match::StatisticNth { .. }))
+        {
+            nth.insert(key, counter);
+        }
+        let text = rule_text(&chain, rule);
+        if !matched {
+            run.visits.push(RuleVisit {
+                chain: chain.clone(),
+                num: idx + 1,
+                kind: "rule",
+                text,
+                matched: false,
+                effect: None,
+            });
+            idx += 1;
+            continue;
+        }
+        let rule = &mut c.rules[idx];
+        rule.packets += 1;
+        rule.bytes += len;
+        let target = rule.target.clone();
+        let mut visit = RuleVisit {
+            chain: chain.clone(),
+            num: idx + 1,
+            kind: "rule",
+            text,
+            matched: true,
+            effect: None,
+        };
+        let num = idx + 1;
+        idx += 1;
+        let finish = |run: &mut TableRun, mut visit: RuleVisit, v: TableVerdict, word: String| {
+            visit.effect = Some(word);
+            run.visits.push(visit);
+            run.verdict = v;
+        };
+        match target {
+            Target::None => {
+                visit.effect = Some("counted, no target: continue".into());
+                run.visits.push(visit);
+            }
+            Target::Accept => {
+                finish(&mut run, visit, TableVerdict::Accept, "ACCEPT".into());
+                return run;
+            }
+            Target::Drop => {
+                finish(&mut run, visit, TableVerdict::Drop, "DROP".into());
+                return run;
+            }
+            Target::Reject { with } => {
+                finish(
+                    &mut run,
+                    visit,
+                    TableVerdict::Reject { with },
+                    format!("REJECT with {}", with.name()),
+                );
+                return run;
+            }
+            Target::Dnat { to } => {
+                finish(&mut run, visit, TableVerdict::Dnat { to }, "DNAT".into());
+                return run;
+            }
+            Target::Snat { to } => {
+                finish(&mut run, visit, TableVerdict::Snat { to }, "SNAT".into());
+                return run;
+            }
+            Target::Masquerade { to_ports, .. } => {
+                finish(
+                    &mut run,
+                    visit,
+                    TableVerdict::Masquerade { to_ports },
+                    "MASQUERADE".into(),
+                );
+                return run;
+            }
+            Target::Return => {
+                visit.effect = Some("RETURN".into());
+                run.visits.push(visit);
+                match stack.pop() {
+                    Some((ch, i)) => {
+                        chain = ch;
+                        idx = i;
+                    }
+                    None => {
+                        // RETURN in a built-in chain (or a goto'd chain): the policy decides.
+                        chain = base.clone();
+                        idx = usize::MAX;
+                        let _ = num;
+                    }
+                }
+            }
+            Target::Jump { chain: to } => {
+                visit.effect = Some(format!("jump to {to}"));
+                run.visits.push(visit);
+                stack.push((chain.clone(), idx));
+                chain = to;
+                idx = 0;
+            }
+            Target::Goto { chain: to } => {
+                visit.effect = Some(format!("goto {to}"));
+                run.visits.push(visit);
+                chain = to;
+                idx = 0;
+            }
+            Target::Mark { value, mask } => {
+                local.mark = (local.mark & !mask) ^ value;
+                run.mark = local.mark;
+                visit.effect = Some(format!("MARK set to 0x{:x}", local.mark));
+                run.visits.push(visit);
+            }
+            Target::Log { prefix, level } => {
+                let h = &ctx.packet.header;
+                run.log.push(format!(
+                    "{}IN={} OUT={} SRC={} DST={} LEN={} TTL={} ID={}{}",
+                    prefix.clone().unwrap_or_default(),
+                    ctx.in_dev.unwrap_or(""),
+                    ctx.out_dev.unwrap_or(""),
+                    h.src,
+                    h.dst,
+                    ctx.packet.total_len(),
+                    h.ttl,
+                    h.id,
+                    level.map(|l| format!(" (level {l})")).unwrap_or_default()
+                ));
+                visit.effect = Some("LOG".into());
+                run.visits.push(visit);
+            }
+            Target::Trace => {
+                run.trace = true;
+                visit.effect =
+                    Some("TRACE: the kernel will log every rule this packet meets".into());
+                run.visits.push(visit);
+            }
+            Target::Notrack => {
+                run.notrack = true;
+                visit.effect = Some("NOTRACK".into());
+                run.visits.push(visit);
+            }
+        }
+    }
+}
+
+/// Kernel-style TRACE lines for a table run (`TRACE: nat:PREROUTING:rule:2`).
+pub fn trace_lines(run: &TableRun) -> Vec<String> {
+    run.visits
+        .iter()
+        .filter(|v| v.matched)
+        .map(|v| {
+            format!(
+                "TRACE: {}:{}:{}:{}",
+                run.table.name(),
+                v.chain,
+                v.kind,
+                v.num
+            )
+        })
+        .collect()
+}
+
+/// A seeded source of draws (splitmix64), deterministic for a given `--seed`.
+#[derive(Clone, Debug)]
+pub struct SeededChance {
+    state: u64,
+}
+
+impl SeededChance {
+    /// From a seed.
+    pub fn new(seed: u64) -> SeededChance {
+        SeededChance { state: seed }
+    }
+}
+
+impl Chance for SeededChance {
+    fn draw(&mut self, threshold: u32) -> bool {
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        // xt_statistic: (get_random_u32() & 0x7FFFFFFF) < probability.
+        ((z as u32) & 0x7fff_ffff) < threshold
+    }
+}
+
+/// Draws that follow a script, recording every branch point, to enumerate all outcomes.
+#[derive(Clone, Debug, Default)]
+pub struct ScriptedChance {
+    /// Choices to make, in order; once exhausted, the draw matches.
+    pub script: Vec<bool>,
+    /// The draws made: (threshold, matched).
+    pub made: Vec<(u32, bool)>,
+}
+
+impl Chance for ScriptedChance {
+    fn draw(&mut self, threshold: u32) -> bool {
+        let i = self.made.len();
+        let v = self.script.get(i).copied().unwrap_or(true);
+        // A threshold of 0 never matches, of 2^31 always does: not a branch.
+        let v = if threshold == 0 {
+            false
+        } else if threshold >= 0x8000_0000 {
+            true
+        } else {
+            v
+        };
+        self.made.push((threshold, v));
+        v
+    }
+}
+
+/// The probability of a branch's recorded draws.
+pub fn branch_probability(made: &[(u32, bool)]) -> f64 {
+    made.iter().fold(1.0, |p, (t, v)| {
+        let q = f64::from(*t) / 2_147_483_648.0;
+        p * if *v { q } else { 1.0 - q }
+    })
+}

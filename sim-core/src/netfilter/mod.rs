@@ -40,7 +40,12 @@ pub enum TableName {
 impl TableName {
     /// All tables, in `iptables-save` order (raw, mangle, nat, filter is not it: the
     /// save order is the order tables were registered; iptables-nft prints what exists).
-    pub const ALL: [TableName; 4] = [TableName::Raw, TableName::Mangle, TableName::Nat, TableName::Filter];
+    pub const ALL: [TableName; 4] = [
+        TableName::Raw,
+        TableName::Mangle,
+        TableName::Nat,
+        TableName::Filter,
+    ];
 
     /// The name iptables uses.
     pub fn name(self) -> &'static str {
@@ -61,8 +66,19 @@ impl TableName {
     pub fn builtin_chains(self) -> &'static [Hook] {
         match self {
             TableName::Raw => &[Hook::Prerouting, Hook::Output],
-            TableName::Mangle => &[Hook::Prerouting, Hook::Input, Hook::Forward, Hook::Output, Hook::Postrouting],
-            TableName::Nat => &[Hook::Prerouting, Hook::Input, Hook::Output, Hook::Postrouting],
+            TableName::Mangle => &[
+                Hook::Prerouting,
+                Hook::Input,
+                Hook::Forward,
+                Hook::Output,
+                Hook::Postrouting,
+            ],
+            TableName::Nat => &[
+                Hook::Prerouting,
+                Hook::Input,
+                Hook::Output,
+                Hook::Postrouting,
+            ],
             TableName::Filter => &[Hook::Input, Hook::Forward, Hook::Output],
         }
     }
@@ -98,9 +114,15 @@ impl Hook {
 
     /// Parse a built-in chain name.
     pub fn from_chain(s: &str) -> Option<Hook> {
-        [Hook::Prerouting, Hook::Input, Hook::Forward, Hook::Output, Hook::Postrouting]
-            .into_iter()
-            .find(|h| h.chain() == s)
+        [
+            Hook::Prerouting,
+            Hook::Input,
+            Hook::Forward,
+            Hook::Output,
+            Hook::Postrouting,
+        ]
+        .into_iter()
+        .find(|h| h.chain() == s)
     }
 }
 

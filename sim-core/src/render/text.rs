@@ -95,6 +95,36 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
         ),
         Step::IcmpSend { detail } => ("icmp", detail.clone()),
         Step::SocketDeliver { detail } => ("socket", detail.clone()),
+        Step::Netfilter {
+            hook,
+            table,
+            visits,
+            verdict,
+        } => {
+            let mut s = format!("{table} {hook}: {verdict} after {} rule(s)", visits.len());
+            for v in visits {
+                s.push_str(&format!(
+                    "\n               {} {}:{} {}{}",
+                    if v.matched { "*" } else { " " },
+                    v.chain,
+                    v.num,
+                    v.text,
+                    v.effect
+                        .as_ref()
+                        .map(|e| format!("  => {e}"))
+                        .unwrap_or_default()
+                ));
+            }
+            ("iptables", s)
+        }
+        Step::NfLog { lines } => ("nf log", lines.join("\n               ")),
+        Step::Conntrack { detail } => ("conntrack", detail.clone()),
+        Step::Nat {
+            kind,
+            before,
+            after,
+        } => ("nat", format!("{kind}: {before}  ->  {after}")),
+        Step::Transport { detail } => ("transport", detail.clone()),
         Step::Drop { reason, detail } => ("DROP", format!("{}: {detail}", reason.kernel_name())),
     }
 }

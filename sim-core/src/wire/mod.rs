@@ -97,6 +97,10 @@ pub struct Ipv4Packet {
 pub enum IpPayload {
     /// ICMP (protocol 1).
     Icmp(IcmpRepr),
+    /// TCP (protocol 6).
+    Tcp(TcpRepr),
+    /// UDP (protocol 17).
+    Udp(UdpRepr),
     /// Any other protocol, as raw bytes.
     Raw {
         /// IP protocol number.
@@ -106,6 +110,84 @@ pub enum IpPayload {
         data: Vec<u8>,
     },
 }
+
+/// TCP control flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TcpFlags {
+    /// SYN.
+    pub syn: bool,
+    /// ACK.
+    pub ack: bool,
+    /// RST.
+    pub rst: bool,
+    /// FIN.
+    pub fin: bool,
+    /// PSH.
+    pub psh: bool,
+}
+
+impl fmt::Display for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // tcpdump's letters: S, F, R, P, then '.' for ACK.
+        let mut s = String::new();
+        if self.syn {
+            s.push('S');
+        }
+        if self.fin {
+            s.push('F');
+        }
+        if self.rst {
+            s.push('R');
+        }
+        if self.psh {
+            s.push('P');
+        }
+        if self.ack {
+            s.push('.');
+        }
+        write!(f, "[{s}]")
+    }
+}
+
+/// A TCP segment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TcpRepr {
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgment number.
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Window.
+    pub window: u16,
+    /// Raw option bytes (a multiple of 4).
+    #[serde(skip)]
+    pub options: Vec<u8>,
+    /// Payload.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+/// A UDP datagram.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UdpRepr {
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+    /// Payload.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+/// Protocol numbers.
+pub const IPPROTO_TCP: u8 = 6;
+/// Protocol numbers.
+pub const IPPROTO_UDP: u8 = 17;
 
 /// ICMP messages the simulator sends and understands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -291,14 +373,16 @@ impl Ipv4Packet {
     pub fn protocol(&self) -> u8 {
         match &self.payload {
             IpPayload::Icmp(_) => IPPROTO_ICMP,
+            IpPayload::Tcp(_) => IPPROTO_TCP,
+            IpPayload::Udp(_) => IPPROTO_UDP,
             IpPayload::Raw { protocol, .. } => *protocol,
         }
     }
 
     /// Serialise header and payload with valid checksums.
     pub fn emit(&self) -> Vec<u8> {
-        let payload = self.payload.emit();
         let h = &self.header;
+        let payload = self.payload.emit(h.src, h.dst);
         let mut ip = Ipv4Header {
             dscp: etherparse::IpDscp::try_new(h.tos >> 2).unwrap_or(etherparse::IpDscp::ZERO),
             ecn: etherparse::IpEcn::try_new(h.tos & 3).unwrap_or(etherparse::IpEcn::ZERO),
@@ -344,6 +428,8 @@ impl Ipv4Packet {
         let rest = &rest[..plen];
         let payload = match ip.protocol {
             IpNumber::ICMP => IpPayload::Icmp(IcmpRepr::parse(rest)?),
+            IpNumber::TCP => IpPayload::Tcp(parse_tcp(rest, ip.source, ip.destination)?),
+            IpNumber::UDP => IpPayload::Udp(parse_udp(rest, ip.source, ip.destination)?),
             other => IpPayload::Raw {
                 protocol: other.0,
                 data: rest.to_vec(),
@@ -368,7 +454,33 @@ impl IpPayload {
     pub fn len(&self) -> usize {
         match self {
             IpPayload::Icmp(i) => i.len(),
+            IpPayload::Tcp(t) => 20 + t.options.len() + t.data.len(),
+            IpPayload::Udp(u) => 8 + u.data.len(),
             IpPayload::Raw { data, .. } => data.len(),
+        }
+    }
+
+    /// Source and destination ports of TCP and UDP.
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        match self {
+            IpPayload::Tcp(t) => Some((t.sport, t.dport)),
+            IpPayload::Udp(u) => Some((u.sport, u.dport)),
+            _ => None,
+        }
+    }
+
+    /// Set the ports of TCP and UDP (NAT).
+    pub fn set_ports(&mut self, sport: u16, dport: u16) {
+        match self {
+            IpPayload::Tcp(t) => {
+                t.sport = sport;
+                t.dport = dport;
+            }
+            IpPayload::Udp(u) => {
+                u.sport = sport;
+                u.dport = dport;
+            }
+            _ => {}
         }
     }
 
@@ -377,12 +489,84 @@ impl IpPayload {
         self.len() == 0
     }
 
-    fn emit(&self) -> Vec<u8> {
+    fn emit(&self, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
         match self {
             IpPayload::Icmp(i) => i.emit(),
+            IpPayload::Tcp(t) => {
+                let mut h = etherparse::TcpHeader::new(t.sport, t.dport, t.seq, t.window);
+                h.acknowledgment_number = t.ack;
+                h.syn = t.flags.syn;
+                h.ack = t.flags.ack;
+                h.rst = t.flags.rst;
+                h.fin = t.flags.fin;
+                h.psh = t.flags.psh;
+                let _ = h.set_options_raw(&t.options);
+                h.checksum = h
+                    .calc_checksum_ipv4_raw(src.octets(), dst.octets(), &t.data)
+                    .unwrap_or(0);
+                let mut out = h.to_bytes().to_vec();
+                out.extend_from_slice(&t.data);
+                out
+            }
+            IpPayload::Udp(u) => {
+                let mut h = etherparse::UdpHeader {
+                    source_port: u.sport,
+                    destination_port: u.dport,
+                    length: (8 + u.data.len()).min(65535) as u16,
+                    checksum: 0,
+                };
+                h.checksum = h
+                    .calc_checksum_ipv4_raw(src.octets(), dst.octets(), &u.data)
+                    .unwrap_or(0);
+                let mut out = h.to_bytes().to_vec();
+                out.extend_from_slice(&u.data);
+                out
+            }
             IpPayload::Raw { data, .. } => data.clone(),
         }
     }
+}
+
+fn parse_tcp(bytes: &[u8], src: [u8; 4], dst: [u8; 4]) -> Result<TcpRepr, WireError> {
+    let (h, data) = etherparse::TcpHeader::from_slice(bytes)
+        .map_err(|e| WireError::Malformed(e.to_string()))?;
+    if h.calc_checksum_ipv4_raw(src, dst, data).ok() != Some(h.checksum) {
+        return Err(WireError::BadChecksum("TCP"));
+    }
+    Ok(TcpRepr {
+        sport: h.source_port,
+        dport: h.destination_port,
+        seq: h.sequence_number,
+        ack: h.acknowledgment_number,
+        flags: TcpFlags {
+            syn: h.syn,
+            ack: h.ack,
+            rst: h.rst,
+            fin: h.fin,
+            psh: h.psh,
+        },
+        window: h.window_size,
+        options: h.options().to_vec(),
+        data: data.to_vec(),
+    })
+}
+
+fn parse_udp(bytes: &[u8], src: [u8; 4], dst: [u8; 4]) -> Result<UdpRepr, WireError> {
+    let (h, rest) = etherparse::UdpHeader::from_slice(bytes)
+        .map_err(|e| WireError::Malformed(e.to_string()))?;
+    let len = usize::from(h.length);
+    if len < 8 || len - 8 > rest.len() {
+        return Err(WireError::Malformed(format!("UDP length {len}")));
+    }
+    let data = &rest[..len - 8];
+    if h.checksum != 0 && h.calc_checksum_ipv4_raw(src, dst, data).ok() != Some(h.checksum) {
+        return Err(WireError::BadChecksum("UDP"));
+    }
+    Ok(UdpRepr {
+        sport: h.source_port,
+        dport: h.destination_port,
+        data: data.to_vec(),
+    })
 }
 
 impl IcmpRepr {
@@ -538,6 +722,8 @@ pub struct QuotedDatagram {
     pub protocol: u8,
     /// Echo identifier and sequence, if the quoted datagram is an echo request.
     pub echo: Option<(u16, u16)>,
+    /// Source and destination ports, if it is TCP or UDP.
+    pub ports: Option<(u16, u16)>,
 }
 
 impl QuotedDatagram {
@@ -552,7 +738,17 @@ impl QuotedDatagram {
         } else {
             None
         };
+        let ports =
+            if (ip.protocol == IpNumber::TCP || ip.protocol == IpNumber::UDP) && rest.len() >= 4 {
+                Some((
+                    u16::from_be_bytes([rest[0], rest[1]]),
+                    u16::from_be_bytes([rest[2], rest[3]]),
+                ))
+            } else {
+                None
+            };
         Some(QuotedDatagram {
+            ports,
             header: Ipv4Repr {
                 src: ip.source.into(),
                 dst: ip.destination.into(),
@@ -610,6 +806,23 @@ impl fmt::Display for Ipv4Packet {
         )?;
         match &self.payload {
             IpPayload::Icmp(i) => write!(f, "{i}"),
+            IpPayload::Tcp(t) => write!(
+                f,
+                "TCP {} > {} Flags {}, seq {}{}, length {}",
+                t.sport,
+                t.dport,
+                t.flags,
+                t.seq,
+                if t.flags.ack {
+                    format!(", ack {}", t.ack)
+                } else {
+                    String::new()
+                },
+                t.data.len()
+            ),
+            IpPayload::Udp(u) => {
+                write!(f, "UDP {} > {}, length {}", u.sport, u.dport, u.data.len())
+            }
             IpPayload::Raw { protocol, data } => {
                 write!(f, "protocol {protocol}, {} bytes", data.len())
             }

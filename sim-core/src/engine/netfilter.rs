@@ -1,0 +1,597 @@
+//! The netfilter hooks as the IPv4 path calls them (`NF_HOOK`): at each hook, the tables
+//! in priority order (raw, conntrack, mangle, nat, filter), connection tracking, and the
+//! address translation the nat table or an existing connection asks for. A namespace where
+//! nobody configured iptables skips all of it, as the kernel does (no tables, no hooks,
+//! no conntrack).
+
+use super::Sim;
+use crate::model::{IfId, NsId, World};
+use crate::netfilter::conntrack::{Dir, TcpCtState, Tuple};
+use crate::netfilter::eval::{run_table, trace_lines, CtInfo, EvalCtx, TableVerdict};
+use crate::netfilter::{AddrType, Hook, NatRange, RejectWith, TableName};
+use crate::trace::Step;
+use crate::wire::{IpPayload, Ipv4Packet};
+use std::net::Ipv4Addr;
+
+/// What travels with a packet inside one namespace (the skb's `_nfct`, `mark`, ...).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Meta {
+    /// The conntrack entry.
+    pub ct: Option<usize>,
+    /// Its direction.
+    pub dir: Option<Dir>,
+    /// The packet created the entry.
+    pub new: bool,
+    /// The packet's mark.
+    pub mark: u32,
+    /// NOTRACK'd.
+    pub untracked: bool,
+    /// A TRACE target matched: log every rule from now on.
+    pub traced: bool,
+}
+
+/// What a hook decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Continue along the path.
+    Accept,
+    /// Dropped silently.
+    Drop,
+    /// Dropped, and an error goes back.
+    Reject(RejectWith),
+}
+
+/// Bridge context for frames bridged with `bridge-nf-call-iptables` on.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Phys {
+    /// The port the frame came in on.
+    pub physdev_in: Option<IfId>,
+    /// The port it leaves by.
+    pub physdev_out: Option<IfId>,
+}
+
+fn addr_type(world: &World, ns: NsId, a: Ipv4Addr) -> AddrType {
+    if world.is_local_addr(ns, a) {
+        AddrType::Local
+    } else if a.is_multicast() {
+        AddrType::Multicast
+    } else if a.is_broadcast()
+        || world.netns[ns]
+            .routes
+            .iter()
+            .any(|r| r.rtype == crate::model::RouteType::Broadcast && r.dst.contains(&a))
+    {
+        AddrType::Broadcast
+    } else {
+        AddrType::Unicast
+    }
+}
+
+/// Whether a namespace runs netfilter at all.
+pub(crate) fn active(world: &World, ns: NsId) -> bool {
+    world.netns[ns].netfilter.is_configured()
+}
+
+fn ct_info(world: &World, ns: NsId, meta: &Meta) -> CtInfo {
+    let mut ci = CtInfo {
+        untracked: meta.untracked,
+        ..CtInfo::default()
+    };
+    if let (Some(i), Some(dir)) = (meta.ct, meta.dir) {
+        if let Some(e) = world.netns[ns].conntrack.entries.get(i) {
+            ci.new = meta.new || (!e.seen_reply && dir == Dir::Original);
+            ci.established = !ci.new;
+            ci.dnat = e.dnat();
+            ci.snat = e.snat();
+        }
+    } else if !meta.untracked && world.netns[ns].netfilter.needs_conntrack() {
+        ci.invalid = true;
+    }
+    ci
+}
+
+/// Run one table; record the step; return its verdict.
+#[allow(clippy::too_many_arguments)]
+fn table(
+    sim: &mut Sim,
+    ns: NsId,
+    hook: Hook,
+    t: TableName,
+    packet: &Ipv4Packet,
+    in_dev: Option<IfId>,
+    out_dev: Option<IfId>,
+    phys: Phys,
+    meta: &mut Meta,
+) -> TableVerdict {
+    // iptables-nft creates a base chain only when it has a rule or a policy other than
+    // ACCEPT: an empty chain is not there to traverse (nor to trace).
+    let exists = sim.world.netns[ns]
+        .netfilter
+        .table(t)
+        .chains
+        .get(hook.chain())
+        .is_some_and(|c| !c.rules.is_empty() || c.policy != Some(crate::netfilter::Policy::Accept));
+    if !exists {
+        return TableVerdict::Accept;
+    }
+    let name = |d: Option<IfId>| d.map(|d| sim.world.ifname(d));
+    let (in_name, out_name) = (name(in_dev), name(out_dev));
+    let (pin, pout) = (name(phys.physdev_in), name(phys.physdev_out));
+    let ct = ct_info(&sim.world, ns, meta);
+    let mut nf = std::mem::take(&mut sim.world.netns[ns].netfilter);
+    let world = &sim.world;
+    let at = |a: Ipv4Addr| addr_type(world, ns, a);
+    let ctx = EvalCtx {
+        hook,
+        packet,
+        in_dev: in_name.as_deref(),
+        out_dev: out_name.as_deref(),
+        physdev_in: pin.as_deref(),
+        physdev_out: pout.as_deref(),
+        ct,
+        mark: meta.mark,
+        addr_type: &at,
+    };
+    let run = run_table(&mut nf, t, &ctx, sim.chance.as_mut(), &mut sim.nth);
+    sim.world.netns[ns].netfilter = nf;
+    meta.mark = run.mark;
+    if run.notrack {
+        meta.untracked = true;
+    }
+    let verdict = match &run.verdict {
+        TableVerdict::Accept => "ACCEPT".to_string(),
+        TableVerdict::Drop => "DROP".to_string(),
+        TableVerdict::Reject { with } => format!("REJECT ({})", with.name()),
+        TableVerdict::Dnat { to } => format!("DNAT to {}", nat_range(to)),
+        TableVerdict::Snat { to } => format!("SNAT to {}", nat_range(to)),
+        TableVerdict::Masquerade { .. } => "MASQUERADE".to_string(),
+    };
+    sim.rules_evaluated += run.visits.iter().filter(|v| v.kind == "rule").count();
+    sim.step(Step::Netfilter {
+        hook: hook.chain().to_string(),
+        table: t.name().to_string(),
+        visits: run.visits.clone(),
+        verdict,
+    });
+    let mut log = run.log.clone();
+    if meta.traced || run.trace {
+        log.extend(trace_lines(&run));
+    }
+    if run.trace {
+        meta.traced = true;
+    }
+    if !log.is_empty() {
+        sim.step(Step::NfLog { lines: log });
+    }
+    run.verdict
+}
+
+fn nat_range(r: &NatRange) -> String {
+    let a = if r.addr_lo == r.addr_hi {
+        r.addr_lo.to_string()
+    } else {
+        format!("{}-{}", r.addr_lo, r.addr_hi)
+    };
+    match r.ports {
+        Some(p) if p.lo == p.hi => format!("{a}:{}", p.lo),
+        Some(p) => format!("{a}:{}-{}", p.lo, p.hi),
+        None => a,
+    }
+}
+
+fn endpoint(p: &Ipv4Packet, src: bool) -> String {
+    let (a, port) = if src {
+        (p.header.src, p.payload.ports().map(|x| x.0))
+    } else {
+        (p.header.dst, p.payload.ports().map(|x| x.1))
+    };
+    match port {
+        Some(port) => format!("{a}:{port}"),
+        None => a.to_string(),
+    }
+}
+
+fn flow(p: &Ipv4Packet) -> String {
+    format!("{} -> {}", endpoint(p, true), endpoint(p, false))
+}
+
+/// Rewrite the destination (and port) of a packet; record the change.
+fn set_dst(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: Option<u16>) {
+    let before = flow(p);
+    p.header.dst = addr;
+    if let (Some(port), Some((sp, _))) = (port, p.payload.ports()) {
+        p.payload.set_ports(sp, port);
+    }
+    let after = flow(p);
+    if before != after {
+        sim.step(Step::Nat {
+            kind: kind.into(),
+            before,
+            after,
+        });
+    }
+}
+
+/// Rewrite the source (and port) of a packet; record the change.
+fn set_src(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: Option<u16>) {
+    let before = flow(p);
+    p.header.src = addr;
+    if let (Some(port), Some((_, dp))) = (port, p.payload.ports()) {
+        p.payload.set_ports(port, dp);
+    }
+    let after = flow(p);
+    if before != after {
+        sim.step(Step::Nat {
+            kind: kind.into(),
+            before,
+            after,
+        });
+    }
+}
+
+/// `nf_conntrack_in`: find or create the packet's connection, update its state.
+fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
+    if meta.untracked || meta.ct.is_some() || !sim.world.netns[ns].netfilter.needs_conntrack() {
+        return;
+    }
+    let Some(t) = Tuple::of(p) else {
+        return;
+    };
+    let now = sim.now();
+    let ct = &mut sim.world.netns[ns].conntrack;
+    let (i, dir, new) = match ct.lookup(&t).filter(|(i, _)| ct.entries[*i].confirmed) {
+        Some((i, d)) => (i, d, false),
+        None => (ct.create(t, now), Dir::Original, true),
+    };
+    let e = &mut ct.entries[i];
+    e.last_us = now;
+    if dir == Dir::Reply {
+        e.seen_reply = true;
+        if e.orig.proto != 6 {
+            e.assured = e.assured || !new;
+        }
+    }
+    if let IpPayload::Tcp(tcp) = &p.payload {
+        let f = tcp.flags;
+        let s = e.tcp.unwrap_or(TcpCtState::SynSent);
+        let next = if f.rst {
+            TcpCtState::Close
+        } else if f.syn && f.ack && dir == Dir::Reply {
+            TcpCtState::SynRecv
+        } else if f.fin {
+            match s {
+                TcpCtState::Established | TcpCtState::SynRecv => TcpCtState::FinWait,
+                TcpCtState::FinWait | TcpCtState::CloseWait => TcpCtState::LastAck,
+                other => other,
+            }
+        } else if f.ack {
+            match s {
+                TcpCtState::SynRecv if dir == Dir::Original => {
+                    e.assured = true;
+                    TcpCtState::Established
+                }
+                TcpCtState::LastAck => TcpCtState::TimeWait,
+                TcpCtState::FinWait => TcpCtState::CloseWait,
+                other => other,
+            }
+        } else {
+            s
+        };
+        e.tcp = Some(next);
+    }
+    let word = if new {
+        format!("new connection {}", describe_tuple(&t))
+    } else {
+        format!(
+            "{} direction of {}{}",
+            if dir == Dir::Original {
+                "original"
+            } else {
+                "reply"
+            },
+            describe_tuple(&e.orig),
+            e.tcp.map(|s| format!(", {}", s.name())).unwrap_or_default()
+        )
+    };
+    meta.ct = Some(i);
+    meta.dir = Some(dir);
+    meta.new = new;
+    sim.step(Step::Conntrack { detail: word });
+}
+
+fn describe_tuple(t: &Tuple) -> String {
+    match t.proto {
+        1 => format!("icmp {} -> {} id {}", t.src, t.dst, t.sport),
+        6 => format!("tcp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+        _ => format!("udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+    }
+}
+
+/// Destination manipulation at PREROUTING/OUTPUT for a packet of a known connection.
+fn manip_dst_from_ct(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta) {
+    let (Some(i), Some(dir)) = (meta.ct, meta.dir) else {
+        return;
+    };
+    let Some(e) = sim.world.netns[ns].conntrack.entries.get(i).cloned() else {
+        return;
+    };
+    match dir {
+        Dir::Original if e.dnat() => {
+            set_dst(sim, "DNAT (conntrack)", p, e.reply.src, Some(e.reply.sport))
+        }
+        Dir::Reply if e.snat() => set_dst(
+            sim,
+            "un-SNAT of a reply (conntrack)",
+            p,
+            e.orig.src,
+            Some(e.orig.sport),
+        ),
+        _ => {}
+    }
+}
+
+/// Source manipulation at POSTROUTING/INPUT for a packet of a known connection.
+fn manip_src_from_ct(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta) {
+    let (Some(i), Some(dir)) = (meta.ct, meta.dir) else {
+        return;
+    };
+    let Some(e) = sim.world.netns[ns].conntrack.entries.get(i).cloned() else {
+        return;
+    };
+    match dir {
+        Dir::Original if e.snat() => {
+            set_src(sim, "SNAT (conntrack)", p, e.reply.dst, Some(e.reply.dport))
+        }
+        Dir::Reply if e.dnat() => set_src(
+            sim,
+            "un-DNAT of a reply (conntrack)",
+            p,
+            e.orig.dst,
+            Some(e.orig.dport),
+        ),
+        _ => {}
+    }
+}
+
+fn verdict_of(v: &TableVerdict) -> Option<Verdict> {
+    match v {
+        TableVerdict::Drop => Some(Verdict::Drop),
+        TableVerdict::Reject { with } => Some(Verdict::Reject(*with)),
+        _ => None,
+    }
+}
+
+/// PREROUTING: raw, conntrack, mangle, nat (DNAT).
+pub(crate) fn prerouting(
+    sim: &mut Sim,
+    ns: NsId,
+    in_dev: IfId,
+    p: &mut Ipv4Packet,
+    phys: Phys,
+    meta: &mut Meta,
+) -> Verdict {
+    if !active(&sim.world, ns) {
+        return Verdict::Accept;
+    }
+    for t in [TableName::Raw, TableName::Mangle, TableName::Nat] {
+        if t == TableName::Mangle {
+            conntrack_in(sim, ns, p, meta);
+            manip_dst_from_ct(sim, ns, p, meta);
+        }
+        if t == TableName::Nat && !meta.new {
+            continue;
+        }
+        let v = table(
+            sim,
+            ns,
+            Hook::Prerouting,
+            t,
+            p,
+            Some(in_dev),
+            None,
+            phys,
+            meta,
+        );
+        if let Some(v) = verdict_of(&v) {
+            return v;
+        }
+        if let TableVerdict::Dnat { to } = v {
+            apply_dnat(sim, ns, p, meta, &to);
+        }
+    }
+    Verdict::Accept
+}
+
+fn apply_dnat(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta, to: &NatRange) {
+    let port = to.ports.map(|r| r.lo);
+    if let Some(i) = meta.ct {
+        if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
+            e.reply.src = to.addr_lo;
+            if let Some(port) = port {
+                e.reply.sport = port;
+            }
+        }
+    }
+    set_dst(sim, "DNAT", p, to.addr_lo, port);
+}
+
+/// INPUT: mangle, filter, then nat's source manipulation for replies, and confirm.
+pub(crate) fn input(
+    sim: &mut Sim,
+    ns: NsId,
+    in_dev: Option<IfId>,
+    p: &mut Ipv4Packet,
+    meta: &mut Meta,
+) -> Verdict {
+    if !active(&sim.world, ns) {
+        return Verdict::Accept;
+    }
+    for t in [TableName::Mangle, TableName::Filter] {
+        let v = table(
+            sim,
+            ns,
+            Hook::Input,
+            t,
+            p,
+            in_dev,
+            None,
+            Phys::default(),
+            meta,
+        );
+        if let Some(v) = verdict_of(&v) {
+            return v;
+        }
+    }
+    manip_src_from_ct(sim, ns, p, meta);
+    confirm(sim, ns, meta);
+    Verdict::Accept
+}
+
+/// FORWARD: mangle, filter.
+pub(crate) fn forward(
+    sim: &mut Sim,
+    ns: NsId,
+    in_dev: IfId,
+    out_dev: IfId,
+    p: &Ipv4Packet,
+    phys: Phys,
+    meta: &mut Meta,
+) -> Verdict {
+    if !active(&sim.world, ns) {
+        return Verdict::Accept;
+    }
+    for t in [TableName::Mangle, TableName::Filter] {
+        let v = table(
+            sim,
+            ns,
+            Hook::Forward,
+            t,
+            p,
+            Some(in_dev),
+            Some(out_dev),
+            phys,
+            meta,
+        );
+        if let Some(v) = verdict_of(&v) {
+            return v;
+        }
+    }
+    Verdict::Accept
+}
+
+/// OUTPUT: raw, conntrack, mangle, nat (DNAT of local traffic), filter. Returns whether
+/// the destination changed (the packet must be routed again).
+pub(crate) fn output(
+    sim: &mut Sim,
+    ns: NsId,
+    out_dev: Option<IfId>,
+    p: &mut Ipv4Packet,
+    meta: &mut Meta,
+) -> (Verdict, bool) {
+    if !active(&sim.world, ns) {
+        return (Verdict::Accept, false);
+    }
+    let dst = p.header.dst;
+    for t in [
+        TableName::Raw,
+        TableName::Mangle,
+        TableName::Nat,
+        TableName::Filter,
+    ] {
+        if t == TableName::Mangle {
+            conntrack_in(sim, ns, p, meta);
+            manip_dst_from_ct(sim, ns, p, meta);
+        }
+        if t == TableName::Nat && !meta.new {
+            continue;
+        }
+        let v = table(
+            sim,
+            ns,
+            Hook::Output,
+            t,
+            p,
+            None,
+            out_dev,
+            Phys::default(),
+            meta,
+        );
+        if let Some(v) = verdict_of(&v) {
+            return (v, false);
+        }
+        if let TableVerdict::Dnat { to } = v {
+            apply_dnat(sim, ns, p, meta, &to);
+        }
+    }
+    (Verdict::Accept, p.header.dst != dst)
+}
+
+/// POSTROUTING: mangle, nat (SNAT, MASQUERADE) for a new connection or the connection's
+/// own translation otherwise; then the connection is confirmed.
+pub(crate) fn postrouting(
+    sim: &mut Sim,
+    ns: NsId,
+    out_dev: IfId,
+    p: &mut Ipv4Packet,
+    phys: Phys,
+    meta: &mut Meta,
+) -> Verdict {
+    if !active(&sim.world, ns) {
+        return Verdict::Accept;
+    }
+    for t in [TableName::Mangle, TableName::Nat] {
+        if t == TableName::Nat && !meta.new {
+            continue;
+        }
+        let v = table(
+            sim,
+            ns,
+            Hook::Postrouting,
+            t,
+            p,
+            None,
+            Some(out_dev),
+            phys,
+            meta,
+        );
+        if let Some(v) = verdict_of(&v) {
+            return v;
+        }
+        let to_src = match v {
+            TableVerdict::Snat { to } => Some((to.addr_lo, to.ports.map(|r| r.lo), "SNAT")),
+            TableVerdict::Masquerade { to_ports } => {
+                // The address of the output device, chosen as for a locally sent packet.
+                let a = sim
+                    .world
+                    .select_src(ns, Some(out_dev), p.header.dst)
+                    .unwrap_or(Ipv4Addr::UNSPECIFIED);
+                Some((a, to_ports.map(|r| r.lo), "MASQUERADE"))
+            }
+            _ => None,
+        };
+        if let Some((addr, port, kind)) = to_src {
+            if let Some(i) = meta.ct {
+                if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
+                    e.reply.dst = addr;
+                    if let Some(port) = port {
+                        e.reply.dport = port;
+                    }
+                }
+            }
+            set_src(sim, kind, p, addr, port);
+        }
+    }
+    if !meta.new {
+        manip_src_from_ct(sim, ns, p, meta);
+    }
+    confirm(sim, ns, meta);
+    Verdict::Accept
+}
+
+fn confirm(sim: &mut Sim, ns: NsId, meta: &Meta) {
+    if let Some(i) = meta.ct {
+        if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
+            e.confirmed = true;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Netfilter in the packet path, checked against KERNEL_FACTS sections 4 to 7. Rules are
+//! built as data here; the iptables command language has its own tests.
+
+use hopsim_core::engine::connect::{connect, ConnectOptions, Outcome};
+use hopsim_core::engine::ping::{ping, PingOptions};
+use hopsim_core::format::script::run_script;
+use hopsim_core::format::LoadOptions;
+use hopsim_core::model::{L4Proto, Listener, World};
+use hopsim_core::netfilter::{Match, NatRange, Policy, PortRange, Rule, TableName, Target};
+use hopsim_core::trace::DropReason;
+
+fn world(script: &str) -> World {
+    run_script("t.sh", script, LoadOptions { strict: true })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .world
+}
+
+fn rule(matches: Vec<Match>, target: Target) -> Rule {
+    Rule {
+        matches,
+        target,
+        packets: 0,
+        bytes: 0,
+    }
+}
+
+fn add(w: &mut World, ns: &str, t: TableName, chain: &str, r: Rule) {
+    let ns = w.resolve_ns(ns).expect("ns");
+    w.netns[ns]
+        .netfilter
+        .table_mut(t)
+        .chains
+        .get_mut(chain)
+        .expect("chain")
+        .rules
+        .push(r);
+}
+
+/// KERNEL_FACTS 5: br0 11.11.11.1/24 with RED; host-ext 192.168.1.1/24 <-> ext 192.168.1.2.
+const MASQ: &str = "ip link add br0 type bridge\nip addr add 11.11.11.1/24 dev br0\nip link set br0 up\nip netns add RED\nip link add veth-red type veth peer name veth-red-br\nip link set veth-red netns RED\nip link set veth-red-br master br0\nip link set veth-red-br up\nip -n RED addr add 11.11.11.2/24 dev veth-red\nip -n RED link set veth-red up\nip -n RED route add default via 11.11.11.1\nip netns add ext\nip link add host-ext type veth peer name eth0 netns ext\nip addr add 192.168.1.1/24 dev host-ext\nip link set host-ext up\nip -n ext addr add 192.168.1.2/24 dev eth0\nip -n ext link set eth0 up\nsysctl -w net.ipv4.ip_forward=1\n";
+
+#[test]
+fn masquerade_rewrites_the_source_and_conntrack_un_nats_the_reply() {
+    let mut w = world(MASQ);
+    let r = ping(
+        w.clone(),
+        w.resolve_ns("RED").expect("RED"),
+        "192.168.1.2".parse().expect("ip"),
+        &PingOptions {
+            wait_s: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.exit, 1, "without NAT ext has no way back");
+    let src: ipnet::Ipv4Net = "11.11.11.0/24".parse().expect("net");
+    add(
+        &mut w,
+        "host",
+        TableName::Nat,
+        "POSTROUTING",
+        rule(
+            vec![Match::Source {
+                net: src,
+                neg: false,
+            }],
+            Target::Masquerade {
+                to_ports: None,
+                random_fully: false,
+                random: false,
+            },
+        ),
+    );
+    let red = w.resolve_ns("RED").expect("RED");
+    let r = ping(
+        w.clone(),
+        red,
+        "192.168.1.2".parse().expect("ip"),
+        &PingOptions {
+            count: 3,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.lines[1], "64 bytes from 192.168.1.2: icmp_seq=1 ttl=63");
+    assert_eq!(r.exit, 0);
+    let host = w.resolve_ns("host").expect("host");
+    let nat = r.world.netns[host].netfilter.table(TableName::Nat);
+    let rl = &nat.chains["POSTROUTING"].rules[0];
+    assert_eq!(
+        (rl.packets, rl.bytes),
+        (1, 84),
+        "only the first packet of the flow meets the nat table"
+    );
+    let ct = r.world.netns[host].conntrack.render(0);
+    assert!(
+        ct.contains("src=11.11.11.2 dst=192.168.1.2 type=8 code=0 id="),
+        "{ct}"
+    );
+    assert!(
+        ct.contains("src=192.168.1.2 dst=192.168.1.1 type=0 code=0"),
+        "{ct}"
+    );
+    // What ext saw: the host's address.
+    let ext = w.resolve_ns("ext").expect("ext");
+    let seen: Vec<String> = r
+        .trace
+        .hops
+        .iter()
+        .filter(|h| h.node == "ext")
+        .flat_map(|h| h.steps.iter())
+        .filter_map(|s| match s {
+            hopsim_core::trace::Step::IpRcv { detail } => Some(detail.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        seen.iter()
+            .all(|d| d.starts_with("192.168.1.1 -> 192.168.1.2")),
+        "{seen:?}"
+    );
+    let _ = ext;
+}
+
+#[test]
+fn forward_policy_drop() {
+    let mut w = world(MASQ);
+    let host = w.resolve_ns("host").expect("host");
+    w.netns[host]
+        .netfilter
+        .table_mut(TableName::Filter)
+        .chains
+        .get_mut("FORWARD")
+        .expect("FORWARD")
+        .policy = Some(Policy::Drop);
+    let r = ping(
+        w.clone(),
+        w.resolve_ns("RED").expect("RED"),
+        "192.168.1.2".parse().expect("ip"),
+        &PingOptions {
+            wait_s: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.exit, 1);
+    assert!(r
+        .trace
+        .drops()
+        .any(|(_, d, _)| d == DropReason::NetfilterDrop));
+    let f = &r.world.netns[host]
+        .netfilter
+        .table(TableName::Filter)
+        .chains["FORWARD"];
+    assert_eq!((f.packets, f.bytes), (1, 84));
+}
+
+#[test]
+fn dnat_port_publish_and_connect() {
+    let mut w = world(MASQ);
+    let red = w.resolve_ns("RED").expect("RED");
+    w.listen(
+        red,
+        Listener {
+            proto: L4Proto::Tcp,
+            addr: "0.0.0.0".parse().expect("ip"),
+            port: 80,
+            process: Some("nc".into()),
+        },
+    )
+    .expect("listen");
+    let ext = w.resolve_ns("ext").expect("ext");
+    let opts = ConnectOptions::default();
+    let r = connect(
+        w.clone(),
+        ext,
+        "192.168.1.1".parse().expect("ip"),
+        8080,
+        &opts,
+    );
+    assert_eq!(
+        r.lines,
+        vec!["nc: connect to 192.168.1.1 port 8080 (tcp) failed: Connection refused"]
+    );
+    assert_eq!(r.exit, 1);
+    add(
+        &mut w,
+        "host",
+        TableName::Nat,
+        "PREROUTING",
+        rule(
+            vec![
+                Match::Protocol {
+                    proto: 6,
+                    neg: false,
+                },
+                Match::Ports {
+                    proto: 6,
+                    sport: None,
+                    dport: Some((PortRange { lo: 8080, hi: 8080 }, false)),
+                },
+            ],
+            Target::Dnat {
+                to: NatRange {
+                    addr_lo: "11.11.11.2".parse().expect("ip"),
+                    addr_hi: "11.11.11.2".parse().expect("ip"),
+                    ports: Some(PortRange { lo: 80, hi: 80 }),
+                },
+            },
+        ),
+    );
+    let r = connect(
+        w.clone(),
+        ext,
+        "192.168.1.1".parse().expect("ip"),
+        8080,
+        &opts,
+    );
+    assert_eq!(
+        r.lines,
+        vec!["Connection to 192.168.1.1 8080 port [tcp/http-alt] succeeded!"]
+    );
+    assert_eq!(r.outcome, Outcome::Connected);
+    let host = w.resolve_ns("host").expect("host");
+    let rl = &r.world.netns[host].netfilter.table(TableName::Nat).chains["PREROUTING"].rules[0];
+    assert_eq!((rl.packets, rl.bytes), (1, 60), "the SYN, 60 bytes");
+    let ct = r.world.netns[host].conntrack.render(0);
+    assert!(
+        ct.contains("TIME_WAIT src=192.168.1.2 dst=192.168.1.1 sport="),
+        "{ct}"
+    );
+    assert!(
+        ct.contains("dport=8080 src=11.11.11.2 dst=192.168.1.2 sport=80"),
+        "{ct}"
+    );
+    assert!(ct.contains("[ASSURED]"), "{ct}");
+    // From the host itself, PREROUTING is not traversed: refused (KERNEL_FACTS 6 (2)).
+    let r = connect(
+        w.clone(),
+        host,
+        "192.168.1.1".parse().expect("ip"),
+        8080,
+        &opts,
+    );
+    assert_eq!(r.outcome, Outcome::Refused);
+}
