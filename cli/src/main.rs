@@ -4,9 +4,12 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use hopsim_core::check::{apply_with, check_topology};
-use hopsim_core::engine::ping::{ping, PingOptions};
+use hopsim_core::engine::connect::{connect, connect_with, ConnectOptions};
+use hopsim_core::engine::ping::{ping, ping_with, PingOptions};
 use hopsim_core::format::{export, load_file, script, LoadError, LoadOptions, Topology};
+use hopsim_core::model::L4Proto;
 use hopsim_core::model::World;
+use hopsim_core::netfilter::eval::{enumerate_branches, Chance};
 use hopsim_core::render::{dot, ip as show, json, text};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -77,6 +80,12 @@ enum TraceFormat {
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
+enum Proto {
+    Tcp,
+    Udp,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq)]
 enum View {
     Addr,
     Link,
@@ -86,6 +95,10 @@ enum View {
     Arp,
     Brctl,
     Sysctl,
+    Conntrack,
+    Sockets,
+    Iptables,
+    IptablesSave,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +138,46 @@ enum Cmd {
         /// Show every frame's bytes in hex.
         #[arg(long)]
         bytes: bool,
+        /// Trace a TCP or UDP connection (like `nc -zv`) instead of a ping.
+        #[arg(long, value_enum)]
+        proto: Option<Proto>,
+        /// Destination port (with --proto).
+        #[arg(long)]
+        dport: Option<u16>,
+        /// Source port (with --proto; an ephemeral port otherwise).
+        #[arg(long)]
+        sport: Option<u16>,
+        /// Seed for `-m statistic --mode random` draws.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// List every possible outcome of the rules' random draws, with its probability.
+        #[arg(long)]
+        all_branches: bool,
+    },
+    /// Connect to a port like `nc -zv`: prints what netcat prints, exits as it exits.
+    #[command(
+        after_help = "Examples:\n  hopsim connect scenarios/vnet-dnat.yaml --from ext 192.168.1.2:80\n  hopsim connect scenarios/docker-publish.yaml --from outside 192.168.1.10:8080"
+    )]
+    Connect {
+        #[command(flatten)]
+        common: Common,
+        /// Source namespace or an address it owns.
+        #[arg(long)]
+        from: String,
+        /// ADDRESS:PORT.
+        dest: String,
+        /// UDP instead of TCP.
+        #[arg(short = 'u', long)]
+        udp: bool,
+        /// Seconds to wait (`nc -w`).
+        #[arg(short = 'w', default_value_t = 1)]
+        wait: u32,
+        /// Print the trace too.
+        #[arg(long)]
+        trace: bool,
+        /// Seed for `-m statistic --mode random` draws.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
     /// Show a namespace's state like ip addr / ip link / ip route / ip neigh / bridge fdb.
     #[command(
@@ -144,6 +197,9 @@ enum Cmd {
         /// For `route`: the table (main, local, all).
         #[arg(long, default_value = "main")]
         table: String,
+        /// For `iptables`/`iptables-save`: the table (`-t`), e.g. nat.
+        #[arg(short = 't', long = "iptables-table")]
+        table_arg: Option<String>,
     },
     /// Run every `expect:` of the topologies given (files or folders).
     #[command(
@@ -282,23 +338,112 @@ fn run(cli: Cli) -> Result<u8, String> {
             ping: p,
             format,
             bytes,
+            proto,
+            dport,
+            sport,
+            seed,
+            all_branches,
         } => {
             let w = world_with(&common)?;
             let ns = w.resolve_ns(&from)?;
             let dst = parse_dest(&dest)?;
-            let r = ping(w, ns, dst, &p.options());
+            let topts = text::TextOptions { bytes };
+            if let Some(proto) = proto {
+                let port = dport.ok_or("--proto needs --dport")?;
+                let opts = ConnectOptions {
+                    proto: match proto {
+                        Proto::Tcp => L4Proto::Tcp,
+                        Proto::Udp => L4Proto::Udp,
+                    },
+                    wait_s: p.wait.min(10),
+                    sport,
+                    seed,
+                };
+                if all_branches {
+                    return branches(
+                        |c| connect_with(w.clone(), ns, dst, port, &opts, c),
+                        |r| {
+                            (
+                                r.lines.clone(),
+                                r.reached.map(|(a, p)| format!("{a}:{p}")),
+                                r.exit,
+                            )
+                        },
+                    );
+                }
+                let r = connect(w, ns, dst, port, &opts);
+                match format {
+                    TraceFormat::Json => println!(
+                        "{}",
+                        serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
+                    ),
+                    TraceFormat::Text => {
+                        print!("{}", text::render_trace(&r.trace, topts));
+                        println!();
+                        println!("iptables rules evaluated: {}", r.rules_evaluated);
+                        for l in &r.lines {
+                            println!("{l}");
+                        }
+                    }
+                }
+                return Ok(r.exit as u8);
+            }
+            let mut o = p.options();
+            o.seed = seed;
+            if all_branches {
+                return branches(
+                    |c| ping_with(w.clone(), ns, dst, &o, c),
+                    |r| (r.lines.clone(), r.seen_from.map(|a| a.to_string()), r.exit),
+                );
+            }
+            let r = ping(w, ns, dst, &o);
             match format {
                 TraceFormat::Json => print!("{}", json::trace_json(&from, dst, &r)),
                 TraceFormat::Text => {
-                    print!(
-                        "{}",
-                        text::render_trace(&r.trace, text::TextOptions { bytes })
-                    );
+                    print!("{}", text::render_trace(&r.trace, topts));
                     println!();
+                    if r.rules_evaluated > 0 {
+                        println!("iptables rules evaluated: {}", r.rules_evaluated);
+                    }
                     for l in &r.lines {
                         println!("{l}");
                     }
                 }
+            }
+            Ok(r.exit as u8)
+        }
+        Cmd::Connect {
+            common,
+            from,
+            dest,
+            udp,
+            wait,
+            trace,
+            seed,
+        } => {
+            let w = world_with(&common)?;
+            let ns = w.resolve_ns(&from)?;
+            let (addr, port) = dest
+                .rsplit_once(':')
+                .ok_or_else(|| format!("{dest}: give ADDRESS:PORT"))?;
+            let dst = parse_dest(addr)?;
+            let port: u16 = port.parse().map_err(|_| format!("{port}: not a port"))?;
+            let opts = ConnectOptions {
+                proto: if udp { L4Proto::Udp } else { L4Proto::Tcp },
+                wait_s: wait,
+                sport: None,
+                seed,
+            };
+            let r = connect(w, ns, dst, port, &opts);
+            if trace {
+                print!(
+                    "{}",
+                    text::render_trace(&r.trace, text::TextOptions::default())
+                );
+                println!();
+            }
+            for l in &r.lines {
+                eprintln!("{l}");
             }
             Ok(r.exit as u8)
         }
@@ -308,6 +453,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             view,
             after_ping,
             table,
+            table_arg,
         } => {
             let mut w = world_with(&common)?;
             if let Some(ap) = after_ping {
@@ -340,6 +486,35 @@ fn run(cli: Cli) -> Result<u8, String> {
                     }
                     .run_command(nsid, "brctl show")
                     .stdout
+                }
+                View::Conntrack => {
+                    let t = w.netns[nsid].conntrack.render(0);
+                    t.rsplit_once("conntrack v")
+                        .map(|(b, _)| b.to_string())
+                        .unwrap_or(t)
+                }
+                View::Sockets => show::sockets(&w, nsid),
+                View::Iptables | View::IptablesSave => {
+                    let host = w.netns[nsid].host;
+                    let cmd = if view == View::Iptables {
+                        "iptables -L -n -v".to_string()
+                    } else {
+                        "iptables-save".to_string()
+                    };
+                    let cmd = match (&table_arg, view) {
+                        (Some(t), View::Iptables) => format!("iptables -t {t} -L -n -v"),
+                        (Some(t), _) => format!("iptables-save -t {t}"),
+                        _ => cmd,
+                    };
+                    let r = hopsim_core::format::shell::Shell {
+                        world: &mut w,
+                        host,
+                    }
+                    .run_command(nsid, &cmd);
+                    if r.status != 0 {
+                        return Err(r.stderr.trim_end().to_string());
+                    }
+                    r.stdout
                 }
                 View::Sysctl => {
                     let mut s = String::new();
@@ -571,4 +746,47 @@ fn kernel_check(
     }
     print!("{}", tally.report());
     Ok(if disagreements > 0 { 1 } else { 0 })
+}
+
+/// `--all-branches`: every outcome the random draws allow, with its probability.
+fn branches<T>(
+    run: impl FnMut(Box<dyn Chance>) -> T,
+    key: impl Fn(&T) -> (Vec<String>, Option<String>, i32),
+) -> Result<u8, String> {
+    let all = enumerate_branches(1000, run);
+    // Group identical outcomes.
+    type Key = (Vec<String>, Option<String>, i32);
+    let mut groups: Vec<(Key, f64, usize)> = Vec::new();
+    for b in &all {
+        let k = key(&b.run);
+        match groups.iter_mut().find(|g| g.0 == k) {
+            Some(g) => {
+                g.1 += b.probability;
+                g.2 += 1;
+            }
+            None => groups.push((k, b.probability, 1)),
+        }
+    }
+    println!(
+        "{} branch(es), {} distinct outcome(s):",
+        all.len(),
+        groups.len()
+    );
+    for ((lines, seen, exit), p, n) in &groups {
+        println!();
+        println!(
+            "probability {:.6} ({} branch{}){}:",
+            p,
+            n,
+            if *n == 1 { "" } else { "es" },
+            seen.as_ref()
+                .map(|s| format!(", reached {s}"))
+                .unwrap_or_default()
+        );
+        for l in lines {
+            println!("  {l}");
+        }
+        println!("  exit {exit}");
+    }
+    Ok(0)
 }

@@ -1,9 +1,11 @@
 //! `hopsim check`: run a topology's expectations and report, with a readable diff, the
 //! ones that do not hold.
 
+use crate::engine::connect::{connect, ConnectOptions};
 use crate::engine::ping::ping;
 use crate::format::shell::{parse_inet, Shell};
 use crate::format::{Expect, Topology};
+use crate::model::L4Proto;
 use crate::model::World;
 
 /// The outcome of one expectation.
@@ -42,75 +44,112 @@ pub fn apply_with(world: &mut World, lines: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// What a probe printed, its exit, the source its destination saw, and the drops.
+type Outcome = (
+    Vec<String>,
+    i32,
+    Option<String>,
+    Vec<(String, crate::trace::DropReason)>,
+);
+
 /// Run one expectation.
 pub fn check_one(world: &World, e: &Expect) -> CheckResult {
-    let title = format!(
-        "ping {} -> {}{}",
-        e.from,
-        e.to,
-        if e.options_text.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", e.options_text)
-        }
-    );
-    let mut problems = Vec::new();
+    let title = match e.port {
+        Some(p) => format!(
+            "connect {} -> {}:{}{}",
+            e.from,
+            e.to,
+            p,
+            if e.udp { " (udp)" } else { "" }
+        ),
+        None => format!(
+            "ping {} -> {}{}",
+            e.from,
+            e.to,
+            if e.options_text.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", e.options_text)
+            }
+        ),
+    };
+    let fail = |m: String| CheckResult {
+        line: e.line,
+        title: title.clone(),
+        problems: vec![m],
+        output: vec![],
+    };
     let mut w = world.clone();
     if let Err(msg) = apply_with(&mut w, &e.with) {
-        return CheckResult {
-            line: e.line,
-            title,
-            problems: vec![msg],
-            output: vec![],
-        };
+        return fail(msg);
     }
     let from = match w.resolve_ns(&e.from) {
         Ok(n) => n,
-        Err(m) => {
-            return CheckResult {
-                line: e.line,
-                title,
-                problems: vec![m],
-                output: vec![],
-            }
-        }
+        Err(m) => return fail(m),
     };
     let Some(dst) = parse_inet(&e.to) else {
-        return CheckResult {
-            line: e.line,
-            title,
-            problems: vec![format!("bad destination {}", e.to)],
-            output: vec![],
-        };
+        return fail(format!("bad destination {}", e.to));
     };
-    let run = ping(w, from, dst, &e.options);
-    if let Some(x) = e.exit {
-        if x != run.exit {
-            problems.push(format!("exit: expected {x}, got {}", run.exit));
+    let mut problems = Vec::new();
+    let (lines, exit, seen, drops): Outcome = match e.port {
+        Some(port) => {
+            let opts = ConnectOptions {
+                proto: if e.udp { L4Proto::Udp } else { L4Proto::Tcp },
+                wait_s: e.options.wait_s.min(10),
+                sport: None,
+                seed: e.options.seed,
+            };
+            let r = connect(w, from, dst, port, &opts);
+            let drops = r
+                .trace
+                .drops()
+                .map(|(h, d, _)| (h.node.clone(), d))
+                .collect();
+            (
+                r.lines,
+                r.exit,
+                r.seen_from.map(|(a, _)| a.to_string()),
+                drops,
+            )
         }
-    }
-    if let Some(t) = e.ttl {
-        let got = run.events.iter().find_map(|ev| match ev {
-            crate::engine::ping::PingEvent::Reply { ttl, .. } => Some(*ttl),
-            _ => None,
-        });
-        match got {
-            Some(g) if g == t => {}
-            Some(g) => problems.push(format!("ttl: expected {t}, got {g}")),
-            None => problems.push(format!("ttl: expected a reply with ttl={t}, got no reply")),
+        None => {
+            let r = ping(w, from, dst, &e.options);
+            if let Some(t) = e.ttl {
+                let got = r.events.iter().find_map(|ev| match ev {
+                    crate::engine::ping::PingEvent::Reply { ttl, .. } => Some(*ttl),
+                    _ => None,
+                });
+                match got {
+                    Some(g) if g == t => {}
+                    Some(g) => problems.push(format!("ttl: expected {t}, got {g}")),
+                    None => {
+                        problems.push(format!("ttl: expected a reply with ttl={t}, got no reply"))
+                    }
+                }
+            }
+            let drops = r
+                .trace
+                .drops()
+                .map(|(h, d, _)| (h.node.clone(), d))
+                .collect();
+            (r.lines, r.exit, r.seen_from.map(|a| a.to_string()), drops)
+        }
+    };
+    if let Some(x) = e.exit {
+        if x != exit {
+            problems.push(format!("exit: expected {x}, got {exit}"));
         }
     }
     for p in &e.prints {
-        if !run.lines.iter().any(|l| l == p) {
+        if !lines.iter().any(|l| l == p) {
             problems.push(format!("prints: expected the line \"{p}\""));
         }
     }
     if let Some(d) = e.drop {
-        if !run.trace.drops().any(|(_, r, _)| r == d) {
-            let seen: Vec<String> = run
-                .trace
-                .drops()
-                .map(|(h, r, _)| format!("{} at {}", r.kernel_name(), h.node))
+        if !drops.iter().any(|(_, r)| *r == d) {
+            let seen: Vec<String> = drops
+                .iter()
+                .map(|(n, r)| format!("{} at {n}", r.kernel_name()))
                 .collect();
             problems.push(format!(
                 "drop: expected {} in the trace, saw {}",
@@ -123,6 +162,17 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
             ));
         }
     }
+    if let Some(want) = &e.seen_from {
+        match &seen {
+            Some(s) if s == want => {}
+            Some(s) => problems.push(format!(
+                "seen-from: the destination saw {s}, expected {want}"
+            )),
+            None => problems.push(format!(
+                "seen-from: expected {want}, but nothing reached the destination"
+            )),
+        }
+    }
     if !problems.is_empty() {
         if let Some(b) = &e.because {
             problems.push(format!("because: {}", b.trim()));
@@ -132,7 +182,7 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
         line: e.line,
         title,
         problems,
-        output: run.lines,
+        output: lines,
     }
 }
 

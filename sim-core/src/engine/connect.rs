@@ -19,6 +19,8 @@ pub struct ConnectOptions {
     pub wait_s: u32,
     /// `-p`: source port (an ephemeral one otherwise).
     pub sport: Option<u16>,
+    /// Seed of the `-m statistic --mode random` draws.
+    pub seed: u64,
 }
 
 impl Default for ConnectOptions {
@@ -27,6 +29,7 @@ impl Default for ConnectOptions {
             proto: L4Proto::Tcp,
             wait_s: 1,
             sport: None,
+            seed: 0,
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct ConnectRun {
     pub world: World,
     /// The address the server saw the connection come from (after any NAT), if it got there.
     pub seen_from: Option<(Ipv4Addr, u16)>,
+    /// The address and port the connection reached (after any DNAT), if it got there.
+    pub reached: Option<(Ipv4Addr, u16)>,
     /// iptables rules evaluated during the run.
     pub rules_evaluated: usize,
 }
@@ -82,6 +87,7 @@ pub(crate) struct ConnectState {
     pub outcome: Option<Outcome>,
     pub iss: u32,
     pub seen_from: Option<(Ipv4Addr, u16)>,
+    pub reached: Option<(Ipv4Addr, u16)>,
 }
 
 /// A port's service name, as netcat prints it (`[tcp/http-alt]`), from the usual
@@ -127,7 +133,20 @@ pub fn connect(
     port: u16,
     opts: &ConnectOptions,
 ) -> ConnectRun {
-    let mut sim = Sim::new(world);
+    let chance = Box::new(crate::netfilter::eval::SeededChance::new(opts.seed));
+    connect_with(world, ns, dst, port, opts, chance)
+}
+
+/// [`connect`] with the statistic draws given (to enumerate every branch).
+pub fn connect_with(
+    world: World,
+    ns: NsId,
+    dst: Ipv4Addr,
+    port: u16,
+    opts: &ConnectOptions,
+    chance: Box<dyn crate::netfilter::eval::Chance>,
+) -> ConnectRun {
+    let mut sim = Sim::new(world).with_chance(chance);
     let proto = opts.proto;
     let out = ip_output::route_output(&sim.world, ns, dst, None);
     let fail_line = |e: &str| {
@@ -166,6 +185,7 @@ pub fn connect(
                 trace: sim.trace,
                 world: sim.world,
                 seen_from: None,
+                reached: None,
             };
         }
     };
@@ -181,6 +201,7 @@ pub fn connect(
         outcome: None,
         iss: l4::isn(src, (dst, port)),
         seen_from: None,
+        reached: None,
     });
     sim.schedule(0, Event::ConnectSend { attempt: 0 });
     if proto == L4Proto::Tcp {
@@ -226,7 +247,8 @@ pub fn connect(
         rules_evaluated: sim.rules_evaluated,
         trace: sim.trace,
         world: sim.world,
-        seen_from: st.and_then(|s| s.seen_from),
+        seen_from: st.as_ref().and_then(|s| s.seen_from),
+        reached: st.and_then(|s| s.reached),
     }
 }
 
@@ -332,19 +354,21 @@ pub(crate) fn on_result(sim: &mut Sim, o: Outcome) {
     }
 }
 
-/// A server socket got the SYN or datagram: remember who it appeared to come from.
-pub(crate) fn on_server_saw(sim: &mut Sim, from: (Ipv4Addr, u16)) {
+/// A server socket got the SYN or datagram: remember who it appeared to come from, and
+/// where it arrived.
+pub(crate) fn on_server_saw(sim: &mut Sim, from: (Ipv4Addr, u16), at: (Ipv4Addr, u16)) {
     if let Some(st) = sim.connect.as_mut() {
         if st.seen_from.is_none() {
             st.seen_from = Some(from);
+            st.reached = Some(at);
         }
     }
 }
 
 /// A UDP datagram reached a socket.
 pub(crate) fn on_udp_delivered(sim: &mut Sim, _ns: NsId, packet: &Ipv4Packet) {
-    if let Some((sp, _)) = packet.payload.ports() {
-        on_server_saw(sim, (packet.header.src, sp));
+    if let Some((sp, dp)) = packet.payload.ports() {
+        on_server_saw(sim, (packet.header.src, sp), (packet.header.dst, dp));
     }
 }
 

@@ -233,6 +233,11 @@ pub(crate) fn icmp_echo(sim: &mut Sim, ns: NsId, request: Ipv4Packet) {
         return;
     };
     let dst = request.header.src;
+    if let Some(p) = sim.ping.as_mut() {
+        if p.ident == ident && p.seen_from.is_none() {
+            p.seen_from = Some(dst);
+        }
+    }
     sim.step(Step::LocalDeliver {
         detail: format!(
             "ICMP echo request id {ident} seq {seq}: the kernel answers with an echo reply"

@@ -145,7 +145,7 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
                         local.0, local.1
                     ),
                 });
-                super::connect::on_server_saw(sim, remote);
+                super::connect::on_server_saw(sim, remote, local);
                 sim.tcbs.push(Tcb {
                     ns,
                     local,

@@ -24,6 +24,8 @@ pub struct PingOptions {
     pub interval_ms: u32,
     /// `-s`: data bytes (56).
     pub size: u16,
+    /// Seed of the `-m statistic --mode random` draws.
+    pub seed: u64,
 }
 
 impl Default for PingOptions {
@@ -34,6 +36,7 @@ impl Default for PingOptions {
             wait_s: 10,
             interval_ms: 1000,
             size: 56,
+            seed: 0,
         }
     }
 }
@@ -80,6 +83,10 @@ pub struct PingRun {
     /// The world as the run left it (neighbour caches, FDBs).
     #[serde(skip)]
     pub world: World,
+    /// The source address the answering host saw on the first echo request (after NAT).
+    pub seen_from: Option<Ipv4Addr>,
+    /// iptables rules evaluated during the run.
+    pub rules_evaluated: usize,
 }
 
 /// The ping socket's state while the simulation runs.
@@ -92,6 +99,7 @@ pub(crate) struct PingState {
     pub opts: PingOptions,
     pub sent: u16,
     pub events: Vec<PingEvent>,
+    pub seen_from: Option<Ipv4Addr>,
 }
 
 impl PingState {
@@ -146,7 +154,19 @@ pub fn percent_g(v: f32) -> String {
 
 /// Run `ping` in namespace `ns` against `dst` on a copy of the world.
 pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRun {
-    let mut sim = Sim::new(world);
+    let chance = Box::new(crate::netfilter::eval::SeededChance::new(opts.seed));
+    ping_with(world, ns, dst, opts, chance)
+}
+
+/// [`ping`] with the statistic draws given (to enumerate every branch).
+pub fn ping_with(
+    world: World,
+    ns: NsId,
+    dst: Ipv4Addr,
+    opts: &PingOptions,
+    chance: Box<dyn crate::netfilter::eval::Chance>,
+) -> PingRun {
+    let mut sim = Sim::new(world).with_chance(chance);
     let out = ip_output::route_output(&sim.world, ns, dst, None);
     let out = match out {
         Ok(o) => o,
@@ -171,6 +191,8 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
                 exit: 2,
                 events: Vec::new(),
                 transmitted: 0,
+                seen_from: None,
+                rules_evaluated: sim.rules_evaluated,
                 trace: sim.trace,
                 world: sim.world,
             };
@@ -185,6 +207,7 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
         opts: opts.clone(),
         sent: 0,
         events: Vec::new(),
+        seen_from: None,
     });
     for seq in 1..=opts.count {
         sim.schedule(
@@ -202,6 +225,7 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
         opts: opts.clone(),
         sent: 0,
         events: Vec::new(),
+        seen_from: None,
     });
     let mut lines = vec![format!(
         "PING {dst} ({dst}) {}({}) bytes of data.",
@@ -250,6 +274,8 @@ pub fn ping(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
         exit: if received > 0 { 0 } else { 1 },
         events: st.events,
         transmitted: st.sent,
+        seen_from: st.seen_from,
+        rules_evaluated: sim.rules_evaluated,
         trace: sim.trace,
         world: sim.world,
     }

@@ -71,8 +71,18 @@ impl std::error::Error for LoadError {}
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectSpec {
-    /// `FROM -> DEST`.
-    pub ping: String,
+    /// `FROM -> DEST`: a ping.
+    #[serde(default)]
+    pub ping: Option<String>,
+    /// `FROM -> DEST:PORT`: a connection (`nc -zv`).
+    #[serde(default)]
+    pub connect: Option<String>,
+    /// With `connect`: UDP instead of TCP.
+    #[serde(default)]
+    pub udp: bool,
+    /// The source address (and port) the destination must see, after any NAT.
+    #[serde(default, rename = "seen-from")]
+    pub seen_from: Option<String>,
     /// Commands to run first, `NS: COMMAND`.
     #[serde(default)]
     pub with: Vec<String>,
@@ -105,6 +115,12 @@ pub struct Expect {
     pub from: String,
     /// Destination address as written.
     pub to: String,
+    /// For a connection: the port.
+    pub port: Option<u16>,
+    /// For a connection: UDP.
+    pub udp: bool,
+    /// The source the destination must see.
+    pub seen_from: Option<String>,
     /// Commands to run first.
     pub with: Vec<String>,
     /// ping options.
@@ -166,22 +182,52 @@ pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
 impl ExpectSpec {
     /// Check and resolve, reporting errors at `line`.
     pub fn resolve(self, file: &str, line: usize, column: usize) -> Result<Expect, LoadError> {
-        let Some((from, to)) = self.ping.split_once("->") else {
+        let (what, text) = match (&self.ping, &self.connect) {
+            (Some(p), None) => ("ping", p.clone()),
+            (None, Some(c)) => ("connect", c.clone()),
+            _ => {
+                return Err(LoadError::at(
+                    file,
+                    line,
+                    column,
+                    "an expectation needs exactly one of ping: or connect:",
+                )
+                .hint("write `ping: red -> 192.168.15.2` or `connect: ext -> 192.168.1.1:8080`"))
+            }
+        };
+        let Some((from, to)) = text.split_once("->") else {
             return Err(LoadError::at(
                 file,
                 line,
                 column,
-                format!("ping: \"{}\" is not FROM -> DEST", self.ping),
+                format!("{what}: \"{text}\" is not FROM -> DEST"),
             )
-            .hint("write it like `ping: red -> 192.168.15.2`"));
+            .hint(
+                "write it like `ping: red -> 192.168.15.2` or `connect: ext -> 192.168.1.1:8080`",
+            ));
         };
-        let (from, to) = (from.trim().to_string(), to.trim().to_string());
+        let (from, mut to) = (from.trim().to_string(), to.trim().to_string());
+        let mut port = None;
+        if what == "connect" {
+            let Some((a, p)) = to.rsplit_once(':') else {
+                return Err(LoadError::at(
+                    file,
+                    line,
+                    column,
+                    format!("connect: \"{to}\" is not ADDRESS:PORT"),
+                ));
+            };
+            port = Some(p.parse::<u16>().map_err(|_| {
+                LoadError::at(file, line, column, format!("connect: bad port \"{p}\""))
+            })?);
+            to = a.to_string();
+        }
         if crate::format::shell::parse_inet(&to).is_none() || !to.contains('.') {
             return Err(LoadError::at(
                 file,
                 line,
                 column,
-                format!("ping: destination \"{to}\" is not an IPv4 address"),
+                format!("{what}: destination \"{to}\" is not an IPv4 address"),
             )
             .hint("name resolution is not modelled yet: give the address"));
         }
@@ -220,6 +266,9 @@ impl ExpectSpec {
             line,
             from,
             to,
+            port,
+            udp: self.udp,
+            seen_from: self.seen_from,
             with: self.with,
             options,
             options_text,

@@ -263,6 +263,30 @@ impl Shell<'_> {
                 }
             }
             "ping" => self.ping(ns, &args),
+            "nc" | "netcat" => self.nc(ns, &args),
+            "conntrack" => match args.first().copied() {
+                Some("-L") | Some("--dump") | None => {
+                    let now = 0;
+                    let text = self.world.netns[ns].conntrack.render(now);
+                    let (body, summary) = text
+                        .rsplit_once("conntrack v")
+                        .map(|(b, s)| (b.to_string(), format!("conntrack v{s}")))
+                        .unwrap_or((text.clone(), String::new()));
+                    CmdResult {
+                        status: 0,
+                        stdout: body,
+                        stderr: summary,
+                    }
+                }
+                Some("-F") => {
+                    self.world.netns[ns].conntrack.entries.clear();
+                    CmdResult::err(0, "conntrack v1.4.7 (conntrack-tools): connection tracking table has been emptied.")
+                }
+                Some(o) => {
+                    CmdResult::err(1, format!("hopsim: conntrack {o} is not modelled (-L, -F)"))
+                }
+            },
+            "ss" => CmdResult::out(show::sockets(self.world, ns)),
             "arp" => CmdResult::out(show::arp_n(self.world, ns)),
             "bridge" => self.bridge(ns, &args),
             "brctl" => self.brctl(ns, &args),
@@ -275,8 +299,9 @@ impl Shell<'_> {
             },
             "set" | "true" | ":" | "exit" => CmdResult::ok(),
             "echo" => CmdResult::out(format!("{}\n", args.join(" "))),
-            "iptables" | "iptables-save" | "iptables-restore" | "conntrack" | "nc" | "curl"
-            | "tcpdump" => CmdResult::err(127, format!("hopsim: {prog} is not modelled yet")),
+            "iptables" | "iptables-save" | "iptables-restore" | "curl" | "tcpdump" => {
+                CmdResult::err(127, format!("hopsim: {prog} is not modelled yet"))
+            }
             other => CmdResult::err(127, format!("bash: {other}: command not found")),
         }
     }
@@ -1232,6 +1257,110 @@ impl Shell<'_> {
                 stdout: text,
                 stderr: String::new(),
             }
+        }
+    }
+
+    /// `nc -zv [-u] [-w S] HOST PORT` connects; `nc -l[k] [-u] [-p] PORT [&]` listens.
+    fn nc(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        use crate::engine::connect::{connect, ConnectOptions};
+        use crate::model::{L4Proto, Listener};
+        let mut listen = false;
+        let mut udp = false;
+        let mut wait = 1u32;
+        let mut rest: Vec<&str> = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i];
+            if a == "&" {
+                i += 1;
+                continue;
+            }
+            if a == "-w" || a == "-p" || a == "-s" {
+                if a == "-w" {
+                    wait = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1);
+                } else if a == "-p" {
+                    if let Some(v) = args.get(i + 1) {
+                        rest.push(v);
+                    }
+                }
+                i += 2;
+                continue;
+            }
+            if let Some(flags) = a.strip_prefix('-') {
+                for c in flags.chars() {
+                    match c {
+                        'l' => listen = true,
+                        'u' => udp = true,
+                        'z' | 'v' | 'k' | 'n' | 'N' | 'q' => {}
+                        other => {
+                            return CmdResult::err(
+                                1,
+                                format!("hopsim: nc option -{other} is not modelled"),
+                            )
+                        }
+                    }
+                }
+                i += 1;
+                continue;
+            }
+            rest.push(a);
+            i += 1;
+        }
+        let proto = if udp { L4Proto::Udp } else { L4Proto::Tcp };
+        if listen {
+            let (addr, port) = match rest.as_slice() {
+                [p] => ("0.0.0.0", *p),
+                [a, p] => (*a, *p),
+                _ => return CmdResult::err(1, "usage: nc -l [-k] [-u] [-p] PORT"),
+            };
+            let (Some(addr), Ok(port)) = (parse_inet(addr), port.parse::<u16>()) else {
+                return CmdResult::err(1, format!("nc: port number invalid: {port}"));
+            };
+            return match self.world.listen(
+                ns,
+                Listener {
+                    proto,
+                    addr,
+                    port,
+                    process: Some("nc".into()),
+                },
+            ) {
+                Ok(()) => CmdResult::ok(),
+                Err(_) => CmdResult::err(1, "nc: Address already in use"),
+            };
+        }
+        let [host, port] = rest.as_slice() else {
+            return CmdResult::err(1, "usage: nc -zv [-u] [-w SECS] HOST PORT");
+        };
+        let Some(dst) = parse_inet(host).filter(|_| host.contains('.')) else {
+            return CmdResult::err(
+                1,
+                format!(
+                    "nc: getaddrinfo for host \"{host}\" port {port}: Name or service not known"
+                ),
+            );
+        };
+        let Ok(port) = port.parse::<u16>() else {
+            return CmdResult::err(1, format!("nc: port number invalid: {port}"));
+        };
+        let run = connect(
+            self.world.clone(),
+            ns,
+            dst,
+            port,
+            &ConnectOptions {
+                proto,
+                wait_s: wait,
+                sport: None,
+                seed: 0,
+            },
+        );
+        *self.world = run.world;
+        // netcat prints its verdict on stderr.
+        CmdResult {
+            status: run.exit,
+            stdout: String::new(),
+            stderr: run.lines.iter().map(|l| format!("{l}\n")).collect(),
         }
     }
 

@@ -79,6 +79,12 @@ struct MachineSpec {
     #[serde(default)]
     sysctl: IndexMap<String, S<Scalar>>,
     #[serde(default)]
+    iptables: Vec<S<String>>,
+    #[serde(default, rename = "iptables-save")]
+    iptables_save: Option<S<String>>,
+    #[serde(default)]
+    listen: Vec<S<String>>,
+    #[serde(default)]
     namespaces: IndexMap<String, S<NsSpec>>,
 }
 
@@ -93,6 +99,12 @@ struct NsSpec {
     neigh: Vec<S<String>>,
     #[serde(default)]
     sysctl: IndexMap<String, S<Scalar>>,
+    #[serde(default)]
+    iptables: Vec<S<String>>,
+    #[serde(default, rename = "iptables-save")]
+    iptables_save: Option<S<String>>,
+    #[serde(default)]
+    listen: Vec<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,6 +291,9 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 routes: m.routes,
                 neigh: m.neigh,
                 sysctl: m.sysctl,
+                iptables: m.iptables,
+                iptables_save: m.iptables_save,
+                listen: m.listen,
             },
         ));
         for (nsname, nspec) in m.namespaces {
@@ -513,6 +528,32 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                     .hint(route_hint(&res.stderr)));
             }
         }
+        if let Some(text) = &spec.iptables_save {
+            // Wired to the iptables-restore reader once it lands (netfilter::save).
+            return Err(err_at(&file, text, "iptables-save: not read yet")
+                .hint("use `iptables:` with one rule per line"));
+        }
+        for r in &spec.iptables {
+            let res = Shell {
+                world: &mut b.world,
+                host,
+            }
+            .run_command(*ns, &format!("iptables {}", r.value));
+            if res.status != 0 {
+                return Err(err_at(&file, r, res.stderr.trim_end().to_string())
+                    .hint("write each rule as after `iptables`, e.g. `-t nat -A POSTROUTING -s 10.0.0.0/24 -j MASQUERADE`"));
+            }
+        }
+        for l in &spec.listen {
+            let listener = parse_listen(&l.value).map_err(|m| {
+                err_at(&file, l, m).hint(
+                    "write `tcp 80`, `udp 0.0.0.0:53 coredns` or `tcp 192.168.1.10:8080 nginx`",
+                )
+            })?;
+            b.world
+                .listen(*ns, listener)
+                .map_err(|e| err_at(&file, l, e.msg))?;
+        }
         for n in &spec.neigh {
             let res = Shell {
                 world: &mut b.world,
@@ -546,4 +587,42 @@ fn route_hint(stderr: &str) -> &'static str {
     } else {
         "write the route as after `ip route add`, e.g. `192.168.2.0/24 via 192.168.1.1`"
     }
+}
+
+/// `PROTO [ADDR:]PORT [PROCESS]`.
+pub fn parse_listen(s: &str) -> Result<crate::model::Listener, String> {
+    use crate::model::{L4Proto, Listener};
+    let w: Vec<&str> = s.split_whitespace().collect();
+    let (proto, at, process) = match w.as_slice() {
+        [p, a] => (*p, *a, None),
+        [p, a, n] => (*p, *a, Some(n.to_string())),
+        _ => {
+            return Err(format!(
+                "listen: \"{s}\" is not PROTO [ADDR:]PORT [PROCESS]"
+            ))
+        }
+    };
+    let proto = match proto {
+        "tcp" => L4Proto::Tcp,
+        "udp" => L4Proto::Udp,
+        other => return Err(format!("listen: protocol \"{other}\" is not tcp or udp")),
+    };
+    let (addr, port) = match at.rsplit_once(':') {
+        Some((a, p)) => (
+            super::shell::parse_inet(a)
+                .filter(|_| a.contains('.'))
+                .ok_or(format!("listen: bad address \"{a}\""))?,
+            p,
+        ),
+        None => (std::net::Ipv4Addr::UNSPECIFIED, at),
+    };
+    let port = port
+        .parse::<u16>()
+        .map_err(|_| format!("listen: bad port \"{port}\""))?;
+    Ok(Listener {
+        proto,
+        addr,
+        port,
+        process,
+    })
 }

@@ -585,3 +585,58 @@ pub fn branch_probability(made: &[(u32, bool)]) -> f64 {
         p * if *v { q } else { 1.0 - q }
     })
 }
+
+/// A [`ScriptedChance`] shared with the caller, so the draws can be read after a run.
+#[derive(Clone, Debug, Default)]
+pub struct SharedScript(pub std::rc::Rc<std::cell::RefCell<ScriptedChance>>);
+
+impl Chance for SharedScript {
+    fn draw(&mut self, threshold: u32) -> bool {
+        self.0.borrow_mut().draw(threshold)
+    }
+}
+
+/// One possible outcome of a run whose rules draw at random.
+#[derive(Clone, Debug)]
+pub struct Branch<T> {
+    /// Its probability (the product of each draw's, as the kernel evaluates them).
+    pub probability: f64,
+    /// The draws: (threshold, matched).
+    pub draws: Vec<(u32, bool)>,
+    /// The run.
+    pub run: T,
+}
+
+/// Run `f` once per combination of statistic draws (depth first, matches first), up to
+/// `limit` branches: every possible outcome with its probability.
+pub fn enumerate_branches<T>(
+    limit: usize,
+    mut f: impl FnMut(Box<dyn Chance>) -> T,
+) -> Vec<Branch<T>> {
+    let mut out = Vec::new();
+    let mut todo: Vec<Vec<bool>> = vec![Vec::new()];
+    while let Some(script) = todo.pop() {
+        if out.len() >= limit {
+            break;
+        }
+        let shared = SharedScript::default();
+        shared.0.borrow_mut().script = script.clone();
+        let run = f(Box::new(shared.clone()));
+        let made = shared.0.borrow().made.clone();
+        // Every draw past the script that matched by default could also have missed.
+        for i in (script.len()..made.len()).rev() {
+            let (t, v) = made[i];
+            if v && t > 0 && t < 0x8000_0000 {
+                let mut alt: Vec<bool> = made[..i].iter().map(|(_, v)| *v).collect();
+                alt.push(false);
+                todo.push(alt);
+            }
+        }
+        out.push(Branch {
+            probability: branch_probability(&made),
+            draws: made,
+            run,
+        });
+    }
+    out
+}

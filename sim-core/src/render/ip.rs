@@ -346,3 +346,32 @@ pub fn ip_route_get(world: &World, ns: NsId, dst: std::net::Ipv4Addr) -> Result<
         Err(e) => Err(format!("RTNETLINK answers: {}", e.strerror())),
     }
 }
+
+/// `ss -ltun` with processes: listening sockets.
+pub fn sockets(world: &World, ns: NsId) -> String {
+    let mut out =
+        String::from("Netid State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n");
+    let mut socks: Vec<_> = world.netns[ns].sockets.iter().collect();
+    socks.sort_by_key(|s| (s.proto, s.port, u32::from(s.addr)));
+    for s in socks {
+        let tcp = s.proto == crate::model::L4Proto::Tcp;
+        let local = format!("{}:{}", s.addr, s.port);
+        let proc_ = s
+            .process
+            .as_ref()
+            .map(|p| format!("users:((\"{p}\"))"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<5} {:<6} {:<6} {:<6} {:>18} {:>18} {}",
+            s.proto.name(),
+            if tcp { "LISTEN" } else { "UNCONN" },
+            0,
+            if tcp { 4096 } else { 0 },
+            local,
+            "0.0.0.0:*",
+            proc_
+        );
+    }
+    out
+}

@@ -546,7 +546,7 @@ fn parse_tcp(bytes: &[u8], src: [u8; 4], dst: [u8; 4]) -> Result<TcpRepr, WireEr
             psh: h.psh,
         },
         window: h.window_size,
-        options: h.options().to_vec(),
+        options: h.options.as_slice().to_vec(),
         data: data.to_vec(),
     })
 }
