@@ -241,3 +241,291 @@ fn dnat_port_publish_and_connect() {
     );
     assert_eq!(r.outcome, Outcome::Refused);
 }
+
+const BR0: &str = "ip link add br0 type bridge\nip addr add 11.11.11.1/24 dev br0\nip link set br0 up\nip netns add RED\nip netns add BLUE\nip link add veth-red type veth peer name veth-red-br\nip link add veth-blue type veth peer name veth-blue-br\nip link set veth-red netns RED\nip link set veth-blue netns BLUE\nip link set veth-red-br master br0\nip link set veth-blue-br master br0\nip link set veth-red-br up\nip link set veth-blue-br up\nip -n RED addr add 11.11.11.2/24 dev veth-red\nip -n BLUE addr add 11.11.11.3/24 dev veth-blue\nip -n RED link set veth-red up\nip -n BLUE link set veth-blue up\n";
+
+/// KERNEL_FACTS 4: bridged IPv4 meets filter FORWARD as -i br0 -o br0 when
+/// bridge-nf-call-iptables is 1 (the default); ARP and pings to br0 are not affected.
+#[test]
+fn bridged_frames_meet_the_forward_policy() {
+    let mut w = world(BR0);
+    let host = w.resolve_ns("host").expect("host");
+    w.netns[host]
+        .netfilter
+        .table_mut(TableName::Filter)
+        .chains
+        .get_mut("FORWARD")
+        .expect("FORWARD")
+        .policy = Some(Policy::Drop);
+    let red = w.resolve_ns("RED").expect("RED");
+    let opts = PingOptions {
+        wait_s: 1,
+        ..Default::default()
+    };
+    let r = ping(w.clone(), red, "11.11.11.3".parse().expect("ip"), &opts);
+    assert_eq!(r.exit, 1);
+    assert!(r
+        .trace
+        .drops()
+        .any(|(_, d, _)| d == DropReason::NetfilterDrop));
+    let f = &r.world.netns[host]
+        .netfilter
+        .table(TableName::Filter)
+        .chains["FORWARD"];
+    assert_eq!(
+        (f.packets, f.bytes),
+        (1, 84),
+        "the request, dropped by the policy"
+    );
+    // ARP crossed the bridge: RED knows BLUE's MAC.
+    assert!(r.world.netns[red].neigh.iter().any(|n| n.ip
+        == "11.11.11.3".parse::<std::net::Ipv4Addr>().expect("ip")
+        && n.mac.is_some()));
+    assert_eq!(
+        ping(w.clone(), red, "11.11.11.1".parse().expect("ip"), &opts).exit,
+        0,
+        "br0 itself: INPUT, not FORWARD"
+    );
+    // -i br0 -o br0 ACCEPT counts both the request and the reply.
+    let mut w2 = w.clone();
+    add(
+        &mut w2,
+        "host",
+        TableName::Filter,
+        "FORWARD",
+        rule(
+            vec![
+                Match::InInterface {
+                    name: "br0".into(),
+                    neg: false,
+                },
+                Match::OutInterface {
+                    name: "br0".into(),
+                    neg: false,
+                },
+            ],
+            Target::Accept,
+        ),
+    );
+    let r = ping(w2.clone(), red, "11.11.11.3".parse().expect("ip"), &opts);
+    assert_eq!(r.exit, 0);
+    let rl = &r.world.netns[host]
+        .netfilter
+        .table(TableName::Filter)
+        .chains["FORWARD"]
+        .rules[0];
+    assert_eq!((rl.packets, rl.bytes), (2, 168));
+    // -m physdev sees the ports: only the request goes red -> blue.
+    let mut w3 = w.clone();
+    add(
+        &mut w3,
+        "host",
+        TableName::Filter,
+        "FORWARD",
+        rule(
+            vec![Match::Physdev {
+                physdev_in: Some(("veth-red-br".into(), false)),
+                physdev_out: Some(("veth-blue-br".into(), false)),
+                is_bridged: None,
+            }],
+            Target::Accept,
+        ),
+    );
+    let r = ping(w3, red, "11.11.11.3".parse().expect("ip"), &opts);
+    let rl = &r.world.netns[host]
+        .netfilter
+        .table(TableName::Filter)
+        .chains["FORWARD"]
+        .rules[0];
+    assert_eq!(rl.packets, 1);
+    // With bridge-nf-call-iptables = 0 the bridge ignores iptables.
+    w.sysctl_set(host, "net.bridge.bridge-nf-call-iptables", "0")
+        .expect("sysctl");
+    let r = ping(w, red, "11.11.11.3".parse().expect("ip"), &opts);
+    assert_eq!(r.exit, 0);
+    let f = &r.world.netns[host]
+        .netfilter
+        .table(TableName::Filter)
+        .chains["FORWARD"];
+    assert_eq!(f.packets, 0);
+}
+
+/// KERNEL_FACTS 7: kube-proxy-style statistic rules: each endpoint 1/3 with kube-proxy's
+/// probabilities, computed from the chain of draws as the kernel evaluates them.
+#[test]
+fn statistic_branches_have_kube_proxy_probabilities() {
+    use hopsim_core::engine::connect::connect_with;
+    use hopsim_core::netfilter::eval::enumerate_branches;
+    let mut s = String::from("ip link add br0 type bridge\nip addr add 11.11.11.1/24 dev br0\nip link set br0 up\nsysctl -w net.ipv4.ip_forward=1\n");
+    for (i, n) in ["ep1", "ep2", "ep3", "client"].iter().enumerate() {
+        let ip = if *n == "client" {
+            "11.11.11.100".to_string()
+        } else {
+            format!("11.11.11.1{}", i + 1)
+        };
+        s.push_str(&format!("ip netns add {n}\nip link add v{i} type veth peer name eth0 netns {n}\nip link set v{i} master br0\nip link set v{i} up\nip -n {n} addr add {ip}/24 dev eth0\nip -n {n} link set eth0 up\nip -n {n} route add default via 11.11.11.1\n"));
+    }
+    let mut w = world(&s);
+    for n in ["ep1", "ep2", "ep3"] {
+        let ns = w.resolve_ns(n).expect("ns");
+        w.listen(
+            ns,
+            Listener {
+                proto: L4Proto::Tcp,
+                addr: "0.0.0.0".parse().expect("ip"),
+                port: 80,
+                process: Some("nc".into()),
+            },
+        )
+        .expect("listen");
+    }
+    let host = w.resolve_ns("host").expect("host");
+    let nat = w.netns[host].netfilter.table_mut(TableName::Nat);
+    for c in [
+        "KUBE-SERVICES",
+        "KUBE-SVC-TEST",
+        "KUBE-SEP-1",
+        "KUBE-SEP-2",
+        "KUBE-SEP-3",
+    ] {
+        nat.chains.insert(
+            c.into(),
+            hopsim_core::netfilter::Chain {
+                name: c.into(),
+                policy: None,
+                rules: vec![],
+                packets: 0,
+                bytes: 0,
+            },
+        );
+    }
+    let push = |w: &mut World, c: &str, r: Rule| {
+        w.netns[host]
+            .netfilter
+            .table_mut(TableName::Nat)
+            .chains
+            .get_mut(c)
+            .expect("c")
+            .rules
+            .push(r)
+    };
+    push(
+        &mut w,
+        "PREROUTING",
+        rule(
+            vec![],
+            Target::Jump {
+                chain: "KUBE-SERVICES".into(),
+            },
+        ),
+    );
+    push(
+        &mut w,
+        "KUBE-SERVICES",
+        rule(
+            vec![
+                Match::Destination {
+                    net: "10.96.0.10/32".parse().expect("n"),
+                    neg: false,
+                },
+                Match::Protocol {
+                    proto: 6,
+                    neg: false,
+                },
+                Match::Ports {
+                    proto: 6,
+                    sport: None,
+                    dport: Some((PortRange { lo: 80, hi: 80 }, false)),
+                },
+            ],
+            Target::Jump {
+                chain: "KUBE-SVC-TEST".into(),
+            },
+        ),
+    );
+    let th = |p: f64| (p * 2_147_483_648.0) as u32;
+    push(
+        &mut w,
+        "KUBE-SVC-TEST",
+        rule(
+            vec![Match::StatisticRandom {
+                threshold: th(0.33333333349),
+                neg: false,
+            }],
+            Target::Jump {
+                chain: "KUBE-SEP-1".into(),
+            },
+        ),
+    );
+    push(
+        &mut w,
+        "KUBE-SVC-TEST",
+        rule(
+            vec![Match::StatisticRandom {
+                threshold: th(0.5),
+                neg: false,
+            }],
+            Target::Jump {
+                chain: "KUBE-SEP-2".into(),
+            },
+        ),
+    );
+    push(
+        &mut w,
+        "KUBE-SVC-TEST",
+        rule(
+            vec![],
+            Target::Jump {
+                chain: "KUBE-SEP-3".into(),
+            },
+        ),
+    );
+    for i in 1..=3 {
+        let ip: std::net::Ipv4Addr = format!("11.11.11.1{i}").parse().expect("ip");
+        push(
+            &mut w,
+            &format!("KUBE-SEP-{i}"),
+            rule(
+                vec![Match::Protocol {
+                    proto: 6,
+                    neg: false,
+                }],
+                Target::Dnat {
+                    to: NatRange {
+                        addr_lo: ip,
+                        addr_hi: ip,
+                        ports: Some(PortRange { lo: 80, hi: 80 }),
+                    },
+                },
+            ),
+        );
+    }
+    let client = w.resolve_ns("client").expect("client");
+    let opts = ConnectOptions::default();
+    let branches = enumerate_branches(100, |c| {
+        connect_with(
+            w.clone(),
+            client,
+            "10.96.0.10".parse().expect("ip"),
+            80,
+            &opts,
+            c,
+        )
+    });
+    assert_eq!(branches.len(), 3);
+    let mut got: Vec<(String, f64)> = branches
+        .iter()
+        .map(|b| {
+            (
+                b.run.reached.map(|r| r.0.to_string()).unwrap_or_default(),
+                b.probability,
+            )
+        })
+        .collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    for (ip, p) in &got {
+        assert!((p - 1.0 / 3.0).abs() < 1e-6, "{ip}: {p}");
+        assert!(ip.starts_with("11.11.11.1"), "{ip}");
+    }
+    assert!(branches.iter().all(|b| b.run.exit == 0));
+}

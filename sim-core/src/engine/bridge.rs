@@ -1,6 +1,7 @@
 //! The Linux bridge (`br_handle_frame`, `br_dev_xmit`): learning, FDB lookup, forwarding
 //! to one port, flooding, and passing frames up to the bridge device itself.
 
+use super::netfilter as nf;
 use super::{ip_output, receive, Sim};
 use crate::model::{FdbEntry, IfId, IfKind};
 use crate::trace::{BridgeAction, DropReason, Step};
@@ -58,10 +59,63 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                     port: sim.world.ifname(out),
                 },
             });
-            ip_output::transmit_raw(sim, out, &frame);
+            if let Some(frame) = br_nf_forward(sim, br, port, out, frame) {
+                ip_output::transmit_raw(sim, out, &frame);
+            }
         }
         None => flood(sim, br, Some(port), &frame),
     }
+}
+
+/// br_netfilter: with `net.bridge.bridge-nf-call-iptables = 1` (the default here), an IPv4
+/// frame bridged from one port to another traverses iptables' PREROUTING, FORWARD and
+/// POSTROUTING as `-i BR -o BR`, with `-m physdev` seeing the ports. Returns the frame to
+/// send (translated by conntrack/NAT), or `None` when iptables dropped it.
+fn br_nf_forward(
+    sim: &mut Sim,
+    br: IfId,
+    in_port: IfId,
+    out_port: IfId,
+    frame: Frame,
+) -> Option<Frame> {
+    let ns = sim.world.iface(br).map(|b| b.ns)?;
+    let crate::wire::L3::Ipv4(packet) = &frame.payload else {
+        return Some(frame);
+    };
+    if !sim.world.netns[ns].sysctl.bridge_nf_call_iptables || !nf::active(&sim.world, ns) {
+        return Some(frame);
+    }
+    let mut packet = packet.clone();
+    let mut meta = nf::Meta::default();
+    let phys = nf::Phys {
+        physdev_in: Some(in_port),
+        physdev_out: None,
+    };
+    let v = nf::prerouting(sim, ns, br, &mut packet, phys, &mut meta);
+    if !ip_output::apply_verdict(sim, ns, &packet, v, "PREROUTING (bridged)") {
+        return None;
+    }
+    let phys = nf::Phys {
+        physdev_in: Some(in_port),
+        physdev_out: Some(out_port),
+    };
+    let v = nf::forward(sim, ns, br, br, &packet, phys, &mut meta);
+    if !ip_output::apply_verdict(sim, ns, &packet, v, "FORWARD (bridged)") {
+        return None;
+    }
+    let phys = nf::Phys {
+        physdev_in: None,
+        physdev_out: Some(out_port),
+    };
+    let v = nf::postrouting(sim, ns, br, &mut packet, phys, &mut meta);
+    if !ip_output::apply_verdict(sim, ns, &packet, v, "POSTROUTING (bridged)") {
+        return None;
+    }
+    Some(Frame {
+        dst: frame.dst,
+        src: frame.src,
+        payload: crate::wire::L3::Ipv4(packet),
+    })
 }
 
 /// `br_dev_xmit`: the bridge device itself sends a frame (its own IP traffic).
