@@ -6,9 +6,11 @@
 
 use crate::normalize::{normalize_ping, verdict, Verdict};
 use crate::{Probe, ProbeCmd, RealOutcome, HOST_NS};
+use hopsim_core::engine::connect::{connect, ConnectOptions};
 use hopsim_core::engine::ping::{ping, PingOptions};
 use hopsim_core::format::script::run_script;
 use hopsim_core::format::{ExpectSpec, LoadOptions};
+use hopsim_core::model::L4Proto;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -49,16 +51,56 @@ pub fn run_sim(script: &str, probes: &[Probe]) -> Result<SimOutcome, String> {
     let mut world = run.world;
     let mut out = Vec::new();
     for p in probes {
+        let ns = if p.ns == HOST_NS {
+            "host"
+        } else {
+            p.ns.as_str()
+        };
+        if let ProbeCmd::Connect {
+            dest,
+            port,
+            udp,
+            wait_s,
+        } = &p.cmd
+        {
+            let Ok(nsid) = world.resolve_ns(ns) else {
+                out.push(SimProbe {
+                    output: format!(
+                        "Cannot open network namespace \"{ns}\": No such file or directory\n"
+                    ),
+                    exit: 255,
+                });
+                continue;
+            };
+            let Ok(dst) = dest.parse() else {
+                out.push(SimProbe {
+                    output: String::new(),
+                    exit: 1,
+                });
+                continue;
+            };
+            let opts = ConnectOptions {
+                proto: if *udp { L4Proto::Udp } else { L4Proto::Tcp },
+                wait_s: *wait_s,
+                sport: None,
+                seed: 0,
+            };
+            let r = connect(world.clone(), nsid, dst, *port, &opts);
+            world = r.world;
+            out.push(SimProbe {
+                output: r.lines.iter().map(|l| format!("{l}\n")).collect(),
+                exit: r.exit,
+            });
+            continue;
+        }
         let ProbeCmd::Ping {
             dest,
             count,
             ttl,
             wait_s,
-        } = &p.cmd;
-        let ns = if p.ns == HOST_NS {
-            "host"
-        } else {
-            p.ns.as_str()
+        } = &p.cmd
+        else {
+            continue;
         };
         let nsid = match world.resolve_ns(ns) {
             Ok(n) => n,
@@ -295,11 +337,19 @@ pub fn cases_from_script(file: &str, text: &str) -> Result<Vec<ScriptCase>, Stri
             script,
             probes: vec![Probe {
                 ns: e.from.clone(),
-                cmd: ProbeCmd::Ping {
-                    dest: e.to.clone(),
-                    count: u32::from(e.options.count),
-                    ttl: e.options.ttl,
-                    wait_s: Some(e.options.wait_s),
+                cmd: match e.port {
+                    Some(port) => ProbeCmd::Connect {
+                        dest: e.to.clone(),
+                        port,
+                        udp: e.udp,
+                        wait_s: e.options.wait_s.clamp(1, 10),
+                    },
+                    None => ProbeCmd::Ping {
+                        dest: e.to.clone(),
+                        count: u32::from(e.options.count),
+                        ttl: e.options.ttl,
+                        wait_s: Some(e.options.wait_s),
+                    },
                 },
             }],
         });

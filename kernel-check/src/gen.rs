@@ -610,7 +610,7 @@ fn apply(r: &mut SplitMix64, plan: &mut Plan, f: Fault) {
             // on a (fails before sending) or on a router (ICMP error or silence), for b's
             // address as a /32, more specific than every normal route
             let dest = plan.probes[0].cmd.clone();
-            let ProbeCmd::Ping { dest, .. } = dest;
+            let (ProbeCmd::Ping { dest, .. } | ProbeCmd::Connect { dest, .. }) = dest;
             let mut places = vec!["a".to_string()];
             places.extend(plan.routers.iter().cloned());
             let ns = places[r.index(places.len())].clone();

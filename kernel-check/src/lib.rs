@@ -55,6 +55,17 @@ pub enum ProbeCmd {
         /// Seconds to wait for a reply (`-W`), if not the default.
         wait_s: Option<u32>,
     },
+    /// `nc -zv [-u] -w WAIT DEST PORT` (OpenBSD netcat).
+    Connect {
+        /// Destination address.
+        dest: String,
+        /// Destination port.
+        port: u16,
+        /// UDP instead of TCP.
+        udp: bool,
+        /// Seconds to wait (`-w`).
+        wait_s: u32,
+    },
 }
 
 impl ProbeCmd {
@@ -89,6 +100,25 @@ impl ProbeCmd {
                 v.push(dest.clone());
                 v
             }
+            ProbeCmd::Connect {
+                dest,
+                port,
+                udp,
+                wait_s,
+            } => {
+                let mut v = vec![
+                    "nc".to_string(),
+                    "-zv".to_string(),
+                    "-w".to_string(),
+                    wait_s.to_string(),
+                ];
+                if *udp {
+                    v.push("-u".to_string());
+                }
+                v.push(dest.clone());
+                v.push(port.to_string());
+                v
+            }
         }
     }
 
@@ -99,6 +129,7 @@ impl ProbeCmd {
                 // one request per second, then up to WAIT (default 10 s) for the last one
                 u64::from(*count) + u64::from(wait_s.unwrap_or(10)) + 2
             }
+            ProbeCmd::Connect { wait_s, .. } => u64::from(*wait_s) + 2,
         }
     }
 
@@ -130,6 +161,15 @@ impl ProbeCmd {
                     if *w > 60 {
                         return Err(format!("ping wait {w} s out of range 0..=60"));
                     }
+                }
+                Ok(())
+            }
+            ProbeCmd::Connect { dest, wait_s, .. } => {
+                if dest.parse::<std::net::Ipv4Addr>().is_err() {
+                    return Err(format!("invalid nc destination {dest:?}"));
+                }
+                if *wait_s == 0 || *wait_s > 60 {
+                    return Err(format!("nc wait {wait_s} s out of range 1..=60"));
                 }
                 Ok(())
             }

@@ -133,6 +133,10 @@ pub enum Verdict {
     ConnectError(String),
     /// Nothing came back (exit 1, no error line).
     NoReply,
+    /// netcat connected (`Connection to ... succeeded!`).
+    Connected,
+    /// netcat failed: the reason after `failed: ` or `timed out: `.
+    ConnectFailed(String),
     /// Anything else: the most telling line of the output.
     Other(String),
 }
@@ -147,6 +151,8 @@ impl fmt::Display for Verdict {
             Verdict::PacketFiltered { from } => write!(f, "packet filtered from {from}"),
             Verdict::ConnectError(m) => write!(f, "error: {m}"),
             Verdict::NoReply => write!(f, "no reply"),
+            Verdict::Connected => write!(f, "connected"),
+            Verdict::ConnectFailed(m) => write!(f, "connect failed: {m}"),
             Verdict::Other(l) => write!(f, "other: {l}"),
         }
     }
@@ -179,6 +185,25 @@ fn from_line(line: &str) -> Option<(String, String)> {
 /// `0 received` is [`Verdict::NoReply`]; anything else is [`Verdict::Other`].
 pub fn verdict(text: &str, exit: i32) -> Verdict {
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    // netcat: "Connection to A P port [tcp/x] succeeded!" or "nc: connect to ... failed: E".
+    for l in &lines {
+        if l.starts_with("Connection to ") && l.ends_with("succeeded!") {
+            return Verdict::Connected;
+        }
+        if let Some(rest) = l.strip_prefix("nc: connect to ") {
+            let reason = rest
+                .split_once(") failed: ")
+                .or_else(|| rest.split_once(") timed out: "))
+                .map(|(_, r)| r.to_string())
+                .unwrap_or_else(|| rest.to_string());
+            let reason = if rest.contains(") timed out: ") {
+                format!("timed out: {reason}")
+            } else {
+                reason
+            };
+            return Verdict::ConnectFailed(reason);
+        }
+    }
     if exit == 0 {
         if let Some(ttl) = lines
             .iter()

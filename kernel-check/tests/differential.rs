@@ -1,4 +1,5 @@
-//! The kernel differential tier: every scenario script's `# expect:` pings and a few
+//! The kernel differential tier: every scenario script's and `kernel-check/cases/`
+//! script's `# expect:` probes (ping, nc) and a few
 //! hundred generated topologies, run in real network namespaces and in hopsim; every probe
 //! must agree (exit code and verdict), and the agreement figure per feature group is
 //! printed. Needs root and `ip netns add`: where the machine cannot, it says so loudly and
@@ -30,8 +31,10 @@ fn kernel_and_hopsim_agree() {
         return;
     }
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
-    let mut scripts: Vec<_> = std::fs::read_dir(root)
-        .expect("scenarios/")
+    let cases_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/cases");
+    let mut scripts: Vec<_> = [root, cases_dir]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten())
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "sh"))
         .collect();

@@ -299,11 +299,62 @@ impl Shell<'_> {
             },
             "set" | "true" | ":" | "exit" => CmdResult::ok(),
             "echo" => CmdResult::out(format!("{}\n", args.join(" "))),
-            "iptables" | "iptables-save" | "iptables-restore" | "curl" | "tcpdump" => {
+            "iptables" | "iptables-legacy" | "iptables-nft" => {
+                let ctx = crate::netfilter::iptables::IptablesCtx::default();
+                let nf = &mut self.world.netns[ns].netfilter;
+                match crate::netfilter::iptables::run(nf, &args, &ctx) {
+                    Ok(out) => CmdResult::out(out),
+                    Err(e) => CmdResult::err(e.status, e.msg),
+                }
+            }
+            "iptables-save" | "iptables-nft-save" => self.iptables_save(ns, &args),
+            "iptables-restore" => CmdResult::err(
+                1,
+                "hopsim: iptables-restore reads its rules from stdin, which scripts cannot give it here",
+            ),
+            "curl" | "tcpdump" => {
                 CmdResult::err(127, format!("hopsim: {prog} is not modelled yet"))
             }
             other => CmdResult::err(127, format!("bash: {other}: command not found")),
         }
+    }
+
+    /// `iptables-save [-t TABLE] [-c]`.
+    fn iptables_save(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        use crate::netfilter::{save, TableName};
+        let mut table = None;
+        let mut counters = false;
+        let mut i = 0;
+        while i < args.len() {
+            match args[i] {
+                "-c" | "--counters" => counters = true,
+                "-t" | "--table" => {
+                    let Some(t) = args.get(i + 1) else {
+                        return CmdResult::err(
+                            2,
+                            "iptables-save v1.8.9 (nf_tables): option \"-t\" requires an argument",
+                        );
+                    };
+                    let Some(t) = TableName::parse(t) else {
+                        return CmdResult::err(
+                            1,
+                            format!("iptables-save v1.8.9 (nf_tables): table '{t}' does not exist"),
+                        );
+                    };
+                    table = Some(t);
+                    i += 1;
+                }
+                other => {
+                    return CmdResult::err(
+                        2,
+                        format!("iptables-save v1.8.9 (nf_tables): unknown option \"{other}\""),
+                    )
+                }
+            }
+            i += 1;
+        }
+        let nf = &self.world.netns[ns].netfilter;
+        CmdResult::out(save::render_save_opts(nf, table, counters))
     }
 
     fn ns_by_name(&self, name: &str) -> Option<NsId> {
