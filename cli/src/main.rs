@@ -194,6 +194,9 @@ enum Cmd {
         /// Show the state a ping left behind: FROM DEST.
         #[arg(long, num_args = 2, value_names = ["FROM", "DEST"])]
         after_ping: Option<Vec<String>>,
+        /// Show the state a connection left behind (conntrack, counters): FROM DEST:PORT.
+        #[arg(long, num_args = 2, value_names = ["FROM", "DEST:PORT"])]
+        after_connect: Option<Vec<String>>,
         /// For `route`: the table (main, local, all).
         #[arg(long, default_value = "main")]
         table: String,
@@ -452,6 +455,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             ns,
             view,
             after_ping,
+            after_connect,
             table,
             table_arg,
         } => {
@@ -460,6 +464,15 @@ fn run(cli: Cli) -> Result<u8, String> {
                 let from = w.resolve_ns(&ap[0])?;
                 let dst = parse_dest(&ap[1])?;
                 w = ping(w, from, dst, &PingOptions::default()).world;
+            }
+            if let Some(ac) = after_connect {
+                let from = w.resolve_ns(&ac[0])?;
+                let (addr, port) = ac[1]
+                    .rsplit_once(':')
+                    .ok_or("--after-connect takes FROM ADDRESS:PORT")?;
+                let dst = parse_dest(addr)?;
+                let port: u16 = port.parse().map_err(|_| format!("{port}: not a port"))?;
+                w = connect(w, from, dst, port, &ConnectOptions::default()).world;
             }
             let nsid = w.resolve_ns(&ns)?;
             let out = match view {

@@ -2,10 +2,18 @@
 //! to one port, flooding, and passing frames up to the bridge device itself.
 
 use super::netfilter as nf;
-use super::{ip_output, receive, Sim};
+use super::{ip_input, ip_output, receive, Sim};
 use crate::model::{FdbEntry, IfId, IfKind};
 use crate::trace::{BridgeAction, DropReason, Step};
-use crate::wire::{Frame, Mac};
+use crate::wire::{Frame, Mac, L3};
+
+/// Whether br_netfilter applies on this bridge: `bridge-nf-call-iptables` on and iptables
+/// configured in its namespace.
+fn br_nf_enabled(sim: &Sim, br: IfId) -> bool {
+    sim.world.iface(br).map(|b| b.ns).is_some_and(|ns| {
+        sim.world.netns[ns].sysctl.bridge_nf_call_iptables && nf::active(&sim.world, ns)
+    })
+}
 
 /// A frame arrives on bridge port `port` of bridge `br`.
 pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame) {
@@ -22,13 +30,92 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
     }
     learn(sim, br, port, frame.src);
     let brname = sim.world.ifname(br);
+    let mut frame = frame;
+    // br_netfilter (br_nf_pre_routing): a unicast IPv4 frame entering the bridge meets
+    // iptables' PREROUTING first, whether it is for the host or to be bridged.
+    let mut pre: Option<nf::Meta> = None;
+    if !frame.dst.is_multicast() && br_nf_enabled(sim, br) {
+        if let L3::Ipv4(p) = &frame.payload {
+            let ns = sim.world.iface(br).map(|b| b.ns).unwrap_or(0);
+            let mut packet = p.clone();
+            let orig_dst = packet.header.dst;
+            let mut meta = nf::Meta::default();
+            let phys = nf::Phys {
+                physdev_in: Some(port),
+                physdev_out: None,
+            };
+            let v = nf::prerouting(sim, ns, br, &mut packet, phys, &mut meta);
+            if !ip_output::apply_verdict(sim, ns, &packet, v, "PREROUTING (bridge)") {
+                return;
+            }
+            if packet.header.dst != orig_dst {
+                // br_nf_pre_routing_finish: a translated destination that the routing table
+                // puts behind this same bridge is bridged straight to its neighbour
+                // ("bridged DNAT", no TTL decrement); any other goes up to be routed.
+                match bridged_dnat_mac(sim, ns, br, packet.header.dst) {
+                    None if bridged_dnat_nexthop(sim, ns, br, packet.header.dst).is_some() => {
+                        // The neighbour is not known yet: br_nf_pre_routing_finish_bridge hands
+                        // the frame to the neighbour layer of the bridge, which resolves it and
+                        // sends it on, still bridged (no routing, no TTL decrement).
+                        let nh = bridged_dnat_nexthop(sim, ns, br, packet.header.dst)
+                            .unwrap_or(packet.header.dst);
+                        sim.step(Step::Arp {
+                            detail: format!(
+                                "br_netfilter: the new destination {} is on {brname} itself: resolve it and bridge the frame (bridged DNAT, no routing)",
+                                packet.header.dst
+                            ),
+                        });
+                        super::arp::neigh_output(sim, ns, br, nh, packet);
+                        return;
+                    }
+                    Some(mac) => {
+                        sim.step(Step::Bridge {
+                            bridge: brname.clone(),
+                            action: BridgeAction::Local,
+                        });
+                        sim.step(Step::Arp {
+                            detail: format!(
+                                "br_netfilter: the new destination {} is on {brname} itself: bridge the frame to {mac} (bridged DNAT, no routing)",
+                                packet.header.dst
+                            ),
+                        });
+                        frame.dst = mac;
+                    }
+                    None => {
+                        sim.step(Step::Bridge {
+                            bridge: brname,
+                            action: BridgeAction::Local,
+                        });
+                        ip_input::ip_rcv_after_prerouting(sim, ns, br, packet, meta);
+                        return;
+                    }
+                }
+            }
+            frame.payload = L3::Ipv4(packet);
+            pre = Some(meta);
+        }
+    }
     let local = frame.dst == sim.world.mac_of(br) || is_local_port_mac(sim, br, frame.dst);
     if local {
         sim.step(Step::Bridge {
             bridge: brname,
             action: BridgeAction::Local,
         });
-        receive::deliver_l2(sim, br, frame);
+        match (pre, frame.payload) {
+            (Some(meta), L3::Ipv4(packet)) => {
+                let ns = sim.world.iface(br).map(|b| b.ns).unwrap_or(0);
+                ip_input::ip_rcv_after_prerouting(sim, ns, br, packet, meta);
+            }
+            (_, payload) => receive::deliver_l2(
+                sim,
+                br,
+                Frame {
+                    dst: frame.dst,
+                    src: frame.src,
+                    payload,
+                },
+            ),
+        }
         return;
     }
     if frame.dst.is_multicast() {
@@ -59,7 +146,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                     port: sim.world.ifname(out),
                 },
             });
-            if let Some(frame) = br_nf_forward(sim, br, port, out, frame) {
+            if let Some(frame) = br_nf_forward(sim, br, port, out, frame, pre) {
                 ip_output::transmit_raw(sim, out, &frame);
             }
         }
@@ -67,34 +154,56 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
     }
 }
 
+/// The next hop of a translated destination that is routed through the bridge itself.
+fn bridged_dnat_nexthop(
+    sim: &Sim,
+    ns: crate::model::NsId,
+    br: IfId,
+    dst: std::net::Ipv4Addr,
+) -> Option<std::net::Ipv4Addr> {
+    let routes = &sim.world.netns[ns].routes;
+    let r = crate::model::route::fib_lookup(routes, dst, |_| true)?;
+    if r.dev != Some(br) || r.rtype != crate::model::RouteType::Unicast {
+        return None;
+    }
+    Some(r.gateway.unwrap_or(dst))
+}
+
+/// The MAC to bridge a translated frame to, when its neighbour entry is known.
+fn bridged_dnat_mac(
+    sim: &Sim,
+    ns: crate::model::NsId,
+    br: IfId,
+    dst: std::net::Ipv4Addr,
+) -> Option<Mac> {
+    let nh = bridged_dnat_nexthop(sim, ns, br, dst)?;
+    sim.world
+        .neigh(ns, br, nh)
+        .filter(|n| n.state.is_valid())
+        .and_then(|n| n.mac)
+}
+
 /// br_netfilter: with `net.bridge.bridge-nf-call-iptables = 1` (the default here), an IPv4
-/// frame bridged from one port to another traverses iptables' PREROUTING, FORWARD and
-/// POSTROUTING as `-i BR -o BR`, with `-m physdev` seeing the ports. Returns the frame to
-/// send (translated by conntrack/NAT), or `None` when iptables dropped it.
+/// frame bridged from one port to another traverses iptables' FORWARD and POSTROUTING as
+/// `-i BR -o BR` (PREROUTING ran when it entered), with `-m physdev` seeing the ports.
+/// Returns the frame to send (translated by conntrack/NAT), or `None` when iptables
+/// dropped it.
 fn br_nf_forward(
     sim: &mut Sim,
     br: IfId,
     in_port: IfId,
     out_port: IfId,
     frame: Frame,
+    pre: Option<nf::Meta>,
 ) -> Option<Frame> {
     let ns = sim.world.iface(br).map(|b| b.ns)?;
-    let crate::wire::L3::Ipv4(packet) = &frame.payload else {
+    let Some(mut meta) = pre else {
         return Some(frame);
     };
-    if !sim.world.netns[ns].sysctl.bridge_nf_call_iptables || !nf::active(&sim.world, ns) {
+    let L3::Ipv4(packet) = &frame.payload else {
         return Some(frame);
-    }
+    };
     let mut packet = packet.clone();
-    let mut meta = nf::Meta::default();
-    let phys = nf::Phys {
-        physdev_in: Some(in_port),
-        physdev_out: None,
-    };
-    let v = nf::prerouting(sim, ns, br, &mut packet, phys, &mut meta);
-    if !ip_output::apply_verdict(sim, ns, &packet, v, "PREROUTING (bridged)") {
-        return None;
-    }
     let phys = nf::Phys {
         physdev_in: Some(in_port),
         physdev_out: Some(out_port),
@@ -114,7 +223,7 @@ fn br_nf_forward(
     Some(Frame {
         dst: frame.dst,
         src: frame.src,
-        payload: crate::wire::L3::Ipv4(packet),
+        payload: L3::Ipv4(packet),
     })
 }
 

@@ -79,6 +79,23 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
     ip_rcv_finish(sim, ns, dev, packet, pkt_type, meta);
 }
 
+/// A packet that br_netfilter already took through PREROUTING reaches the IP layer.
+pub(crate) fn ip_rcv_after_prerouting(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: IfId,
+    packet: Ipv4Packet,
+    meta: nf::Meta,
+) {
+    sim.step(Step::IpRcv {
+        detail: format!(
+            "{} -> {} ttl {} (PREROUTING already done by br_netfilter)",
+            packet.header.src, packet.header.dst, packet.header.ttl
+        ),
+    });
+    ip_rcv_finish(sim, ns, dev, packet, PktType::Host, meta);
+}
+
 /// `ip_rcv_finish`: the input routing decision, after PREROUTING (and any DNAT).
 pub(crate) fn ip_rcv_finish(
     sim: &mut Sim,

@@ -209,16 +209,21 @@ pub(crate) fn apply_verdict(
     match v {
         nf::Verdict::Accept => true,
         nf::Verdict::Drop => {
+            let cause = sim.last_nf_cause.clone().unwrap_or_default();
             sim.drop_packet(
                 DropReason::NetfilterDrop,
-                format!("dropped by iptables at {hook} (see the rules above)"),
+                format!("dropped at {hook} by {cause}"),
             );
             false
         }
         nf::Verdict::Reject(with) => {
+            let cause = sim.last_nf_cause.clone().unwrap_or_default();
             sim.drop_packet(
                 DropReason::NetfilterDrop,
-                format!("rejected by iptables at {hook} with {}", with.name()),
+                format!(
+                    "rejected at {hook} by {cause}, answering with {}",
+                    with.name()
+                ),
             );
             super::l4::reject(sim, ns, packet, with);
             false

@@ -131,6 +131,8 @@ pub struct Sim {
     pub(crate) nth: crate::netfilter::eval::NthState,
     /// iptables rules evaluated so far (what makes iptables mode slow with many Services).
     pub rules_evaluated: usize,
+    /// The rule or policy behind the last DROP/REJECT verdict: `table:chain:rule:N TEXT`.
+    pub(crate) last_nf_cause: Option<String>,
     current: Option<usize>,
     stopped: bool,
 }
@@ -152,6 +154,7 @@ impl Sim {
             chance: Box::new(crate::netfilter::eval::SeededChance::new(0)),
             nth: Default::default(),
             rules_evaluated: 0,
+            last_nf_cause: None,
             current: None,
             stopped: false,
         }

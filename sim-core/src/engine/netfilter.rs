@@ -147,6 +147,15 @@ fn table(
         TableVerdict::Masquerade { .. } => "MASQUERADE".to_string(),
     };
     sim.rules_evaluated += run.visits.iter().filter(|v| v.kind == "rule").count();
+    if matches!(
+        run.verdict,
+        TableVerdict::Drop | TableVerdict::Reject { .. }
+    ) {
+        sim.last_nf_cause = run
+            .visits
+            .last()
+            .map(|v| format!("{}:{}:{}:{} `{}`", t.name(), v.chain, v.kind, v.num, v.text));
+    }
     sim.step(Step::Netfilter {
         hook: hook.chain().to_string(),
         table: t.name().to_string(),

@@ -336,10 +336,7 @@ impl Shell<'_> {
                         );
                     };
                     let Some(t) = TableName::parse(t) else {
-                        return CmdResult::err(
-                            1,
-                            format!("iptables-save v1.8.9 (nf_tables): table '{t}' does not exist"),
-                        );
+                        return CmdResult::err(1, format!("Table `{t}' does not exist"));
                     };
                     table = Some(t);
                     i += 1;

@@ -529,9 +529,17 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
             }
         }
         if let Some(text) = &spec.iptables_save {
-            // Wired to the iptables-restore reader once it lands (netfilter::save).
-            return Err(err_at(&file, text, "iptables-save: not read yet")
-                .hint("use `iptables:` with one rule per line"));
+            let nf = crate::netfilter::save::parse_restore(&text.value).map_err(|e| {
+                // The text starts on the line after `iptables-save: |`.
+                LoadError::at(
+                    &file,
+                    text.referenced.line() as usize + e.line,
+                    0,
+                    format!("iptables-save: {}", e.msg),
+                )
+                .hint("paste the output of `iptables-save` as it is")
+            })?;
+            b.world.netns[*ns].netfilter = nf;
         }
         for r in &spec.iptables {
             let res = Shell {

@@ -243,12 +243,12 @@ pub fn icmp_type_code(i: &IcmpRepr) -> (u8, u8) {
 }
 
 fn rule_text(chain: &str, rule: &Rule) -> String {
-    // Until the iptables-save renderer is wired in: a compact form.
-    format!(
-        "-A {chain} [{} matches] -> {:?}",
-        rule.matches.len(),
-        rule.target
-    )
+    let args = super::save::rule_args(rule, false);
+    if args.is_empty() {
+        format!("-A {chain}")
+    } else {
+        format!("-A {chain} {args}")
+    }
 }
 
 /// Per-rule state of `--mode nth` counters, keyed by (table, chain, rule index).

@@ -177,6 +177,8 @@ struct Parsed {
     verbose: bool,
     exact: bool,
     line_numbers: bool,
+    /// `-L -Z`: zero the listed counters afterwards.
+    zero: bool,
     /// The rule options given (`-s`, `-m`, `-j`, ...), for commands that take a rule.
     spec: Spec,
 }
@@ -535,6 +537,8 @@ struct Parser<'a> {
     first_rule_opt: Option<String>,
     /// `-n`, `-x` or `--line-numbers` as typed, for "Illegal option".
     list_opt: Option<String>,
+    /// `-Z` given with `-L` or `-S`.
+    zero: bool,
 }
 
 /// Parse a command line into a command, its options and its rule.
@@ -553,6 +557,7 @@ fn parse_command(args: &[&str], ctx: &IptablesCtx) -> Result<Parsed, IptablesErr
         spec: Spec::default(),
         first_rule_opt: None,
         list_opt: None,
+        zero: false,
     };
     while p.i < args.len() {
         let tok = args[p.i];
@@ -745,6 +750,20 @@ impl<'a> Parser<'a> {
     }
 
     fn set_cmd(&mut self, cmd: Cmd) -> Result<(), IptablesError> {
+        // `-L -Z` / `-S -Z`: list, then zero the counters of what was listed.
+        let listing = |c: &Cmd| matches!(c, Cmd::List(..) | Cmd::ListRules(..));
+        match (&self.cmd, &cmd) {
+            (Some(old), Cmd::Zero(_)) if listing(old) => {
+                self.zero = true;
+                return Ok(());
+            }
+            (Some(Cmd::Zero(_)), new) if listing(new) => {
+                self.zero = true;
+                self.cmd = Some(cmd);
+                return Ok(());
+            }
+            _ => {}
+        }
         if let Some(old) = &self.cmd {
             return Err(self.ctx.usage(format!(
                 "Cannot use -{} with -{}",
@@ -847,9 +866,6 @@ impl<'a> Parser<'a> {
             'h' => self.set_cmd(Cmd::Help),
             'V' => self.set_cmd(Cmd::Version),
             't' => {
-                if self.table.is_some() {
-                    return Err(ctx.usage("multiple -t flags not allowed"));
-                }
                 self.table = Some(arg_s);
                 Ok(())
             }
@@ -883,7 +899,10 @@ impl<'a> Parser<'a> {
                 Ok(())
             }
             '4' => Ok(()),
-            '6' => Err(ctx.usage("This is the IPv4 version of iptables.")),
+            '6' => Err(IptablesError {
+                msg: ctx.try_line(),
+                status: 2,
+            }),
             'f' => Err(ctx.unmodelled("-f (fragments)")),
             'c' => Err(ctx.unmodelled("-c (set counters)")),
             's' | 'd' => {
@@ -1042,6 +1061,51 @@ impl<'a> Parser<'a> {
         let Some(m) = self.spec.matches.get_mut(idx) else {
             return Err(ctx.usage(format!("unknown option \"--{opt}\"")));
         };
+        // Options of the guided parsers may be given once (xtables_option_parse).
+        let once = |ext: &str, long: &str| {
+            ctx.usage_nl(format!("{ext}: option \"{long}\" can only be used once."))
+        };
+        match m {
+            Pm::Mark(Some(_)) => return Err(once("mark", "--mark")),
+            Pm::Conntrack(Some(_)) if opt == "ctstate" => {
+                return Err(once("conntrack", "--ctstate"))
+            }
+            Pm::State(Some(_)) => return Err(once("state", "--state")),
+            Pm::Statistic {
+                mode,
+                probability,
+                every,
+                packet,
+                ..
+            } => {
+                let set = match opt {
+                    "mode" => mode.is_some(),
+                    "probability" => probability.is_some(),
+                    "every" => every.is_some(),
+                    _ => packet.is_some(),
+                };
+                if set {
+                    return Err(once("statistic", &format!("--{opt}")));
+                }
+            }
+            Pm::Addrtype { src, dst, .. }
+                if (opt == "src-type" && src.is_some()) || (opt == "dst-type" && dst.is_some()) =>
+            {
+                return Err(once("addrtype", &format!("--{opt}")));
+            }
+            Pm::Physdev { pin, pout, bridged } => {
+                let set = match opt {
+                    "physdev-in" => pin.is_some(),
+                    "physdev-out" => pout.is_some(),
+                    "physdev-is-bridged" => bridged.is_some(),
+                    _ => false,
+                };
+                if set {
+                    return Err(once("physdev", &format!("--{opt}")));
+                }
+            }
+            _ => {}
+        }
         match m {
             Pm::Ports {
                 proto: mp,
@@ -1356,15 +1420,13 @@ impl<'a> Parser<'a> {
                         }
                     }
                     Some(false) => {
-                        let Some(e) = every else {
-                            return Err(ctx.usage("--every must be specified when using nth mode"));
-                        };
-                        let Some(p) = packet else {
+                        // --every defaults to 1; --every needs --packet.
+                        if every.is_some() && packet.is_none() {
                             return Err(ctx.usage_nl(
                                 "statistic: option \"--every\" also requires \"--packet\".",
                             ));
-                        };
-                        if p >= e {
+                        }
+                        if packet.unwrap_or(0) >= every.unwrap_or(1) {
                             return Err(ctx.usage("the --packet p must be 0 <= p <= n-1"));
                         }
                     }
@@ -1472,6 +1534,7 @@ impl<'a> Parser<'a> {
             verbose: self.verbose,
             exact: self.exact,
             line_numbers: self.line_numbers,
+            zero: self.zero,
             spec: self.spec,
         })
     }
@@ -1734,7 +1797,7 @@ fn parse_icmp_type(s: &str, ctx: &IptablesCtx) -> Result<(u8, Option<u8>), Iptab
             c.parse::<u8>()
                 .ok()
                 .filter(|_| c.chars().all(|ch| ch.is_ascii_digit()))
-                .ok_or_else(|| ctx.usage(format!("Unknown ICMP code `{c}'")))?,
+                .ok_or_else(|| ctx.usage(format!("Unknown ICMP code `{s}'")))?,
         ),
     };
     Ok((ty, code))
@@ -2000,6 +2063,10 @@ fn truncate_bytes(s: &str, max: usize) -> String {
 
 /// The rule a spec describes, in the canonical order (`-s -d -i -o -p`, then the matches in
 /// the order given), with the target resolved against the table's chains.
+/// Marker status: the rule jumps to a built-in chain, which the kernel refuses
+/// (EOPNOTSUPP); the caller words the message with its operation and chain.
+const JUMP_TO_BUILTIN: i32 = -1;
+
 fn build_rule(spec: &Spec, table: &Table, ctx: &IptablesCtx) -> Result<Rule, IptablesError> {
     let mut matches = Vec::new();
     if let Some((net, neg)) = spec.src {
@@ -2121,6 +2188,12 @@ fn build_rule(spec: &Spec, table: &Table, ctx: &IptablesCtx) -> Result<Rule, Ipt
             Pt::Return => Target::Return,
             Pt::Chain(c) => {
                 let is_user = table.chains.get(c).is_some_and(|ch| ch.policy.is_none());
+                if table.chains.get(c).is_some_and(|ch| ch.policy.is_some()) {
+                    return Err(IptablesError {
+                        msg: String::new(),
+                        status: JUMP_TO_BUILTIN,
+                    });
+                }
                 if !is_user {
                     return Err(ctx.usage(format!("Chain '{c}' does not exist")));
                 }
@@ -2368,32 +2441,44 @@ fn execute(nf: &mut Netfilter, p: Parsed, ctx: &IptablesCtx) -> Result<String, I
         });
     };
     match &p.cmd {
-        Cmd::List(chain, n) => {
-            if let Some(n) = n {
-                let c = chain.as_deref().unwrap_or("");
-                return super::list::render_list_rule(
+        Cmd::List(chain, n) | Cmd::ListRules(chain, n) => {
+            let out = match (&p.cmd, n) {
+                (Cmd::List(..), Some(n)) => super::list::render_list_rule(
                     nf,
                     tname,
-                    c,
+                    chain.as_deref().unwrap_or(""),
                     *n,
                     p.numeric,
                     p.verbose,
                     p.exact,
                     p.line_numbers,
-                );
+                )?,
+                (Cmd::List(..), None) => super::list::render_list(
+                    nf,
+                    tname,
+                    chain.as_deref(),
+                    p.numeric,
+                    p.verbose,
+                    p.exact,
+                    p.line_numbers,
+                )?,
+                _ => super::list::render_rules(nf, tname, chain.as_deref(), *n, p.verbose)?,
+            };
+            if p.zero {
+                let t = nf.table_mut(tname);
+                for ch in t.chains.values_mut() {
+                    if chain.as_ref().is_some_and(|c| *c != ch.name) {
+                        continue;
+                    }
+                    ch.packets = 0;
+                    ch.bytes = 0;
+                    for r in &mut ch.rules {
+                        r.packets = 0;
+                        r.bytes = 0;
+                    }
+                }
             }
-            return super::list::render_list(
-                nf,
-                tname,
-                chain.as_deref(),
-                p.numeric,
-                p.verbose,
-                p.exact,
-                p.line_numbers,
-            );
-        }
-        Cmd::ListRules(chain, n) => {
-            return super::list::render_rules(nf, tname, chain.as_deref(), *n, p.verbose);
+            return Ok(out);
         }
         _ => {}
     }
@@ -2417,7 +2502,17 @@ fn apply(
 ) -> Result<(Option<&'static str>, String), IptablesError> {
     match &p.cmd {
         Cmd::Append(c) | Cmd::Insert(c, _) | Cmd::Replace(c, _) => {
-            let rule = build_rule(&p.spec, table, ctx)?;
+            let rule = build_rule(&p.spec, table, ctx).map_err(|e| {
+                if e.status == JUMP_TO_BUILTIN {
+                    ctx.kernel(
+                        op_name(&p.cmd),
+                        "Operation not supported",
+                        &format!("rule in chain {c}"),
+                    )
+                } else {
+                    e
+                }
+            })?;
             if p.spec.negated_any {
                 let op = op_name(&p.cmd);
                 if table.chains.contains_key(c) {
@@ -2456,7 +2551,13 @@ fn apply(
             Ok((None, c.clone()))
         }
         Cmd::Delete(c, None) => {
-            let rule = build_rule(&p.spec, table, ctx)?;
+            let rule = build_rule(&p.spec, table, ctx).map_err(|e| {
+                if e.status == JUMP_TO_BUILTIN {
+                    ctx.plain("Bad rule (does a matching rule exist in that chain?).", 1)
+                } else {
+                    e
+                }
+            })?;
             let Some(ch) = table.chains.get_mut(c) else {
                 return Err(no_chain(ctx));
             };
@@ -4658,5 +4759,155 @@ Chain FORWARD (policy DROP 0 packets, 0 bytes)
 Chain OUTPUT (policy ACCEPT 0 packets, 0 bytes)
  pkts bytes target     prot opt in     out     source               destination         
 [exit=0]
+### scenario
+$ iptables -A INPUT -m comment
+iptables v1.8.9 (nf_tables): comment: option "--comment" must be specified
+
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -p icmp --icmp-type 8 --icmp-type 0
+iptables v1.8.9 (nf_tables): icmp: option "--icmp-type" can only be used once.
+
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT ! -p all
+iptables v1.8.9 (nf_tables): rule would never match protocol
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT ! -p 0
+iptables v1.8.9 (nf_tables): rule would never match protocol
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -P INPUT
+iptables v1.8.9 (nf_tables): -P requires a chain and a policy
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -t nat -t nat -L
+Chain PREROUTING (policy ACCEPT)
+target     prot opt source               destination         
+
+Chain INPUT (policy ACCEPT)
+target     prot opt source               destination         
+
+Chain OUTPUT (policy ACCEPT)
+target     prot opt source               destination         
+
+Chain POSTROUTING (policy ACCEPT)
+target     prot opt source               destination         
+[exit=0]
+$ iptables -A INPUT -p tcp -p udp
+iptables v1.8.9 (nf_tables): multiple -p flags not allowed
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -i a -i b
+iptables v1.8.9 (nf_tables): multiple -i flags not allowed
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -6 -L
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -p tcp -m multiport --dports 1 --dports 2
+iptables v1.8.9 (nf_tables): multiport: option "--destination-ports" can only be used once.
+
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -p tcp --dport 1 --dport 2
+iptables v1.8.9 (nf_tables): Only one `--destination-port' allowed
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -m mark --mark 1 --mark 2
+iptables v1.8.9 (nf_tables): mark: option "--mark" can only be used once.
+
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -m conntrack --ctstate NEW --ctstate INVALID
+iptables v1.8.9 (nf_tables): conntrack: option "--ctstate" can only be used once.
+
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -p icmp --icmp-type echo
+iptables v1.8.9 (nf_tables): Ambiguous ICMP type `echo': `echo-reply' or `echo-request'?
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -p icmp --icmp-type 3/abc
+iptables v1.8.9 (nf_tables): Unknown ICMP code `3/abc'
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -m state ! --state NEW,RELATED
+[exit=0]
+$ iptables -A INPUT -j LOG --log-level alert --log-prefix x
+[exit=0]
+$ iptables -A INPUT -m statistic --mode nth --packet 1
+iptables v1.8.9 (nf_tables): the --packet p must be 0 <= p <= n-1
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -m statistic --mode random --probability 0.5 --probability 0.2
+iptables v1.8.9 (nf_tables): statistic: option "--probability" can only be used once.
+
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -A INPUT -m addrtype --src-type LOCAL --src-type UNICAST
+iptables v1.8.9 (nf_tables): addrtype: option "--src-type" can only be used once.
+
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
+$ iptables -L INPUT -v
+Chain INPUT (policy ACCEPT 0 packets, 0 bytes)
+ pkts bytes target     prot opt in     out     source               destination         
+    0     0            all  --  any    any     anywhere             anywhere             ! state NEW,RELATED
+    0     0 LOG        all  --  any    any     anywhere             anywhere             LOG level alert prefix "x"
+[exit=0]
+$ iptables -S INPUT
+-P INPUT ACCEPT
+-A INPUT -m state ! --state NEW,RELATED
+-A INPUT -j LOG --log-prefix x --log-level 1
+[exit=0]
+$ iptables -N X
+[exit=0]
+$ iptables -A X -j RETURN
+[exit=0]
+$ iptables -A INPUT -g X
+[exit=0]
+$ iptables -A INPUT -j INPUT
+iptables v1.8.9 (nf_tables):  RULE_APPEND failed (Operation not supported): rule in chain INPUT
+[exit=4]
+$ iptables -Z INPUT
+[exit=0]
+$ iptables -L X -n -v
+Chain X (1 references)
+ pkts bytes target     prot opt in     out     source               destination         
+    0     0 RETURN     0    --  *      *       0.0.0.0/0            0.0.0.0/0           
+[exit=0]
+$ iptables -S -Z
+-P INPUT ACCEPT
+-P FORWARD ACCEPT
+-P OUTPUT ACCEPT
+-N X
+-A INPUT -m state ! --state NEW,RELATED
+-A INPUT -j LOG --log-prefix x --log-level 1
+-A INPUT -g X
+-A X -j RETURN
+[exit=0]
+$ iptables -L -Z
+Chain INPUT (policy ACCEPT)
+target     prot opt source               destination         
+           all  --  anywhere             anywhere             ! state NEW,RELATED
+LOG        all  --  anywhere             anywhere             LOG level alert prefix "x"
+X          all  --  anywhere             anywhere            [goto] 
+
+Chain FORWARD (policy ACCEPT)
+target     prot opt source               destination         
+
+Chain OUTPUT (policy ACCEPT)
+target     prot opt source               destination         
+
+Chain X (1 references)
+target     prot opt source               destination         
+RETURN     all  --  anywhere             anywhere            
+[exit=0]
+$ iptables -F -Z
+iptables v1.8.9 (nf_tables): Cannot use -Z with -F
+Try `iptables -h' or 'iptables --help' for more information.
+[exit=2]
 "####;
 }

@@ -190,14 +190,16 @@ fn kmg(n: u64) -> (u64, Option<char>) {
     if n <= 99999 {
         return (n, None);
     }
+    // (v + 500) / 1000, without overflowing near u64::MAX.
+    let round = |v: u64| v / 1000 + u64::from(v % 1000 >= 500);
     let mut v = n;
     for s in ['K', 'M', 'G'] {
-        v = (v + 500) / 1000;
+        v = round(v);
         if v <= 9999 {
             return (v, Some(s));
         }
     }
-    ((v + 500) / 1000, Some('T'))
+    (round(v), Some('T'))
 }
 
 fn chain_header(t: &Table, c: &Chain, f: &Fmt) -> String {
@@ -606,9 +608,11 @@ fn target_text(t: &Target, numeric: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::netfilter::save::parse_restore;
+
+    pub(crate) const RULES_FOR_SAVE: &str = RULES;
 
     /// `iptables -t T -L` with every option combination, `-S` and `-S -v`, compared with
     /// the real iptables v1.8.9 (nf_tables) after `iptables-restore -c` of [`RULES`] in a
@@ -664,10 +668,12 @@ mod tests {
                 false
             )
             .expect("chain"),
-            "Chain DOCKER (3 references)\n\
-target     prot opt source               destination         \n\
-ACCEPT     6    --  0.0.0.0/0            172.17.0.2           tcp dpt:80\n\
-           0    --  0.0.0.0/0            0.0.0.0/0           \n"
+            concat!(
+                "Chain DOCKER (3 references)\n",
+                "target     prot opt source               destination         \n",
+                "ACCEPT     6    --  0.0.0.0/0            172.17.0.2           tcp dpt:80\n",
+                "           0    --  0.0.0.0/0            0.0.0.0/0           \n"
+            )
         );
         assert_eq!(
             render_rules(&nf, TableName::Filter, Some("DOCKER"), None, false).expect("chain"),

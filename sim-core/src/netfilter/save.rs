@@ -41,7 +41,8 @@ pub fn render_save(nf: &Netfilter, table: Option<TableName>) -> String {
 }
 
 /// `iptables-save [-t TABLE] [-c]`: with `counters`, every rule line starts with
-/// `[packets:bytes]`.
+/// `[packets:bytes]`. A table named with `-t` is printed even when empty, as the real
+/// tool does.
 pub fn render_save_opts(nf: &Netfilter, table: Option<TableName>, counters: bool) -> String {
     let mut out = String::new();
     for t in SAVE_ORDER {
@@ -49,7 +50,7 @@ pub fn render_save_opts(nf: &Netfilter, table: Option<TableName>, counters: bool
             continue;
         }
         let tab = nf.table(t);
-        if !table_exists(tab) {
+        if table.is_none() && !table_exists(tab) {
             continue;
         }
         out.push_str(&format!(
@@ -595,4 +596,928 @@ pub fn parse_restore(text: &str) -> Result<Netfilter, RestoreError> {
         });
     }
     Ok(nf)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::netfilter::{
+        AddrType, Chain, CtStates, Match, NatRange, Netfilter, PortRange, RejectWith, Rule,
+        TableName, Target,
+    };
+    use ipnet::Ipv4Net;
+    use proptest::prelude::*;
+    use std::net::Ipv4Addr;
+
+    fn strip_comments(s: &str) -> String {
+        s.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    }
+
+    /// kube-proxy's restore input (SYSTEM_RULES.md 1.2 and 1.5, in kube-proxy's own argument
+    /// order: `-m tcp -p tcp -d ADDR`, `--or-mark 0x004000`, `--probability 0.3333333333`)
+    /// becomes exactly what the real `iptables-restore; iptables-save` printed.
+    #[test]
+    fn kube_proxy_restore_input_saves_as_the_real_tool() {
+        let nf = parse_restore(KUBE_INPUT).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(strip_comments(&render_save(&nf, None)), KUBE_REAL_SAVE);
+        // And the saved form reads back to the same tables.
+        let again = parse_restore(KUBE_REAL_SAVE).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, nf);
+    }
+
+    /// Docker's rules (SYSTEM_RULES.md 2.2) survive restore then save unchanged (the real
+    /// tool prints filter before nat).
+    #[test]
+    fn docker_save_round_trip() {
+        let nf = parse_restore(DOCKER_SAVE).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(strip_comments(&render_save(&nf, None)), DOCKER_REAL_SAVE);
+        assert_eq!(
+            strip_comments(&render_save(&nf, Some(TableName::Nat))),
+            DOCKER_REAL_SAVE[DOCKER_REAL_SAVE.find("*nat").unwrap_or(0)..]
+        );
+    }
+
+    /// `iptables-save -c` of the listing fixture, header dates replaced by hopsim's.
+    #[test]
+    fn save_with_counters_matches_real_tool() {
+        let nf = parse_restore(crate::netfilter::list::tests::RULES_FOR_SAVE)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(render_save_opts(&nf, None, true), REAL_SAVE_C);
+        let back = parse_restore(REAL_SAVE_C).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, nf);
+    }
+
+    /// Checked with the real tool in an empty namespace: `iptables-save` prints nothing,
+    /// `iptables-save -t nat` prints the empty table.
+    #[test]
+    fn empty_tables_are_not_saved_unless_named() {
+        assert_eq!(render_save(&Netfilter::default(), None), "");
+        assert_eq!(
+            strip_comments(&render_save(&Netfilter::default(), Some(TableName::Nat))),
+            "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n"
+        );
+    }
+
+    #[test]
+    fn quoting() {
+        for (text, saved) in [
+            ("abc", "abc"),
+            ("a-b_c", "a-b_c"),
+            ("a b", "\"a b\""),
+            ("a\"b", "\"a\\\"b\""),
+            ("a\\b", "\"a\\\\b\""),
+            ("a'b", "\"a\\'b\""),
+            ("", "\"\""),
+            ("é", "\"é\""),
+        ] {
+            assert_eq!(save_string(text), saved, "{text}");
+            let toks = restore_tokens(&format!("--comment {saved}")).expect("tokens");
+            assert_eq!(toks, vec!["--comment".to_string(), text.to_string()]);
+        }
+        assert!(restore_tokens("--comment \"open").is_err());
+    }
+
+    #[test]
+    fn restore_errors_name_the_line() {
+        for (text, line, msg) in [
+            (
+                "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m statistic --mode nth --every 2 -j ACCEPT\nCOMMIT\n",
+                3,
+                "iptables-restore v1.8.9 (nf_tables): statistic: option \"--every\" also requires \"--packet\".",
+            ),
+            (
+                "*nat\n-A POSTROUTING -s 10.0.0.0/8 -j MASQUERADE --to-ports 1000-2000\nCOMMIT\n",
+                2,
+                "iptables-restore v1.8.9 (nf_tables): Need TCP, UDP, SCTP or DCCP with port specification",
+            ),
+            (
+                "*filter\n-A NOPE -j ACCEPT\nCOMMIT\n",
+                2,
+                "iptables-restore: No chain/target/match by that name.",
+            ),
+            (
+                "*nat\n-A POSTROUTING -p tcp -j DNAT --to-destination 1.2.3.4\nCOMMIT\n",
+                3,
+                "iptables-restore v1.8.9 (nf_tables):  RULE_APPEND failed (Invalid argument): rule in table nat",
+            ),
+            ("*filter\n-A INPUT -j ACCEPT\n", 2, "iptables-restore: COMMIT expected at line 3"),
+            ("-A INPUT -j ACCEPT\n", 1, "iptables-restore v1.8.9 (nf_tables): no command specified"),
+            (
+                "*filter\n-t nat -A INPUT -j ACCEPT\n",
+                2,
+                "iptables-restore v1.8.9 (nf_tables): The -t option cannot be used in iptables-restore.",
+            ),
+            (
+                "*security\nCOMMIT\n",
+                1,
+                "iptables-restore v1.8.9 (nf_tables): table 'security' does not exist",
+            ),
+        ] {
+            let e = parse_restore(text).expect_err(text);
+            assert_eq!((e.line, e.msg.as_str()), (line, msg), "{text}");
+        }
+        // The message as iptables-restore prints it (checked against the real tool with the
+        // first case above).
+        let e = parse_restore(
+            "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m statistic --mode nth --every 2 -j ACCEPT\n",
+        )
+        .expect_err("bad");
+        assert_eq!(
+            e.to_string(),
+            "iptables-restore v1.8.9 (nf_tables): statistic: option \"--every\" also requires \"--packet\".\nError occurred at line: 3\nTry `iptables-restore -h' or 'iptables-restore --help' for more information."
+        );
+    }
+
+    #[test]
+    fn restore_accepts_other_commands_and_counters() {
+        let nf = parse_restore(
+            "*filter\n:INPUT DROP [3:180]\n:X - [0:0]\n[1:2] -A INPUT -j X\n-I INPUT -s 1.2.3.4 -j ACCEPT\n-N Y\n-X Y\nCOMMIT\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let t = nf.table(TableName::Filter);
+        assert_eq!(t.chains["INPUT"].rules.len(), 2);
+        assert_eq!(
+            (
+                t.chains["INPUT"].rules[1].packets,
+                t.chains["INPUT"].rules[1].bytes
+            ),
+            (1, 2)
+        );
+        assert_eq!(
+            (t.chains["INPUT"].packets, t.chains["INPUT"].bytes),
+            (3, 180)
+        );
+        assert!(!t.chains.contains_key("Y"));
+    }
+
+    // ---- property test: parse_restore(render_save(x)) == x ----
+
+    fn arb_net() -> impl Strategy<Value = Ipv4Net> {
+        (any::<u32>(), 1u8..=32).prop_map(|(a, l)| {
+            Ipv4Net::new(Ipv4Addr::from(a), l)
+                .map(|n| n.trunc())
+                .unwrap_or_else(|_| Ipv4Net::default())
+        })
+    }
+
+    fn arb_iface() -> impl Strategy<Value = String> {
+        "[a-z][a-z0-9]{0,13}\\+?"
+    }
+
+    fn arb_range() -> impl Strategy<Value = PortRange> {
+        (any::<u16>(), any::<u16>()).prop_map(|(a, b)| PortRange {
+            lo: a.min(b),
+            hi: a.max(b),
+        })
+    }
+
+    fn arb_ports_opt() -> impl Strategy<Value = Option<(PortRange, bool)>> {
+        proptest::option::of((arb_range(), any::<bool>()))
+            .prop_map(|o| o.filter(|(r, n)| *n || !(r.lo == 0 && r.hi == 0xffff)))
+    }
+
+    fn arb_states(legacy: bool) -> impl Strategy<Value = CtStates> {
+        proptest::collection::vec(any::<bool>(), 7).prop_map(move |b| {
+            let mut s = CtStates {
+                new: b[0],
+                established: b[1],
+                related: b[2],
+                invalid: b[3],
+                untracked: b[4],
+                dnat: b[5] && !legacy,
+                snat: b[6] && !legacy,
+            };
+            if s == CtStates::default() {
+                s.new = true;
+            }
+            s
+        })
+    }
+
+    fn arb_text(max: usize) -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::char::range(' ', '~'), 0..max)
+            .prop_map(|v| v.into_iter().collect())
+    }
+
+    fn arb_addrtype() -> impl Strategy<Value = AddrType> {
+        prop_oneof![
+            Just(AddrType::Local),
+            Just(AddrType::Unicast),
+            Just(AddrType::Broadcast),
+            Just(AddrType::Multicast)
+        ]
+    }
+
+    /// Matches other than the header ones, valid whatever the protocol.
+    fn arb_ext_match() -> impl Strategy<Value = Match> {
+        prop_oneof![
+            arb_text(60).prop_map(|text| Match::Comment { text }),
+            (0u32..=0x8000_0000, any::<bool>())
+                .prop_map(|(threshold, neg)| Match::StatisticRandom { threshold, neg }),
+            (1u32..1000, any::<u32>(), any::<bool>()).prop_map(|(every, p, neg)| {
+                Match::StatisticNth {
+                    every,
+                    packet: p % every,
+                    neg,
+                }
+            }),
+            (any::<u32>(), any::<u32>(), any::<bool>())
+                .prop_map(|(value, mask, neg)| Match::Mark { value, mask, neg }),
+            (any::<bool>(), any::<bool>()).prop_flat_map(|(legacy, neg)| {
+                arb_states(legacy).prop_map(move |states| Match::CtState {
+                    states,
+                    neg,
+                    legacy_state: legacy,
+                })
+            }),
+            (
+                proptest::option::of((arb_addrtype(), any::<bool>())),
+                proptest::option::of((arb_addrtype(), any::<bool>())),
+            )
+                .prop_map(|(src, dst)| Match::AddrType {
+                    dst: if src.is_none() && dst.is_none() {
+                        Some((AddrType::Local, false))
+                    } else {
+                        dst
+                    },
+                    src,
+                    limit_iface_in: false,
+                    limit_iface_out: false,
+                }),
+            (
+                proptest::option::of(("[a-z][a-z0-9]{0,14}", any::<bool>())),
+                proptest::option::of(any::<bool>()),
+            )
+                .prop_map(|(physdev_in, b)| Match::Physdev {
+                    is_bridged: if physdev_in.is_none() && b.is_none() {
+                        Some(false)
+                    } else {
+                        b
+                    },
+                    physdev_in,
+                    physdev_out: None,
+                }),
+        ]
+    }
+
+    /// A rule in canonical order; `nat_dnat` says whether DNAT/SNAT-style targets fit.
+    fn arb_rule(targets: Vec<Target>) -> impl Strategy<Value = Rule> {
+        (
+            proptest::option::of((arb_net(), any::<bool>())),
+            proptest::option::of((arb_net(), any::<bool>())),
+            proptest::option::of((arb_iface(), any::<bool>())),
+            proptest::option::of((arb_iface(), any::<bool>())),
+            prop_oneof![Just(0u8), Just(1), Just(6), Just(17), Just(47), Just(99)],
+            any::<bool>(),
+            arb_ports_opt(),
+            arb_ports_opt(),
+            proptest::collection::vec(arb_ext_match(), 0..4),
+            (0..targets.len(), any::<u64>(), any::<u64>()),
+            (
+                any::<u8>(),
+                proptest::option::of(any::<u8>()),
+                any::<bool>(),
+            ),
+            proptest::collection::vec(arb_range(), 1..5),
+        )
+            .prop_map(
+                move |(
+                    src,
+                    dst,
+                    iin,
+                    iout,
+                    proto,
+                    pneg,
+                    sport,
+                    dport,
+                    ext,
+                    (ti, pk, by),
+                    icmp,
+                    mp,
+                )| {
+                    let mut matches = Vec::new();
+                    if let Some((net, neg)) = src {
+                        matches.push(Match::Source { net, neg });
+                    }
+                    if let Some((net, neg)) = dst {
+                        matches.push(Match::Destination { net, neg });
+                    }
+                    if let Some((name, neg)) = iin {
+                        matches.push(Match::InInterface { name, neg });
+                    }
+                    if let Some((name, neg)) = iout {
+                        matches.push(Match::OutInterface { name, neg });
+                    }
+                    let plain = proto != 0 && !pneg;
+                    if proto != 0 {
+                        matches.push(Match::Protocol {
+                            proto,
+                            neg: pneg && !matches!(proto, 1 | 6 | 17),
+                        });
+                    }
+                    if plain && (proto == 6 || proto == 17) {
+                        matches.push(Match::Ports {
+                            proto,
+                            sport,
+                            dport,
+                        });
+                        matches.push(Match::Multiport {
+                            which: "dports".into(),
+                            ports: mp,
+                            neg: false,
+                        });
+                    }
+                    if plain && proto == 1 {
+                        matches.push(Match::Icmp {
+                            icmp_type: icmp.0,
+                            code: icmp.1.filter(|_| icmp.0 != 255),
+                            neg: icmp.2,
+                        });
+                    }
+                    matches.extend(ext);
+                    let mut target = targets[ti].clone();
+                    // NAT ports need TCP or UDP.
+                    let port_ok = plain && (proto == 6 || proto == 17);
+                    match &mut target {
+                        Target::Dnat { to } | Target::Snat { to } if !port_ok => to.ports = None,
+                        Target::Masquerade { to_ports, .. } if !port_ok => *to_ports = None,
+                        Target::Reject { with }
+                            if *with == RejectWith::TcpReset && !(plain && proto == 6) =>
+                        {
+                            *with = RejectWith::IcmpPortUnreachable
+                        }
+                        _ => {}
+                    }
+                    Rule {
+                        matches,
+                        target,
+                        packets: pk >> 1,
+                        bytes: by >> 1,
+                    }
+                },
+            )
+    }
+
+    fn everywhere() -> Vec<Target> {
+        vec![
+            Target::None,
+            Target::Accept,
+            Target::Return,
+            Target::Trace,
+            Target::Mark {
+                value: 0x4000,
+                mask: 0x4000,
+            },
+            Target::Mark {
+                value: 7,
+                mask: u32::MAX,
+            },
+            Target::Log {
+                prefix: Some("a \"b\\ c'".into()),
+                level: Some("6".into()),
+            },
+            Target::Log {
+                prefix: None,
+                level: None,
+            },
+        ]
+    }
+
+    fn targets_for(t: TableName, chain: &str) -> Vec<Target> {
+        let mut v = everywhere();
+        let nat = NatRange {
+            addr_lo: Ipv4Addr::new(10, 0, 0, 1),
+            addr_hi: Ipv4Addr::new(10, 0, 0, 9),
+            ports: Some(PortRange { lo: 80, hi: 90 }),
+        };
+        if t != TableName::Nat {
+            v.push(Target::Drop);
+        }
+        match (t, chain) {
+            (TableName::Filter, _) => {
+                v.push(Target::Reject {
+                    with: RejectWith::TcpReset,
+                });
+                v.push(Target::Reject {
+                    with: RejectWith::IcmpHostProhibited,
+                });
+            }
+            (TableName::Raw, _) => v.push(Target::Notrack),
+            (TableName::Nat, "PREROUTING" | "OUTPUT") => v.push(Target::Dnat { to: nat }),
+            (TableName::Nat, "POSTROUTING") => {
+                v.push(Target::Snat { to: nat });
+                v.push(Target::Masquerade {
+                    to_ports: Some(PortRange { lo: 1, hi: 2 }),
+                    random_fully: true,
+                    random: false,
+                });
+            }
+            (TableName::Nat, "INPUT") => v.push(Target::Snat { to: nat }),
+            _ => {}
+        }
+        v
+    }
+
+    fn arb_table(t: TableName) -> impl Strategy<Value = crate::netfilter::Table> {
+        let users: Vec<&'static str> = vec!["DOCKER", "KUBE-SVC-X", "a.b", "Z9"];
+        let builtins: Vec<&'static str> = t.builtin_chains().iter().map(|h| h.chain()).collect();
+        let b_rules: Vec<_> = builtins
+            .iter()
+            .map(|c| {
+                let mut targets = targets_for(t, c);
+                for u in ["DOCKER", "KUBE-SVC-X"] {
+                    targets.push(Target::Jump { chain: u.into() });
+                }
+                targets.push(Target::Goto {
+                    chain: "a.b".into(),
+                });
+                (
+                    proptest::collection::vec(arb_rule(targets), 0..4),
+                    any::<bool>(),
+                    any::<u64>(),
+                    any::<u64>(),
+                )
+            })
+            .collect();
+        let u_rules: Vec<_> = users
+            .iter()
+            .map(|_| {
+                (
+                    proptest::collection::vec(arb_rule(everywhere()), 0..3),
+                    any::<bool>(),
+                )
+            })
+            .collect();
+        (b_rules, u_rules).prop_map(move |(b, u)| {
+            let mut table = crate::netfilter::Table::new(t);
+            for (name, (rules, drop, p, by)) in builtins.iter().zip(b) {
+                if let Some(c) = table.chains.get_mut(*name) {
+                    let mut rules = rules;
+                    // iptables refuses -o in PREROUTING/INPUT and -i in POSTROUTING/OUTPUT.
+                    for r in &mut rules {
+                        r.matches.retain(|m| match m {
+                            Match::OutInterface { .. } => !matches!(*name, "PREROUTING" | "INPUT"),
+                            Match::InInterface { .. } => !matches!(*name, "POSTROUTING" | "OUTPUT"),
+                            _ => true,
+                        });
+                    }
+                    c.rules = rules;
+                    if drop && t != TableName::Nat {
+                        c.policy = Some(crate::netfilter::Policy::Drop);
+                    }
+                    c.packets = p >> 1;
+                    c.bytes = by >> 1;
+                }
+            }
+            let used: Vec<String> = table
+                .chains
+                .values()
+                .flat_map(|c| c.rules.iter())
+                .filter_map(|r| match &r.target {
+                    Target::Jump { chain } | Target::Goto { chain } => Some(chain.clone()),
+                    _ => None,
+                })
+                .collect();
+            for (name, (rules, present)) in users.iter().zip(u) {
+                if present || used.iter().any(|c| c == name) {
+                    table.chains.insert(
+                        name.to_string(),
+                        Chain {
+                            name: name.to_string(),
+                            policy: None,
+                            rules,
+                            packets: 0,
+                            bytes: 0,
+                        },
+                    );
+                }
+            }
+            table
+        })
+    }
+
+    fn arb_netfilter() -> impl Strategy<Value = Netfilter> {
+        (
+            arb_table(TableName::Raw),
+            arb_table(TableName::Mangle),
+            arb_table(TableName::Nat),
+            arb_table(TableName::Filter),
+        )
+            .prop_map(|(r, m, n, f)| Netfilter {
+                tables: [r, m, n, f],
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// `iptables-save -c` then `iptables-restore -c` gives back the same tables,
+        /// counters included; without `-c` only the rule counters are lost.
+        #[test]
+        fn save_restore_round_trip(nf in arb_netfilter()) {
+            let text = render_save_opts(&nf, None, true);
+            let back = parse_restore(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+            prop_assert_eq!(&back, &nf, "{}", text);
+            let plain = parse_restore(&render_save(&nf, None))
+                .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            let mut zeroed = nf.clone();
+            for t in zeroed.tables.iter_mut() {
+                for c in t.chains.values_mut() {
+                    for r in c.rules.iter_mut() {
+                        r.packets = 0;
+                        r.bytes = 0;
+                    }
+                }
+            }
+            // A table kept only by its rule counters disappears without -c.
+            for (z, p) in zeroed.tables.iter_mut().zip(plain.tables.iter()) {
+                if !table_exists(z) {
+                    *z = p.clone();
+                }
+            }
+            prop_assert_eq!(plain, zeroed);
+        }
+
+        /// Every rule `iptables -S` prints can be typed back as an `iptables -A` command.
+        #[test]
+        fn rule_text_is_a_command(nf in arb_netfilter()) {
+            for t in &nf.tables {
+                for c in t.chains.values() {
+                    for r in &c.rules {
+                        let args = rule_args(r, false);
+                        let toks = restore_tokens(&args).map_err(TestCaseError::fail)?;
+                        let mut copy = t.clone();
+                        if let Some(ch) = copy.chains.get_mut(&c.name) { ch.rules.clear(); }
+                        let mut line = vec!["-A".to_string(), c.name.clone()];
+                        line.extend(toks);
+                        let a: Vec<&str> = line.iter().map(String::as_str).collect();
+                        crate::netfilter::iptables::apply_restore_line(&mut copy, &a, None, &IptablesCtx::default())
+                            .map_err(|e| TestCaseError::fail(format!("{}: {}", args, e.msg)))?;
+                        let got = &copy.chains[&c.name].rules[0];
+                        prop_assert_eq!(&got.matches, &r.matches, "{}", args);
+                        prop_assert_eq!(&got.target, &r.target, "{}", args);
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        /// Whatever the text, reading it returns tables or an error, never a panic.
+        #[test]
+        fn restore_never_panics(lines in proptest::collection::vec(prop_oneof![
+            Just("*filter".to_string()), Just("*nat".to_string()), Just("COMMIT".to_string()),
+            Just(":INPUT DROP [1:2]".to_string()), Just(":X - [0:0]".to_string()),
+            Just("-A X -j X".to_string()), Just("-A INPUT -j X".to_string()),
+            Just("[3:4] -A INPUT -p tcp --dport 1:2 -j ACCEPT".to_string()),
+            Just("-I INPUT 2 -j ACCEPT".to_string()), Just("-D INPUT 1".to_string()),
+            "[ -~]{0,40}",
+        ], 0..10)) {
+            let _ = parse_restore(&lines.join("\n"));
+        }
+    }
+
+    pub(crate) const KUBE_INPUT: &str = r####"*mangle
+:KUBE-IPTABLES-HINT - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+:KUBE-SERVICES - [0:0]
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A INPUT -j KUBE-FIREWALL
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -j KUBE-FIREWALL
+-A KUBE-EXTERNAL-SERVICES -p tcp -m comment --comment "jenkins/jenkins:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 32117 -j REJECT --reject-with icmp-port-unreachable
+-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-SERVICES -d 10.2.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns has no endpoints" -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-EXT-2XN2CYASB2PGKLJE - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+:KUBE-SEP-2RIJ5GIYXEFH6G4D - [0:0]
+:KUBE-SEP-4TXRA4XNMO3P4NWK - [0:0]
+:KUBE-SEP-AFGSLHOD2HFNCBX4 - [0:0]
+:KUBE-SEP-RBX5X5TOEG5GD3RO - [0:0]
+:KUBE-SEP-WN4KV5WNTZCTYPS3 - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-2XN2CYASB2PGKLJE - [0:0]
+:KUBE-SVC-CDGGSHYLG3RE2FKL - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-EXT-2XN2CYASB2PGKLJE -m comment --comment "masquerade traffic for default/nodeapp external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-2XN2CYASB2PGKLJE -j KUBE-SVC-2XN2CYASB2PGKLJE
+-A KUBE-MARK-MASQ -j MARK --or-mark 0x004000
+-A KUBE-NODEPORTS -m comment --comment default/nodeapp -m tcp -p tcp --dport 30080 -j KUBE-EXT-2XN2CYASB2PGKLJE
+-A KUBE-POSTROUTING -m mark ! --mark 0x004000/0x004000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --xor-mark 0x004000
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+-A KUBE-SEP-2RIJ5GIYXEFH6G4D -m comment --comment default/web:http -s 10.244.2.7 -j KUBE-MARK-MASQ
+-A KUBE-SEP-2RIJ5GIYXEFH6G4D -m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination 10.244.2.7:8080
+-A KUBE-SEP-4TXRA4XNMO3P4NWK -m comment --comment default/nodeapp -s 10.244.2.8 -j KUBE-MARK-MASQ
+-A KUBE-SEP-4TXRA4XNMO3P4NWK -m comment --comment default/nodeapp -m tcp -p tcp -j DNAT --to-destination 10.244.2.8:80
+-A KUBE-SEP-AFGSLHOD2HFNCBX4 -m comment --comment default/web:http -s 10.244.1.5 -j KUBE-MARK-MASQ
+-A KUBE-SEP-AFGSLHOD2HFNCBX4 -m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination 10.244.1.5:8080
+-A KUBE-SEP-RBX5X5TOEG5GD3RO -m comment --comment default/web:http -s 10.244.3.9 -j KUBE-MARK-MASQ
+-A KUBE-SEP-RBX5X5TOEG5GD3RO -m comment --comment default/web:http -m tcp -p tcp -j DNAT --to-destination 10.244.3.9:8080
+-A KUBE-SEP-WN4KV5WNTZCTYPS3 -m comment --comment default/nodeapp -s 10.244.1.6 -j KUBE-MARK-MASQ
+-A KUBE-SEP-WN4KV5WNTZCTYPS3 -m comment --comment default/nodeapp -m tcp -p tcp -j DNAT --to-destination 10.244.1.6:80
+-A KUBE-SERVICES -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.100.10 --dport 80 -j KUBE-SVC-CDGGSHYLG3RE2FKL
+-A KUBE-SERVICES -m comment --comment "default/nodeapp cluster IP" -m tcp -p tcp -d 10.96.200.20 --dport 8080 -j KUBE-SVC-2XN2CYASB2PGKLJE
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-SVC-2XN2CYASB2PGKLJE -m comment --comment "default/nodeapp cluster IP" -m tcp -p tcp -d 10.96.200.20 --dport 8080 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ
+-A KUBE-SVC-2XN2CYASB2PGKLJE -m comment --comment "default/nodeapp -> 10.244.1.6:80" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-WN4KV5WNTZCTYPS3
+-A KUBE-SVC-2XN2CYASB2PGKLJE -m comment --comment "default/nodeapp -> 10.244.2.8:80" -j KUBE-SEP-4TXRA4XNMO3P4NWK
+-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http cluster IP" -m tcp -p tcp -d 10.96.100.10 --dport 80 ! -s 10.244.0.0/16 -j KUBE-MARK-MASQ
+-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> 10.244.1.5:8080" -m statistic --mode random --probability 0.3333333333 -j KUBE-SEP-AFGSLHOD2HFNCBX4
+-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> 10.244.2.7:8080" -m statistic --mode random --probability 0.5000000000 -j KUBE-SEP-2RIJ5GIYXEFH6G4D
+-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> 10.244.3.9:8080" -j KUBE-SEP-RBX5X5TOEG5GD3RO
+COMMIT
+"####;
+
+    const KUBE_REAL_SAVE: &str = r####"*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-IPTABLES-HINT - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+:KUBE-PROXY-FIREWALL - [0:0]
+:KUBE-SERVICES - [0:0]
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A INPUT -j KUBE-FIREWALL
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A FORWARD -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL
+-A OUTPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -j KUBE-FIREWALL
+-A KUBE-EXTERNAL-SERVICES -p tcp -m comment --comment "jenkins/jenkins:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 32117 -j REJECT --reject-with icmp-port-unreachable
+-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-SERVICES -d 10.2.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns has no endpoints" -m udp --dport 53 -j REJECT --reject-with icmp-port-unreachable
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-EXT-2XN2CYASB2PGKLJE - [0:0]
+:KUBE-KUBELET-CANARY - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+:KUBE-SEP-2RIJ5GIYXEFH6G4D - [0:0]
+:KUBE-SEP-4TXRA4XNMO3P4NWK - [0:0]
+:KUBE-SEP-AFGSLHOD2HFNCBX4 - [0:0]
+:KUBE-SEP-RBX5X5TOEG5GD3RO - [0:0]
+:KUBE-SEP-WN4KV5WNTZCTYPS3 - [0:0]
+:KUBE-SERVICES - [0:0]
+:KUBE-SVC-2XN2CYASB2PGKLJE - [0:0]
+:KUBE-SVC-CDGGSHYLG3RE2FKL - [0:0]
+-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-EXT-2XN2CYASB2PGKLJE -m comment --comment "masquerade traffic for default/nodeapp external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-2XN2CYASB2PGKLJE -j KUBE-SVC-2XN2CYASB2PGKLJE
+-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+-A KUBE-NODEPORTS -p tcp -m comment --comment "default/nodeapp" -m tcp --dport 30080 -j KUBE-EXT-2XN2CYASB2PGKLJE
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+-A KUBE-SEP-2RIJ5GIYXEFH6G4D -s 10.244.2.7/32 -m comment --comment "default/web:http" -j KUBE-MARK-MASQ
+-A KUBE-SEP-2RIJ5GIYXEFH6G4D -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.2.7:8080
+-A KUBE-SEP-4TXRA4XNMO3P4NWK -s 10.244.2.8/32 -m comment --comment "default/nodeapp" -j KUBE-MARK-MASQ
+-A KUBE-SEP-4TXRA4XNMO3P4NWK -p tcp -m comment --comment "default/nodeapp" -m tcp -j DNAT --to-destination 10.244.2.8:80
+-A KUBE-SEP-AFGSLHOD2HFNCBX4 -s 10.244.1.5/32 -m comment --comment "default/web:http" -j KUBE-MARK-MASQ
+-A KUBE-SEP-AFGSLHOD2HFNCBX4 -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.1.5:8080
+-A KUBE-SEP-RBX5X5TOEG5GD3RO -s 10.244.3.9/32 -m comment --comment "default/web:http" -j KUBE-MARK-MASQ
+-A KUBE-SEP-RBX5X5TOEG5GD3RO -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 10.244.3.9:8080
+-A KUBE-SEP-WN4KV5WNTZCTYPS3 -s 10.244.1.6/32 -m comment --comment "default/nodeapp" -j KUBE-MARK-MASQ
+-A KUBE-SEP-WN4KV5WNTZCTYPS3 -p tcp -m comment --comment "default/nodeapp" -m tcp -j DNAT --to-destination 10.244.1.6:80
+-A KUBE-SERVICES -d 10.96.100.10/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-CDGGSHYLG3RE2FKL
+-A KUBE-SERVICES -d 10.96.200.20/32 -p tcp -m comment --comment "default/nodeapp cluster IP" -m tcp --dport 8080 -j KUBE-SVC-2XN2CYASB2PGKLJE
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-SVC-2XN2CYASB2PGKLJE ! -s 10.244.0.0/16 -d 10.96.200.20/32 -p tcp -m comment --comment "default/nodeapp cluster IP" -m tcp --dport 8080 -j KUBE-MARK-MASQ
+-A KUBE-SVC-2XN2CYASB2PGKLJE -m comment --comment "default/nodeapp -> 10.244.1.6:80" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-WN4KV5WNTZCTYPS3
+-A KUBE-SVC-2XN2CYASB2PGKLJE -m comment --comment "default/nodeapp -> 10.244.2.8:80" -j KUBE-SEP-4TXRA4XNMO3P4NWK
+-A KUBE-SVC-CDGGSHYLG3RE2FKL ! -s 10.244.0.0/16 -d 10.96.100.10/32 -p tcp -m comment --comment "default/web:http cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ
+-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> 10.244.1.5:8080" -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-AFGSLHOD2HFNCBX4
+-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> 10.244.2.7:8080" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-2RIJ5GIYXEFH6G4D
+-A KUBE-SVC-CDGGSHYLG3RE2FKL -m comment --comment "default/web:http -> 10.244.3.9:8080" -j KUBE-SEP-RBX5X5TOEG5GD3RO
+COMMIT
+"####;
+
+    pub(crate) const DOCKER_SAVE: &str = r####"*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+:DOCKER-ISOLATION-STAGE-2 - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+-A FORWARD -i docker0 -o docker0 -j ACCEPT
+-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -j RETURN
+-A DOCKER-USER -j RETURN
+COMMIT
+"####;
+
+    const DOCKER_REAL_SAVE: &str = r####"*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:DOCKER - [0:0]
+:DOCKER-ISOLATION-STAGE-1 - [0:0]
+:DOCKER-ISOLATION-STAGE-2 - [0:0]
+:DOCKER-USER - [0:0]
+-A FORWARD -j DOCKER-USER
+-A FORWARD -j DOCKER-ISOLATION-STAGE-1
+-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -o docker0 -j DOCKER
+-A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+-A FORWARD -i docker0 -o docker0 -j ACCEPT
+-A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2
+-A DOCKER-ISOLATION-STAGE-1 -j RETURN
+-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP
+-A DOCKER-ISOLATION-STAGE-2 -j RETURN
+-A DOCKER-USER -j RETURN
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+-A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+-A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE
+-A DOCKER -i docker0 -j RETURN
+-A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+COMMIT
+"####;
+
+    const REAL_SAVE_C: &str = r####"# Generated by iptables-save v1.8.9 (nf_tables) on Thu Jan  1 00:00:00 1970
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-IPTABLES-HINT - [0:0]
+[0:0] -A PREROUTING -j MARK --set-xmark 0x5/0xffffffff
+COMMIT
+# Completed on Thu Jan  1 00:00:00 1970
+# Generated by iptables-save v1.8.9 (nf_tables) on Thu Jan  1 00:00:00 1970
+*raw
+:PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+[0:0] -A PREROUTING -p icmp -j TRACE
+[0:0] -A PREROUTING -p udp -j CT --notrack
+[0:0] -A OUTPUT -j CT --notrack
+COMMIT
+# Completed on Thu Jan  1 00:00:00 1970
+# Generated by iptables-save v1.8.9 (nf_tables) on Thu Jan  1 00:00:00 1970
+*filter
+:INPUT ACCEPT [12345:678901]
+:FORWARD DROP [1:84]
+:OUTPUT ACCEPT [123456789:98765432100]
+:DOCKER - [0:0]
+:DOCKER-USER - [0:0]
+[5:300] -A INPUT -i lo -j ACCEPT
+[99999:100000] -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+[100000:1000000] -A INPUT -p udp -m udp --sport 53 --dport 1024:65535 -j ACCEPT
+[999999:9999999] -A INPUT ! -s 10.0.0.0/8 -d 192.168.1.1/32 -p icmp -m icmp --icmp-type 8 -j ACCEPT
+[1000000:10000000] -A INPUT -p icmp -m icmp --icmp-type 3/3 -j ACCEPT
+[0:0] -A INPUT -p icmp -m icmp ! --icmp-type 0 -j DROP
+[0:0] -A INPUT -p icmp -m icmp --icmp-type any -j ACCEPT
+[0:0] -A INPUT -p icmp -m icmp --icmp-type 11 -j ACCEPT
+[0:0] -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+[0:0] -A INPUT -m state --state INVALID,NEW -j DROP
+[0:0] -A INPUT -m conntrack ! --ctstate UNTRACKED,SNAT,DNAT -j LOG --log-prefix "hello: "
+[0:0] -A INPUT -j LOG
+[0:0] -A INPUT -m comment --comment "a comment" -j REJECT --reject-with icmp-host-prohibited
+[0:0] -A INPUT -p tcp -j REJECT --reject-with tcp-reset
+[0:0] -A INPUT -j REJECT --reject-with icmp-port-unreachable
+[0:0] -A FORWARD -j DOCKER-USER
+[0:0] -A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+[0:0] -A FORWARD -o docker0 -j DOCKER
+[0:0] -A FORWARD -i docker0 ! -o docker0 -j ACCEPT
+[0:0] -A FORWARD -i veth+ ! -o br+ -g DOCKER
+[0:0] -A FORWARD -m mark --mark 0x4000/0x4000 -j ACCEPT
+[0:0] -A FORWARD -m mark ! --mark 0x1 -j ACCEPT
+[0:0] -A FORWARD -p tcp -m multiport --dports 80,443,8000:8080 -j ACCEPT
+[0:0] -A FORWARD -p udp -m multiport ! --sports 53 -j ACCEPT
+[0:0] -A FORWARD -p tcp -m multiport --ports 1,2 -j ACCEPT
+[0:0] -A FORWARD -m addrtype --src-type LOCAL --dst-type UNICAST -j ACCEPT
+[0:0] -A FORWARD -m addrtype ! --dst-type BROADCAST --limit-iface-in -j ACCEPT
+[0:0] -A FORWARD -m physdev --physdev-in eth0 ! --physdev-out eth1 --physdev-is-bridged -j ACCEPT
+[0:0] -A FORWARD -m physdev ! --physdev-is-bridged -j ACCEPT
+[0:0] -A FORWARD -p tcp -m tcp ! --sport 1000 ! --dport 2000:3000 -j ACCEPT
+[0:0] -A FORWARD -m statistic --mode random --probability 0.33332999982 -j ACCEPT
+[0:0] -A FORWARD -m statistic --mode random ! --probability 0.50000000000 -j ACCEPT
+[0:0] -A FORWARD -m statistic --mode nth --every 3 --packet 1 -j ACCEPT
+[0:0] -A FORWARD -m statistic --mode nth ! --every 2 --packet 0 -j ACCEPT
+[0:0] -A FORWARD -j MARK --set-xmark 0x10/0xff
+[0:0] -A FORWARD -j RETURN
+[0:0] -A FORWARD -p tcp -m tcp --dport 80 -m comment --comment x -j DOCKER
+[0:0] -A DOCKER -d 172.17.0.2/32 ! -i docker0 -o docker0 -p tcp -m tcp --dport 80 -j ACCEPT
+[7:420] -A DOCKER
+COMMIT
+# Completed on Thu Jan  1 00:00:00 1970
+# Generated by iptables-save v1.8.9 (nf_tables) on Thu Jan  1 00:00:00 1970
+*nat
+:PREROUTING ACCEPT [3:180]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:DOCKER - [0:0]
+[0:0] -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER
+[0:0] -A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER
+[0:0] -A POSTROUTING -s 172.17.0.0/16 ! -o docker0 -j MASQUERADE
+[0:0] -A POSTROUTING -s 10.0.0.0/8 -p udp -j MASQUERADE --to-ports 1000-2000 --random
+[0:0] -A POSTROUTING -s 10.0.0.0/8 -p tcp -j MASQUERADE --to-ports 1000 --random-fully
+[0:0] -A POSTROUTING -s 10.0.0.0/8 -j SNAT --to-source 1.2.3.4
+[0:0] -A POSTROUTING -s 10.0.0.0/8 -p udp -j SNAT --to-source 1.2.3.4-1.2.3.10:1000-2000
+[0:0] -A DOCKER -i docker0 -j RETURN
+[0:0] -A DOCKER ! -i docker0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80
+[0:0] -A DOCKER -p tcp -m tcp --dport 8081 -j DNAT --to-destination 172.17.0.2:80-90
+[0:0] -A DOCKER -p tcp -m tcp --dport 8082 -j DNAT --to-destination 172.17.0.2-172.17.0.5
+COMMIT
+# Completed on Thu Jan  1 00:00:00 1970
+"####;
 }

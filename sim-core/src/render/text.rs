@@ -101,7 +101,11 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
             visits,
             verdict,
         } => {
-            let mut s = format!("{table} {hook}: {verdict} after {} rule(s)", visits.len());
+            let rules = visits.iter().filter(|v| v.kind == "rule").count();
+            let mut s = format!(
+                "{table} {hook}: {verdict} ({rules} rule{} evaluated)",
+                if rules == 1 { "" } else { "s" }
+            );
             for v in visits {
                 s.push_str(&format!(
                     "\n               {} {}:{} {}{}",
