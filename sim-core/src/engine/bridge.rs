@@ -65,6 +65,18 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                                 packet.header.dst
                             ),
                         });
+                        let phys = nf::Phys {
+                            physdev_in: Some(port),
+                            physdev_out: None,
+                        };
+                        let v = nf::forward(sim, ns, br, br, &packet, phys, &mut meta);
+                        if !ip_output::apply_verdict(sim, ns, &packet, v, "FORWARD (bridged)") {
+                            return;
+                        }
+                        let v = nf::postrouting(sim, ns, br, &mut packet, phys, &mut meta);
+                        if !ip_output::apply_verdict(sim, ns, &packet, v, "POSTROUTING (bridged)") {
+                            return;
+                        }
                         super::arp::neigh_output(sim, ns, br, nh, packet);
                         return;
                     }
