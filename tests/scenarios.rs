@@ -2,8 +2,10 @@
 //! every expectation's ping is pinned as an insta snapshot (review changes as code).
 
 use hopsim_core::check::{apply_with, check_one};
+use hopsim_core::engine::connect::{connect, ConnectOptions};
 use hopsim_core::engine::ping::ping;
 use hopsim_core::format::{load_file, LoadOptions};
+use hopsim_core::model::L4Proto;
 use hopsim_core::render::text::{render_trace, TextOptions};
 use std::fmt::Write;
 
@@ -66,6 +68,33 @@ fn scenario_trace_snapshots() {
                 apply_with(&mut w, &e.with).unwrap_or_else(|m| panic!("{m}"));
                 let from = w.resolve_ns(&e.from).unwrap_or_else(|m| panic!("{m}"));
                 let dst = e.to.parse().expect("address");
+                if let Some(port) = e.port {
+                    let opts = ConnectOptions {
+                        proto: if e.udp { L4Proto::Udp } else { L4Proto::Tcp },
+                        wait_s: e.options.wait_s.min(10),
+                        sport: None,
+                        seed: e.options.seed,
+                    };
+                    let run = connect(w, from, dst, port, &opts);
+                    let _ = writeln!(
+                        out,
+                        "=== expect {} (line {}): connect {} -> {}:{port}{}",
+                        k + 1,
+                        e.line,
+                        e.from,
+                        e.to,
+                        if e.udp { " udp" } else { "" }
+                    );
+                    for w in &e.with {
+                        let _ = writeln!(out, "    with: {w}");
+                    }
+                    out.push_str(&render_trace(&run.trace, TextOptions::default()));
+                    for l in &run.lines {
+                        let _ = writeln!(out, "| {l}");
+                    }
+                    let _ = writeln!(out, "exit {}", run.exit);
+                    continue;
+                }
                 let run = ping(w, from, dst, &e.options);
                 let _ = writeln!(
                     out,

@@ -34,3 +34,6 @@ ip netns exec RED nc -lk -p 80 &
 # expect: {connect: ext -> 192.168.1.1:22, with: ["host: iptables -A INPUT -p tcp --dport 22 -j REJECT --reject-with tcp-reset"], exit: 1}
 # expect: {connect: ext -> 192.168.1.1:22, with: ["host: iptables -A INPUT -p tcp --dport 22 -j DROP"], exit: 1}
 # expect: {connect: ext -> 192.168.1.1:53, udp: true, exit: 1}
+# expect: {connect: ext -> 192.168.1.1:8080, with: ["host: iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 11.11.11.2:80", "host: iptables -A FORWARD -p tcp -j REJECT --reject-with icmp-host-unreachable"], exit: 1}
+# expect: {connect: ext -> 192.168.1.1:8080, with: ["host: iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 11.11.11.2:80", "RED: iptables -A INPUT -p tcp -j REJECT"], exit: 1}
+# expect: {connect: ext -> 192.168.1.1:8080, with: ["host: iptables -t nat -A PREROUTING -p tcp --dport 8080 -j DNAT --to-destination 11.11.11.99:80"], options: "-W 4", exit: 1}

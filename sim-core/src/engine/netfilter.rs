@@ -28,6 +28,8 @@ pub(crate) struct Meta {
     pub untracked: bool,
     /// A TRACE target matched: log every rule from now on.
     pub traced: bool,
+    /// An ICMP error about a tracked connection (RELATED).
+    pub related: bool,
 }
 
 /// What a hook decided.
@@ -79,8 +81,9 @@ fn ct_info(world: &World, ns: NsId, meta: &Meta) -> CtInfo {
     };
     if let (Some(i), Some(dir)) = (meta.ct, meta.dir) {
         if let Some(e) = world.netns[ns].conntrack.entries.get(i) {
-            ci.new = meta.new || (!e.seen_reply && dir == Dir::Original);
-            ci.established = !ci.new;
+            ci.related = meta.related;
+            ci.new = !meta.related && (meta.new || (!e.seen_reply && dir == Dir::Original));
+            ci.established = !ci.new && !meta.related;
             ci.dnat = e.dnat();
             ci.snat = e.snat();
         }
@@ -244,6 +247,7 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
         return;
     }
     let Some(t) = Tuple::of(p) else {
+        related_in(sim, ns, p, meta);
         return;
     };
     let now = sim.now();
@@ -308,6 +312,75 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     sim.step(Step::Conntrack { detail: word });
 }
 
+/// An ICMP error quoting a packet of a tracked connection is RELATED to it, and travels
+/// the other way.
+fn related_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
+    let IpPayload::Icmp(icmp) = &p.payload else {
+        return;
+    };
+    let Some(inner) = icmp.quoted().and_then(|q| Ipv4Packet::parse(q).ok()) else {
+        return;
+    };
+    let Some(t) = Tuple::of(&inner) else {
+        return;
+    };
+    // nf_conntrack_inet_error: the quoted packet went one way, so the error belongs to the
+    // connection whose tuple is the quoted one inverted, in that tuple's direction. The
+    // newest entry wins: a packet REJECTed before its connection was confirmed still has
+    // its (unconfirmed) entry attached.
+    let ct = &sim.world.netns[ns].conntrack;
+    let inv = t.invert();
+    let found = ct.entries.iter().enumerate().rev().find_map(|(i, e)| {
+        if e.reply == inv {
+            Some((i, Dir::Reply))
+        } else if e.orig == inv {
+            Some((i, Dir::Original))
+        } else {
+            None
+        }
+    });
+    let Some((i, d)) = found else {
+        return;
+    };
+    let orig = ct.entries[i].orig;
+    meta.ct = Some(i);
+    meta.dir = Some(d);
+    meta.related = true;
+    sim.step(Step::Conntrack {
+        detail: format!("ICMP error RELATED to {}", describe_tuple(&orig)),
+    });
+}
+
+/// Rewrite the packet quoted inside an ICMP error, the inverse of the outer change
+/// (`nf_nat_icmp_reply_translation`).
+fn translate_inner(p: &mut Ipv4Packet, src: Option<(Ipv4Addr, u16)>, dst: Option<(Ipv4Addr, u16)>) {
+    let IpPayload::Icmp(icmp) = &mut p.payload else {
+        return;
+    };
+    let quoted = match icmp {
+        crate::wire::IcmpRepr::DestUnreachable { quoted, .. }
+        | crate::wire::IcmpRepr::TimeExceeded { quoted, .. }
+        | crate::wire::IcmpRepr::Redirect { quoted, .. } => quoted,
+        _ => return,
+    };
+    let Ok(mut inner) = Ipv4Packet::parse(quoted) else {
+        return;
+    };
+    if let Some((a, port)) = src {
+        inner.header.src = a;
+        if let Some((_, dp)) = inner.payload.ports() {
+            inner.payload.set_ports(port, dp);
+        }
+    }
+    if let Some((a, port)) = dst {
+        inner.header.dst = a;
+        if let Some((sp, _)) = inner.payload.ports() {
+            inner.payload.set_ports(sp, port);
+        }
+    }
+    *quoted = inner.emit();
+}
+
 fn describe_tuple(t: &Tuple) -> String {
     match t.proto {
         1 => format!("icmp {} -> {} id {}", t.src, t.dst, t.sport),
@@ -326,15 +399,23 @@ fn manip_dst_from_ct(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta) {
     };
     match dir {
         Dir::Original if e.dnat() => {
-            set_dst(sim, "DNAT (conntrack)", p, e.reply.src, Some(e.reply.sport))
+            set_dst(sim, "DNAT (conntrack)", p, e.reply.src, Some(e.reply.sport));
+            if meta.related {
+                translate_inner(p, Some((e.reply.src, e.reply.sport)), None);
+            }
         }
-        Dir::Reply if e.snat() => set_dst(
-            sim,
-            "un-SNAT of a reply (conntrack)",
-            p,
-            e.orig.src,
-            Some(e.orig.sport),
-        ),
+        Dir::Reply if e.snat() => {
+            set_dst(
+                sim,
+                "un-SNAT of a reply (conntrack)",
+                p,
+                e.orig.src,
+                Some(e.orig.sport),
+            );
+            if meta.related {
+                translate_inner(p, Some((e.orig.src, e.orig.sport)), None);
+            }
+        }
         _ => {}
     }
 }
@@ -349,15 +430,23 @@ fn manip_src_from_ct(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta) {
     };
     match dir {
         Dir::Original if e.snat() => {
-            set_src(sim, "SNAT (conntrack)", p, e.reply.dst, Some(e.reply.dport))
+            set_src(sim, "SNAT (conntrack)", p, e.reply.dst, Some(e.reply.dport));
+            if meta.related {
+                translate_inner(p, None, Some((e.reply.dst, e.reply.dport)));
+            }
         }
-        Dir::Reply if e.dnat() => set_src(
-            sim,
-            "un-DNAT of a reply (conntrack)",
-            p,
-            e.orig.dst,
-            Some(e.orig.dport),
-        ),
+        Dir::Reply if e.dnat() => {
+            set_src(
+                sim,
+                "un-DNAT of a reply (conntrack)",
+                p,
+                e.orig.dst,
+                Some(e.orig.dport),
+            );
+            if meta.related {
+                translate_inner(p, None, Some((e.orig.dst, e.orig.dport)));
+            }
+        }
         _ => {}
     }
 }
