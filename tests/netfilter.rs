@@ -163,6 +163,7 @@ fn dnat_port_publish_and_connect() {
             addr: "0.0.0.0".parse().expect("ip"),
             port: 80,
             process: Some("nc".into()),
+            reuseport: true,
         },
     )
     .expect("listen");
@@ -375,6 +376,7 @@ fn statistic_branches_have_kube_proxy_probabilities() {
                 addr: "0.0.0.0".parse().expect("ip"),
                 port: 80,
                 process: Some("nc".into()),
+                reuseport: true,
             },
         )
         .expect("listen");

@@ -67,6 +67,14 @@ fn scenario_trace_snapshots() {
                 let mut w = t.world.clone();
                 apply_with(&mut w, &e.with).unwrap_or_else(|m| panic!("{m}"));
                 let from = w.resolve_ns(&e.from).unwrap_or_else(|m| panic!("{m}"));
+                if e.run.is_some() {
+                    let r = hopsim_core::check::check_one(&t.world, e);
+                    let _ = writeln!(out, "=== expect {} (line {}): {}", k + 1, e.line, r.title);
+                    for l in &r.output {
+                        let _ = writeln!(out, "| {l}");
+                    }
+                    continue;
+                }
                 let dst = e.to.parse().expect("address");
                 if let Some(port) = e.port {
                     let opts = ConnectOptions {

@@ -54,6 +54,9 @@ type Outcome = (
 
 /// Run one expectation.
 pub fn check_one(world: &World, e: &Expect) -> CheckResult {
+    if let Some(cmd) = &e.run {
+        return check_run(world, e, cmd);
+    }
     let title = match e.port {
         Some(p) => format!(
             "connect {} -> {}:{}{}",
@@ -171,6 +174,62 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
             None => problems.push(format!(
                 "seen-from: expected {want}, but nothing reached the destination"
             )),
+        }
+    }
+    if !problems.is_empty() {
+        if let Some(b) = &e.because {
+            problems.push(format!("because: {}", b.trim()));
+        }
+    }
+    CheckResult {
+        line: e.line,
+        title,
+        problems,
+        output: lines,
+    }
+}
+
+/// A `run:` expectation: the command's exit status and the lines it prints.
+fn check_run(world: &World, e: &Expect, cmd: &str) -> CheckResult {
+    let title = format!("run {cmd}");
+    let mut w = world.clone();
+    let fail = |m: String| CheckResult {
+        line: e.line,
+        title: title.clone(),
+        problems: vec![m],
+        output: vec![],
+    };
+    if let Err(msg) = apply_with(&mut w, &e.with) {
+        return fail(msg);
+    }
+    let Some((ns, c)) = cmd.split_once(':') else {
+        return fail(format!("run: \"{cmd}\" is not NS: COMMAND"));
+    };
+    let nsid = match w.resolve_ns(ns.trim()) {
+        Ok(n) => n,
+        Err(m) => return fail(m),
+    };
+    let host = w.netns[nsid].host;
+    let r = Shell {
+        world: &mut w,
+        host,
+    }
+    .run_line(nsid, c.trim());
+    let lines: Vec<String> = r
+        .stdout
+        .lines()
+        .chain(r.stderr.lines())
+        .map(str::to_string)
+        .collect();
+    let mut problems = Vec::new();
+    if let Some(x) = e.exit {
+        if x != r.status {
+            problems.push(format!("exit: expected {x}, got {}", r.status));
+        }
+    }
+    for p in &e.prints {
+        if !lines.iter().any(|l| l == p) {
+            problems.push(format!("prints: expected the line \"{p}\""));
         }
     }
     if !problems.is_empty() {

@@ -77,6 +77,9 @@ pub struct ExpectSpec {
     /// `FROM -> DEST:PORT`: a connection (`nc -zv`).
     #[serde(default)]
     pub connect: Option<String>,
+    /// `NS: COMMAND`: a command whose exit status and output are checked.
+    #[serde(default)]
+    pub run: Option<String>,
     /// With `connect`: UDP instead of TCP.
     #[serde(default)]
     pub udp: bool,
@@ -121,6 +124,8 @@ pub struct Expect {
     pub udp: bool,
     /// The source the destination must see.
     pub seen_from: Option<String>,
+    /// For a `run:` expectation: the command line (`NS: COMMAND`).
+    pub run: Option<String>,
     /// Commands to run first.
     pub with: Vec<String>,
     /// ping options.
@@ -182,6 +187,42 @@ pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
 impl ExpectSpec {
     /// Check and resolve, reporting errors at `line`.
     pub fn resolve(self, file: &str, line: usize, column: usize) -> Result<Expect, LoadError> {
+        if let Some(r) = &self.run {
+            if self.ping.is_some() || self.connect.is_some() {
+                return Err(LoadError::at(
+                    file,
+                    line,
+                    column,
+                    "an expectation needs exactly one of ping:, connect: or run:",
+                ));
+            }
+            let Some((ns, _)) = r.split_once(':') else {
+                return Err(LoadError::at(
+                    file,
+                    line,
+                    column,
+                    format!("run: \"{r}\" is not NS: COMMAND"),
+                )
+                .hint("write e.g. \"host: python3 -m http.server 80\""));
+            };
+            return Ok(Expect {
+                line,
+                from: ns.trim().to_string(),
+                to: String::new(),
+                port: None,
+                udp: false,
+                seen_from: None,
+                run: Some(r.clone()),
+                with: self.with,
+                options: crate::engine::PingOptions::default(),
+                options_text: String::new(),
+                exit: self.exit,
+                ttl: None,
+                prints: self.prints,
+                drop: None,
+                because: self.because,
+            });
+        }
         let (what, text) = match (&self.ping, &self.connect) {
             (Some(p), None) => ("ping", p.clone()),
             (None, Some(c)) => ("connect", c.clone()),
@@ -190,7 +231,7 @@ impl ExpectSpec {
                     file,
                     line,
                     column,
-                    "an expectation needs exactly one of ping: or connect:",
+                    "an expectation needs exactly one of ping:, connect: or run:",
                 )
                 .hint("write `ping: red -> 192.168.15.2` or `connect: ext -> 192.168.1.1:8080`"))
             }
@@ -269,6 +310,7 @@ impl ExpectSpec {
             port,
             udp: self.udp,
             seen_from: self.seen_from,
+            run: None,
             with: self.with,
             options,
             options_text,

@@ -264,6 +264,9 @@ impl Shell<'_> {
             }
             "ping" => self.ping(ns, &args),
             "nc" | "netcat" => self.nc(ns, &args),
+            "python3" | "python" if args.len() >= 2 && args[0] == "-m" && args[1] == "http.server" => {
+                self.http_server(ns, &args[2..])
+            }
             "conntrack" => match args.first().copied() {
                 Some("-L") | Some("--dump") | None => {
                     let now = 0;
@@ -1371,6 +1374,7 @@ impl Shell<'_> {
                     addr,
                     port,
                     process: Some("nc".into()),
+                    reuseport: true,
                 },
             ) {
                 Ok(()) => CmdResult::ok(),
@@ -1409,6 +1413,50 @@ impl Shell<'_> {
             status: run.exit,
             stdout: String::new(),
             stderr: run.lines.iter().map(|l| format!("{l}\n")).collect(),
+        }
+    }
+
+    /// `python3 -m http.server [--bind ADDR] [PORT] [&]`: a TCP server that binds without
+    /// SO_REUSEPORT, like nginx.
+    fn http_server(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        use crate::model::{L4Proto, Listener};
+        let mut addr = std::net::Ipv4Addr::UNSPECIFIED;
+        let mut port = 8000u16;
+        let mut i = 0;
+        while i < args.len() {
+            match args[i] {
+                "&" => {}
+                "--bind" | "-b" => {
+                    match args.get(i + 1).and_then(|a| parse_inet(a)) {
+                        Some(a) => addr = a,
+                        None => return CmdResult::err(2, "usage: server.py [-h] [--cgi] [--bind ADDRESS] [--directory DIRECTORY] [port]"),
+                    }
+                    i += 1;
+                }
+                p => match p.parse::<u16>() {
+                    Ok(v) => port = v,
+                    Err(_) => {
+                        return CmdResult::err(
+                            2,
+                            format!("server.py: error: argument port: invalid int value: '{p}'"),
+                        )
+                    }
+                },
+            }
+            i += 1;
+        }
+        match self.world.listen(
+            ns,
+            Listener {
+                proto: L4Proto::Tcp,
+                addr,
+                port,
+                process: Some("python3".into()),
+                reuseport: false,
+            },
+        ) {
+            Ok(()) => CmdResult::ok(),
+            Err(_) => CmdResult::err(1, "OSError: [Errno 98] Address already in use"),
         }
     }
 

@@ -632,5 +632,6 @@ pub fn parse_listen(s: &str) -> Result<crate::model::Listener, String> {
         addr,
         port,
         process,
+        reuseport: false,
     })
 }

@@ -118,6 +118,9 @@ pub struct Listener {
     pub port: u16,
     /// The process, for `ss -p`/`netstat -p` views.
     pub process: Option<String>,
+    /// `SO_REUSEPORT` (Debian's OpenBSD netcat sets it): several sockets that all set it
+    /// may bind the same port.
+    pub reuseport: bool,
 }
 
 /// The whole simulated world.

@@ -837,6 +837,7 @@ impl World {
             s.proto == l.proto
                 && s.port == l.port
                 && (s.addr == l.addr || s.addr.is_unspecified() || l.addr.is_unspecified())
+                && !(s.reuseport && l.reuseport)
         });
         if clash {
             return Err(OpError::usage(format!(
