@@ -5,6 +5,7 @@ use hopsim_core::engine::MAX_HOPS;
 use hopsim_core::format::script::run_script;
 use hopsim_core::format::LoadOptions;
 use hopsim_core::model::route::{lpm, Route, Table};
+use hopsim_core::model::L4Proto;
 use hopsim_core::model::{Proto, RouteType, Scope};
 use hopsim_core::wire::{
     ArpOp, ArpRepr, Frame, IcmpRepr, IpPayload, Ipv4Packet, Ipv4Repr, Mac, L3,
@@ -171,6 +172,81 @@ proptest! {
             let bytes: Vec<u8> = (0..f.hex.len() / 2).map(|i| u8::from_str_radix(&f.hex[2 * i..2 * i + 2], 16).expect("hex")).collect();
             let parsed = Frame::parse(&bytes);
             prop_assert_eq!(parsed.as_ref(), Ok(&f.decoded));
+        }
+    }
+}
+
+/// client 10.1.0.2 - router (10.1.0.1 | 10.2.0.1) - server 10.2.0.2 listening on TCP 80 and
+/// UDP 53; the server routes back to the client only when `back` is set.
+fn nat_world(back: bool) -> hopsim_core::model::World {
+    let mut s = String::from(
+        "ip netns add client\nip netns add router\nip netns add server\n\
+         ip -n client link add c type veth peer name r1 netns router\n\
+         ip -n server link add s type veth peer name r2 netns router\n\
+         ip -n client addr add 10.1.0.2/24 dev c\nip -n router addr add 10.1.0.1/24 dev r1\n\
+         ip -n router addr add 10.2.0.1/24 dev r2\nip -n server addr add 10.2.0.2/24 dev s\n\
+         ip -n client link set c up\nip -n router link set r1 up\nip -n router link set r2 up\nip -n server link set s up\n\
+         ip -n client route add default via 10.1.0.1\nip netns exec router sysctl -w net.ipv4.ip_forward=1\n\
+         ip netns exec server nc -lk -p 80 &\nip netns exec server nc -lku -p 53 &\n",
+    );
+    if back {
+        s.push_str("ip -n server route add default via 10.2.0.1\n");
+    }
+    run_script("nat.sh", &s, LoadOptions { strict: true })
+        .expect("loads")
+        .world
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Whatever NAT the router does (DNAT of a virtual address, SNAT, MASQUERADE, both, or
+    /// none), a connection that reaches the server comes back to the client as a reply to
+    /// exactly what the client sent: the client sees success, and the server saw the source
+    /// the SNAT decides (or the client's own).
+    #[test]
+    fn nat_round_trips(dnat in any::<bool>(), snat in 0u8..3, back in any::<bool>(), udp in any::<bool>(), vport in 1024u16..2000) {
+        use hopsim_core::engine::connect::{connect, ConnectOptions, Outcome};
+        use hopsim_core::format::shell::Shell;
+        let mut w = nat_world(back);
+        let router = w.resolve_ns("router").expect("router");
+        let port = if udp { 53 } else { 80 };
+        let mut cmds = Vec::new();
+        if dnat {
+            cmds.push(format!("iptables -t nat -A PREROUTING -d 10.9.9.9 -p {} --dport {vport} -j DNAT --to-destination 10.2.0.2:{port}", if udp { "udp" } else { "tcp" }));
+        }
+        match snat {
+            1 => cmds.push("iptables -t nat -A POSTROUTING -o r2 -j MASQUERADE".to_string()),
+            2 => cmds.push("iptables -t nat -A POSTROUTING -o r2 -j SNAT --to-source 10.2.0.1".to_string()),
+            _ => {}
+        }
+        for c in &cmds {
+            let host = w.netns[router].host;
+            let r = Shell { world: &mut w, host }.run_line(router, c);
+            prop_assert_eq!(r.status, 0, "{}: {}", c, r.stderr);
+        }
+        if dnat {
+            // The client reaches the virtual address through its default route.
+        }
+        let client = w.resolve_ns("client").expect("client");
+        let (dst, dport) = if dnat { ("10.9.9.9", vport) } else { ("10.2.0.2", port) };
+        let opts = ConnectOptions { proto: if udp { L4Proto::Udp } else { L4Proto::Tcp }, ..ConnectOptions::default() };
+        let r = connect(w, client, dst.parse().expect("ip"), dport, &opts);
+        let reachable_back = back || snat != 0;
+        if !udp {
+            prop_assert_eq!(r.outcome == Outcome::Connected, reachable_back, "{:?}", r.lines);
+        } else {
+            prop_assert_eq!(r.exit, 0, "UDP with no error back: {:?}", r.lines);
+        }
+        if let Some((seen, _)) = r.seen_from {
+            let want = if snat != 0 { "10.2.0.1" } else { "10.1.0.2" };
+            prop_assert_eq!(seen.to_string(), want);
+        }
+        if !dnat || reachable_back {
+            prop_assert!(r.seen_from.is_some(), "the server got it");
+        }
+        if let Some((reached, p)) = r.reached {
+            prop_assert_eq!((reached.to_string(), p), ("10.2.0.2".to_string(), port));
         }
     }
 }

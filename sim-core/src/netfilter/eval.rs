@@ -640,3 +640,500 @@ pub fn enumerate_branches<T>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! One test per match and target: the decision each makes for a packet.
+
+    use super::*;
+    use crate::netfilter::{iptables, CtStates, Netfilter, TableName};
+    use crate::wire::{Ipv4Repr, TcpFlags, TcpRepr};
+
+    fn tcp(src: &str, sport: u16, dst: &str, dport: u16) -> Ipv4Packet {
+        Ipv4Packet {
+            header: Ipv4Repr {
+                src: src.parse().expect("ip"),
+                dst: dst.parse().expect("ip"),
+                ttl: 64,
+                id: 1,
+                df: true,
+                tos: 0,
+            },
+            payload: IpPayload::Tcp(TcpRepr {
+                sport,
+                dport,
+                seq: 1,
+                ack: 0,
+                flags: TcpFlags {
+                    syn: true,
+                    ..TcpFlags::default()
+                },
+                window: 1,
+                options: vec![],
+                data: vec![],
+            }),
+        }
+    }
+
+    fn icmp_echo(src: &str, dst: &str) -> Ipv4Packet {
+        Ipv4Packet {
+            header: Ipv4Repr {
+                src: src.parse().expect("ip"),
+                dst: dst.parse().expect("ip"),
+                ttl: 64,
+                id: 1,
+                df: true,
+                tos: 0,
+            },
+            payload: IpPayload::Icmp(IcmpRepr::EchoRequest {
+                ident: 1,
+                seq: 1,
+                data: vec![0; 56],
+            }),
+        }
+    }
+
+    struct Always(bool);
+    impl Chance for Always {
+        fn draw(&mut self, _t: u32) -> bool {
+            self.0
+        }
+    }
+
+    /// Build tables with iptables commands, run `hook` in `table` for `p`.
+    fn verdict(
+        rules: &[&str],
+        table: TableName,
+        hook: Hook,
+        p: &Ipv4Packet,
+        in_dev: Option<&str>,
+        out_dev: Option<&str>,
+        ct: CtInfo,
+    ) -> (TableRun, Netfilter) {
+        let mut nf = Netfilter::default();
+        for r in rules {
+            let args: Vec<&str> = r.split_whitespace().collect();
+            iptables::run(&mut nf, &args, &iptables::IptablesCtx::default())
+                .unwrap_or_else(|e| panic!("{r}: {}", e.msg));
+        }
+        let at = |a: Ipv4Addr| {
+            if a == Ipv4Addr::new(10, 0, 0, 1) {
+                AddrType::Local
+            } else {
+                AddrType::Unicast
+            }
+        };
+        let ctx = EvalCtx {
+            hook,
+            packet: p,
+            in_dev,
+            out_dev,
+            physdev_in: Some("veth-a"),
+            physdev_out: None,
+            ct,
+            mark: 0,
+            addr_type: &at,
+        };
+        let run = run_table(
+            &mut nf,
+            table,
+            &ctx,
+            &mut Always(true),
+            &mut NthState::new(),
+        );
+        (run, nf)
+    }
+
+    fn filter_input(rules: &[&str], p: &Ipv4Packet) -> TableVerdict {
+        verdict(
+            rules,
+            TableName::Filter,
+            Hook::Input,
+            p,
+            Some("eth0"),
+            None,
+            CtInfo {
+                new: true,
+                ..CtInfo::default()
+            },
+        )
+        .0
+        .verdict
+    }
+
+    #[test]
+    fn addresses_protocols_ports_and_negation() {
+        let p = tcp("192.168.1.2", 40000, "10.0.0.1", 80);
+        assert_eq!(
+            filter_input(&["-A INPUT -s 192.168.1.0/24 -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT ! -s 192.168.1.0/24 -j DROP"], &p),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -d 10.0.0.1 -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p udp -j DROP"], &p),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p tcp --dport 80 -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p tcp --dport 1:79 -j DROP"], &p),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p tcp ! --dport 22 -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p tcp --sport 30000:50000 -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(
+                &["-A INPUT -p tcp -m multiport --dports 22,80,443 -j DROP"],
+                &p
+            ),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -i eth+ -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT ! -i eth0 -j DROP"], &p),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -m comment --comment hi -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -m addrtype --dst-type LOCAL -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -m addrtype --src-type LOCAL -j DROP"], &p),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -m physdev --physdev-in veth-a -j DROP"], &p),
+            TableVerdict::Drop
+        );
+    }
+
+    #[test]
+    fn icmp_types() {
+        let p = icmp_echo("192.168.1.2", "10.0.0.1");
+        assert_eq!(
+            filter_input(&["-A INPUT -p icmp --icmp-type echo-request -j DROP"], &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p icmp --icmp-type echo-reply -j DROP"], &p),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p tcp --dport 80 -j DROP"], &p),
+            TableVerdict::Accept,
+            "no ports on ICMP"
+        );
+    }
+
+    #[test]
+    fn conntrack_states_and_marks() {
+        let p = tcp("192.168.1.2", 40000, "10.0.0.1", 80);
+        let est = CtInfo {
+            established: true,
+            ..CtInfo::default()
+        };
+        let (r, _) = verdict(
+            &[
+                "-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+                "-A INPUT -j DROP",
+            ],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            est,
+        );
+        assert_eq!(r.verdict, TableVerdict::Accept);
+        let (r, _) = verdict(
+            &["-A INPUT -m state --state NEW -j DROP"],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            est,
+        );
+        assert_eq!(r.verdict, TableVerdict::Accept);
+        let (r, _) = verdict(
+            &[
+                "-A INPUT -j MARK --set-xmark 0x4000/0x4000",
+                "-A INPUT -m mark --mark 0x4000/0x4000 -j DROP",
+            ],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            CtInfo::default(),
+        );
+        assert_eq!(r.verdict, TableVerdict::Drop);
+        assert_eq!(r.mark, 0x4000);
+        let _ = CtStates::default();
+    }
+
+    #[test]
+    fn jumps_gotos_returns_and_policies() {
+        let p = tcp("192.168.1.2", 40000, "10.0.0.1", 80);
+        // A user chain that returns: the rule after the jump decides.
+        let (r, nf) = verdict(
+            &[
+                "-N C",
+                "-A C -p udp -j DROP",
+                "-A INPUT -j C",
+                "-A INPUT -j DROP",
+            ],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            CtInfo::default(),
+        );
+        assert_eq!(r.verdict, TableVerdict::Drop);
+        assert_eq!(
+            r.visits
+                .iter()
+                .map(|v| (v.chain.as_str(), v.num, v.kind))
+                .collect::<Vec<_>>(),
+            vec![
+                ("INPUT", 1, "rule"),
+                ("C", 1, "rule"),
+                ("C", 2, "return"),
+                ("INPUT", 2, "rule")
+            ]
+        );
+        let c = &nf.table(TableName::Filter).chains["INPUT"];
+        assert_eq!((c.rules[0].packets, c.rules[1].packets), (1, 1));
+        // RETURN in the built-in chain: the policy.
+        let (r, nf) = verdict(
+            &["-P INPUT DROP", "-A INPUT -j RETURN", "-A INPUT -j ACCEPT"],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            CtInfo::default(),
+        );
+        assert_eq!(r.verdict, TableVerdict::Drop);
+        assert_eq!(
+            nf.table(TableName::Filter).chains["INPUT"].packets,
+            1,
+            "the policy counter"
+        );
+        // A goto'd chain that falls off its end goes to the built-in's policy, not back.
+        let (r, _) = verdict(
+            &[
+                "-P INPUT DROP",
+                "-N G",
+                "-A INPUT -g G",
+                "-A INPUT -j ACCEPT",
+            ],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            CtInfo::default(),
+        );
+        assert_eq!(r.verdict, TableVerdict::Drop);
+        // A rule without a target only counts.
+        let (r, nf) = verdict(
+            &["-A INPUT -p tcp"],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            CtInfo::default(),
+        );
+        assert_eq!(r.verdict, TableVerdict::Accept);
+        assert_eq!(
+            nf.table(TableName::Filter).chains["INPUT"].rules[0].bytes,
+            40,
+            "IP total length of an option-less SYN"
+        );
+    }
+
+    #[test]
+    fn terminal_targets() {
+        let p = tcp("192.168.1.2", 40000, "10.0.0.1", 80);
+        assert_eq!(
+            filter_input(&["-A INPUT -j REJECT"], &p),
+            TableVerdict::Reject {
+                with: RejectWith::IcmpPortUnreachable
+            }
+        );
+        assert_eq!(
+            filter_input(&["-A INPUT -p tcp -j REJECT --reject-with tcp-reset"], &p),
+            TableVerdict::Reject {
+                with: RejectWith::TcpReset
+            }
+        );
+        let (r, _) = verdict(
+            &["-t nat -A PREROUTING -p tcp --dport 80 -j DNAT --to-destination 11.11.11.2:8080"],
+            TableName::Nat,
+            Hook::Prerouting,
+            &p,
+            Some("eth0"),
+            None,
+            CtInfo::default(),
+        );
+        assert!(
+            matches!(r.verdict, TableVerdict::Dnat { to } if to.addr_lo == Ipv4Addr::new(11, 11, 11, 2) && to.ports.map(|p| p.lo) == Some(8080))
+        );
+        let (r, _) = verdict(
+            &["-t nat -A POSTROUTING -o eth1 -j MASQUERADE"],
+            TableName::Nat,
+            Hook::Postrouting,
+            &p,
+            None,
+            Some("eth1"),
+            CtInfo::default(),
+        );
+        assert!(matches!(r.verdict, TableVerdict::Masquerade { .. }));
+        let (r, _) = verdict(
+            &["-t nat -A POSTROUTING -j SNAT --to-source 1.2.3.4"],
+            TableName::Nat,
+            Hook::Postrouting,
+            &p,
+            None,
+            Some("eth1"),
+            CtInfo::default(),
+        );
+        assert!(
+            matches!(r.verdict, TableVerdict::Snat { to } if to.addr_lo == Ipv4Addr::new(1, 2, 3, 4))
+        );
+        let (r, _) = verdict(
+            &["-A INPUT -j LOG --log-prefix X:", "-A INPUT -j ACCEPT"],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            Some("eth0"),
+            None,
+            CtInfo::default(),
+        );
+        assert_eq!(r.log.len(), 1);
+        assert!(
+            r.log[0].starts_with("X:IN=eth0 OUT= SRC=192.168.1.2 DST=10.0.0.1 LEN=40"),
+            "{}",
+            r.log[0]
+        );
+        let (r, _) = verdict(
+            &["-t raw -A PREROUTING -p tcp -j TRACE"],
+            TableName::Raw,
+            Hook::Prerouting,
+            &p,
+            Some("eth0"),
+            None,
+            CtInfo::default(),
+        );
+        assert!(r.trace);
+        assert_eq!(
+            trace_lines(&r),
+            vec![
+                "TRACE: raw:PREROUTING:rule:1",
+                "TRACE: raw:PREROUTING:policy:2"
+            ]
+        );
+    }
+
+    #[test]
+    fn statistic_draws_only_when_reached() {
+        let p = tcp("192.168.1.2", 40000, "10.0.0.1", 80);
+        let mut nf = Netfilter::default();
+        for r in [
+            "-A INPUT -p udp -m statistic --mode random --probability 0.5 -j DROP",
+            "-A INPUT -m statistic --mode random --probability 0.5 -j DROP",
+        ] {
+            let args: Vec<&str> = r.split_whitespace().collect();
+            iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
+        }
+        let at = |_: Ipv4Addr| AddrType::Unicast;
+        let ctx = EvalCtx {
+            hook: Hook::Input,
+            packet: &p,
+            in_dev: None,
+            out_dev: None,
+            physdev_in: None,
+            physdev_out: None,
+            ct: CtInfo::default(),
+            mark: 0,
+            addr_type: &at,
+        };
+        let mut s = ScriptedChance::default();
+        let r = run_table(
+            &mut nf,
+            TableName::Filter,
+            &ctx,
+            &mut s,
+            &mut NthState::new(),
+        );
+        assert_eq!(
+            s.made.len(),
+            1,
+            "the first rule's -p udp fails before its draw"
+        );
+        assert_eq!(r.verdict, TableVerdict::Drop);
+        assert!((branch_probability(&s.made) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn nth_mode_counts_per_rule() {
+        let p = tcp("192.168.1.2", 40000, "10.0.0.1", 80);
+        let mut nf = Netfilter::default();
+        let args: Vec<&str> = "-A INPUT -m statistic --mode nth --every 3 --packet 0 -j DROP"
+            .split_whitespace()
+            .collect();
+        iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
+        let at = |_: Ipv4Addr| AddrType::Unicast;
+        let ctx = EvalCtx {
+            hook: Hook::Input,
+            packet: &p,
+            in_dev: None,
+            out_dev: None,
+            physdev_in: None,
+            physdev_out: None,
+            ct: CtInfo::default(),
+            mark: 0,
+            addr_type: &at,
+        };
+        let mut nth = NthState::new();
+        let got: Vec<bool> = (0..6)
+            .map(|_| {
+                run_table(
+                    &mut nf,
+                    TableName::Filter,
+                    &ctx,
+                    &mut Always(true),
+                    &mut nth,
+                )
+                .verdict
+                    == TableVerdict::Drop
+            })
+            .collect();
+        assert_eq!(got, vec![true, false, false, true, false, false]);
+    }
+}
