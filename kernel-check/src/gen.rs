@@ -155,6 +155,10 @@ struct Plan {
     lo_up: Vec<String>,
     features: Vec<String>,
     probes: Vec<Probe>,
+    /// iptables rules: (namespace, arguments after `iptables`).
+    nf: Vec<(String, String)>,
+    /// Namespaces running a TCP server on port 80 (`nc -lk -p 80 &`).
+    listen: Vec<String>,
 }
 
 fn ip(a: [u8; 4]) -> String {
@@ -182,6 +186,9 @@ pub fn generate(seed: u64) -> GenCase {
     let mut r = SplitMix64::new(seed);
     let mut plan = build(&mut r);
     apply_faults(&mut r, &mut plan);
+    if r.chance(45) {
+        apply_netfilter(&mut r, &mut plan);
+    }
     let script = emit(&mut r, &plan, seed);
     if plan.features.is_empty() {
         plan.features.push("plain".to_string());
@@ -228,6 +235,8 @@ fn build(r: &mut SplitMix64) -> Plan {
         lo_up: Vec::new(),
         features: Vec::new(),
         probes: Vec::new(),
+        nf: Vec::new(),
+        listen: Vec::new(),
     };
     if k == 0 {
         plan.feature("veth-pair");
@@ -639,6 +648,133 @@ fn is_left_route(plan: &Plan, rt: &Route) -> bool {
     rt.spec.ends_with(&format!(" via {left_gw}"))
 }
 
+/// Adds iptables rules (filter and NAT) and TCP probes: one netfilter feature per case.
+fn apply_netfilter(r: &mut SplitMix64, plan: &mut Plan) {
+    let k = plan.routers.len();
+    let b_addr = ip(plan.addr_of(plan.segs[k].right_ifc));
+    let a_net = net_str(plan.segs[0].net);
+    let pick = r.below(8);
+    let needs_router = matches!(pick, 0 | 1 | 2 | 4 | 7);
+    if needs_router && k == 0 {
+        return;
+    }
+    let router = if k > 0 {
+        plan.routers[r.index(k)].clone()
+    } else {
+        String::new()
+    };
+    match pick {
+        0 => {
+            plan.nf
+                .push((router, format!("-A FORWARD -d {b_addr} -j DROP")));
+            plan.feature("nf-forward-drop");
+        }
+        1 => {
+            let with = [
+                "icmp-port-unreachable",
+                "icmp-host-prohibited",
+                "icmp-net-unreachable",
+                "icmp-admin-prohibited",
+                "icmp-host-unreachable",
+            ];
+            let w = with[r.index(with.len())];
+            plan.nf.push((
+                router,
+                format!("-A FORWARD -p icmp -j REJECT --reject-with {w}"),
+            ));
+            plan.feature("nf-reject");
+        }
+        2 => {
+            plan.nf
+                .push((router.clone(), "-P FORWARD DROP".to_string()));
+            plan.nf.push((
+                router.clone(),
+                "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT".to_string(),
+            ));
+            if r.chance(60) {
+                plan.nf
+                    .push((router, format!("-A FORWARD -s {a_net} -j ACCEPT")));
+            }
+            plan.feature("nf-stateful");
+        }
+        3 => {
+            plan.nf.push((
+                "b".into(),
+                "-A INPUT -p icmp --icmp-type echo-request -j DROP".to_string(),
+            ));
+            plan.feature("nf-input-drop");
+        }
+        4 => {
+            // The last router MASQUERADEs towards b, and b loses its way back: only NAT
+            // brings the replies home.
+            let last = plan.routers[k - 1].clone();
+            let dev = plan.ifcs[plan.segs[k].left_ifc].dev.clone();
+            plan.nf.push((
+                last,
+                format!("-t nat -A POSTROUTING -o {dev} -j MASQUERADE"),
+            ));
+            plan.routes.retain(|rt| rt.ns != "b");
+            plan.feature("nf-masquerade");
+        }
+        5 => {
+            let target = if r.chance(50) { "DROP" } else { "REJECT" };
+            plan.nf
+                .push(("a".into(), format!("-A OUTPUT -p icmp -j {target}")));
+            plan.feature("nf-output");
+        }
+        6 => {
+            plan.listen.push("b".into());
+            if r.chance(50) {
+                plan.nf.push((
+                    "b".into(),
+                    "-A INPUT -p tcp --dport 80 -j REJECT --reject-with tcp-reset".to_string(),
+                ));
+            }
+            plan.probes.push(Probe {
+                ns: "a".into(),
+                cmd: ProbeCmd::Connect {
+                    dest: b_addr.clone(),
+                    port: 80,
+                    udp: false,
+                    wait_s: 1,
+                },
+            });
+            let port = if r.chance(50) { 80 } else { 81 };
+            plan.probes.push(Probe {
+                ns: "a".into(),
+                cmd: ProbeCmd::Connect {
+                    dest: b_addr,
+                    port,
+                    udp: false,
+                    wait_s: 1,
+                },
+            });
+            plan.feature("nf-tcp");
+        }
+        _ => {
+            // DNAT of a virtual address on the first router to b's port 80.
+            let first = plan.routers[0].clone();
+            plan.nf.push((first, format!("-t nat -A PREROUTING -d 10.250.0.1 -p tcp --dport 8080 -j DNAT --to-destination {b_addr}:80")));
+            plan.listen.push("b".into());
+            let gw_a = ip(plan.addr_of(plan.segs[0].right_ifc));
+            plan.extra_routes.push(Route {
+                ns: "a".into(),
+                spec: format!("10.250.0.0/24 via {gw_a}"),
+            });
+            plan.probes.push(Probe {
+                ns: "a".into(),
+                cmd: ProbeCmd::Connect {
+                    dest: "10.250.0.1".into(),
+                    port: 8080,
+                    udp: false,
+                    wait_s: 1,
+                },
+            });
+            plan.feature("nf-dnat");
+        }
+    }
+}
+
 /// Writes the plan as a script, with randomly chosen (equivalent) command spellings.
 fn emit(r: &mut SplitMix64, plan: &Plan, seed: u64) -> String {
     let mut s = String::new();
@@ -769,6 +905,12 @@ fn emit(r: &mut SplitMix64, plan: &Plan, seed: u64) -> String {
             }
         };
         line(&mut s, l);
+    }
+    for ns in &plan.listen {
+        line(&mut s, format!("ip netns exec {ns} nc -lk -p 80 &"));
+    }
+    for (ns, rule) in &plan.nf {
+        line(&mut s, format!("ip netns exec {ns} iptables {rule}"));
     }
     s
 }

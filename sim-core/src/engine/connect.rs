@@ -88,6 +88,8 @@ pub(crate) struct ConnectState {
     pub iss: u32,
     pub seen_from: Option<(Ipv4Addr, u16)>,
     pub reached: Option<(Ipv4Addr, u16)>,
+    /// When the program got its answer (and exited).
+    pub decided_at: Option<u64>,
 }
 
 /// A port's service name, as netcat prints it (`[tcp/http-alt]`), from the usual
@@ -202,6 +204,7 @@ pub fn connect_with(
         iss: l4::isn(src, (dst, port)),
         seen_from: None,
         reached: None,
+        decided_at: None,
     });
     sim.schedule(0, Event::ConnectSend { attempt: 0 });
     if proto == L4Proto::Tcp {
@@ -210,7 +213,8 @@ pub fn connect_with(
         sim.schedule(3_000_000, Event::ConnectSend { attempt: 2 });
     }
     let wait = u64::from(opts.wait_s.max(1)) * 1_000_000;
-    sim.run_connect(wait);
+    let start = sim.now();
+    sim.run_connect(start + wait);
     let st = sim.connect.take();
     let outcome = st
         .as_ref()
@@ -242,6 +246,9 @@ pub fn connect_with(
             1,
         ),
     };
+    // The program exits when it has its answer; the kernel finishes the close on its own,
+    // but the next command starts when this one returned.
+    sim.world.clock_us = st.as_ref().and_then(|s| s.decided_at).unwrap_or(sim.now());
     ConnectRun {
         lines,
         exit,
@@ -350,9 +357,11 @@ pub(crate) fn send(sim: &mut Sim, attempt: u8) {
 
 /// The TCP handshake ended (or was refused).
 pub(crate) fn on_result(sim: &mut Sim, o: Outcome) {
+    let now = sim.now();
     if let Some(st) = sim.connect.as_mut() {
         if st.outcome.is_none() {
             st.outcome = Some(o);
+            st.decided_at = Some(now);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! ICMP: answering echo requests (`icmp_echo`), generating errors (`icmp_send`, with the
 //! kernel's rate limits), and handing replies and errors to the ping socket.
 
-use super::{ip_output, ping, PeerTokens, Sim};
+use super::{ip_output, ping, Sim};
+use crate::model::PeerTokens;
 use crate::model::{IfId, NsId};
 use crate::trace::{DropReason, Step};
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet, Ipv4Repr, QuotedDatagram};
@@ -80,7 +81,7 @@ const RT_ERROR_BURST_US: u64 = 5_000_000;
 
 fn peer(sim: &mut Sim, ns: NsId, dst: Ipv4Addr) -> &mut PeerTokens {
     let now = sim.now();
-    let p = sim.peers.entry((ns, dst)).or_default();
+    let p = sim.world.netns[ns].icmp_peers.entry(dst).or_default();
     if !p.fresh {
         // inet_getpeer: a new peer looks as if its last message was 60 s ago.
         // Simulated time starts at 0, so credit the 60 s directly instead of back-dating.

@@ -104,14 +104,6 @@ pub(crate) struct Pending {
     pub packet: Ipv4Packet,
 }
 
-/// ICMP rate-limit state towards one peer (`inet_peer` rate tokens), in microseconds.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct PeerTokens {
-    tokens: u64,
-    last: u64,
-    fresh: bool,
-}
-
 /// A simulation in progress: the world (mutated as the kernel would: neighbour caches,
 /// FDBs), the event queue and the trace being written.
 pub struct Sim {
@@ -123,7 +115,6 @@ pub struct Sim {
     seq: u64,
     queue: BinaryHeap<Reverse<Queued>>,
     pub(crate) arp_queue: BTreeMap<(NsId, IfId, Ipv4Addr), Vec<Pending>>,
-    pub(crate) peers: BTreeMap<(NsId, Ipv4Addr), PeerTokens>,
     pub(crate) ping: Option<ping::PingState>,
     pub(crate) connect: Option<connect::ConnectState>,
     pub(crate) tcbs: Vec<l4::Tcb>,
@@ -138,16 +129,16 @@ pub struct Sim {
 }
 
 impl Sim {
-    /// Start a simulation on a world.
+    /// Start a simulation on a world, at the world's clock.
     pub fn new(world: World) -> Sim {
+        let now = world.clock_us;
         Sim {
             world,
             trace: Trace::default(),
-            now: 0,
+            now,
             seq: 0,
             queue: BinaryHeap::new(),
             arp_queue: BTreeMap::new(),
-            peers: BTreeMap::new(),
             ping: None,
             connect: None,
             tcbs: Vec::new(),

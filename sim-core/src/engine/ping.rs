@@ -216,7 +216,8 @@ pub fn ping_with(
         );
     }
     let last = u64::from(opts.count.saturating_sub(1)) * u64::from(opts.interval_ms) * 1000;
-    sim.run(last + u64::from(opts.wait_s) * 1_000_000);
+    let start = sim.now();
+    sim.run(start + last + u64::from(opts.wait_s) * 1_000_000);
     let st = sim.ping.take().unwrap_or(PingState {
         ns,
         ident,
@@ -269,6 +270,7 @@ pub fn ping_with(
         // iputils ends with a blank line when there is no rtt line to print.
         lines.push(String::new());
     }
+    sim.world.clock_us = sim.now();
     PingRun {
         lines,
         exit: if received > 0 { 0 } else { 1 },

@@ -77,6 +77,20 @@ pub struct Netns {
     pub conntrack: crate::netfilter::conntrack::Conntrack,
     /// Listening sockets.
     pub sockets: Vec<Listener>,
+    /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
+    #[serde(skip)]
+    pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,
+}
+
+/// ICMP rate-limit tokens towards one peer (`inet_peer.rate_tokens`/`rate_last`), in µs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PeerTokens {
+    /// Tokens.
+    pub tokens: u64,
+    /// When they were last counted.
+    pub last: u64,
+    /// Set once the peer exists.
+    pub fresh: bool,
 }
 
 /// A transport protocol.
@@ -132,6 +146,9 @@ pub struct World {
     pub netns: Vec<Netns>,
     /// Devices (`None` once deleted, so ids are stable).
     pub ifaces: Vec<Option<Interface>>,
+    /// Simulated time in µs: each run (a ping, a connection) starts where the last ended,
+    /// so state with a memory (ICMP rate limits, conntrack timeouts) carries over.
+    pub clock_us: u64,
 }
 
 /// FNV-1a, for deterministic derived values (MACs, IP ids).

@@ -118,6 +118,7 @@ impl World {
             netfilter: crate::netfilter::Netfilter::default(),
             conntrack: Default::default(),
             sockets: Vec::new(),
+            icmp_peers: Default::default(),
         });
         if self.hosts[host].kind == HostKind::Linux {
             self.new_iface(id, "lo", IfKind::Loopback, Some(Mac::ZERO));
