@@ -207,12 +207,28 @@ fn flow(p: &Ipv4Packet) -> String {
     format!("{} -> {}", endpoint(p, true), endpoint(p, false))
 }
 
-/// Rewrite the destination (and port) of a packet; record the change.
-fn set_dst(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: Option<u16>) {
+/// Rewrite one end (source or destination, address and port) of a packet; record the
+/// change as before/after.
+fn rewrite(
+    sim: &mut Sim,
+    kind: &str,
+    p: &mut Ipv4Packet,
+    source: bool,
+    addr: Ipv4Addr,
+    port: Option<u16>,
+) {
     let before = flow(p);
-    p.header.dst = addr;
-    if let (Some(port), Some((sp, _))) = (port, p.payload.ports()) {
-        p.payload.set_ports(sp, port);
+    if source {
+        p.header.src = addr;
+    } else {
+        p.header.dst = addr;
+    }
+    if let (Some(port), Some((sp, dp))) = (port, p.payload.ports()) {
+        if source {
+            p.payload.set_ports(port, dp);
+        } else {
+            p.payload.set_ports(sp, port);
+        }
     }
     let after = flow(p);
     if before != after {
@@ -224,21 +240,14 @@ fn set_dst(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: 
     }
 }
 
-/// Rewrite the source (and port) of a packet; record the change.
+/// Rewrite the destination (and port); record the change.
+fn set_dst(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: Option<u16>) {
+    rewrite(sim, kind, p, false, addr, port);
+}
+
+/// Rewrite the source (and port); record the change.
 fn set_src(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: Option<u16>) {
-    let before = flow(p);
-    p.header.src = addr;
-    if let (Some(port), Some((_, dp))) = (port, p.payload.ports()) {
-        p.payload.set_ports(port, dp);
-    }
-    let after = flow(p);
-    if before != after {
-        sim.step(Step::Nat {
-            kind: kind.into(),
-            before,
-            after,
-        });
-    }
+    rewrite(sim, kind, p, true, addr, port);
 }
 
 /// `nf_conntrack_in`: find or create the packet's connection, update its state.
