@@ -352,20 +352,6 @@ pub struct Hop {
     pub steps: Vec<Step>,
 }
 
-/// How a traced probe ended, for a one-word summary.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Disposition {
-    /// The echo reply came back.
-    Replied,
-    /// An ICMP error came back to the sender.
-    IcmpError,
-    /// Refused before sending (no route at the sender).
-    NotSent,
-    /// Lost without a word.
-    Lost,
-}
-
 /// A complete trace.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Trace {

@@ -180,7 +180,7 @@ pub fn connect_with(
                 exit: 1,
                 outcome: Outcome::Error {
                     errno: errno.into(),
-                    from: out_src_or_zero(&sim.world, ns),
+                    from: Ipv4Addr::UNSPECIFIED,
                 },
                 source: (Ipv4Addr::UNSPECIFIED, 0),
                 rules_evaluated: sim.rules_evaluated,
@@ -214,7 +214,7 @@ pub fn connect_with(
     }
     let wait = u64::from(opts.wait_s.max(1)) * 1_000_000;
     let start = sim.now();
-    sim.run_connect(start + wait);
+    sim.run(start + wait);
     let st = sim.connect.take();
     let outcome = st
         .as_ref()
@@ -260,10 +260,6 @@ pub fn connect_with(
         seen_from: st.as_ref().and_then(|s| s.seen_from),
         reached: st.and_then(|s| s.reached),
     }
-}
-
-fn out_src_or_zero(_w: &World, _ns: NsId) -> Ipv4Addr {
-    Ipv4Addr::UNSPECIFIED
 }
 
 /// Send the SYN (or its retransmission), or the UDP datagram.

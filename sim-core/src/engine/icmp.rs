@@ -128,7 +128,6 @@ pub(crate) fn icmp_send(
     kind: IcmpError,
     in_dev: Option<IfId>,
 ) {
-    let _ = in_dev;
     if let IpPayload::Icmp(i) = &offending.payload {
         if i.is_error() {
             sim.step(Step::IcmpSend {

@@ -233,11 +233,6 @@ impl Sim {
         }
     }
 
-    /// Run a connection attempt: until the answer and the close are done, or `until`.
-    pub(crate) fn run_connect(&mut self, until: u64) {
-        self.run(until);
-    }
-
     fn dispatch(&mut self, event: Event) {
         match event {
             Event::Arrive { dev, bytes, hop } => receive::netif_receive(self, dev, bytes, hop),

@@ -413,13 +413,13 @@ impl Shell<'_> {
         } else if matches(obj, "link") {
             self.ip_link(ns, sub)
         } else if matches(obj, "netns") {
-            self.ip_netns(ns, sub)
+            self.ip_netns(sub)
         } else {
             CmdResult::err(1, format!("Object \"{obj}\" is unknown, try \"ip help\"."))
         }
     }
 
-    fn ip_netns(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+    fn ip_netns(&mut self, args: &[&str]) -> CmdResult {
         let cmd = args.first().copied().unwrap_or("list");
         let name = args.get(1).copied();
         if matches(cmd, "list") || cmd == "show" {
@@ -460,8 +460,7 @@ impl Shell<'_> {
                 let Some(target) = self.ns_by_name(name) else {
                     return CmdResult::err(255, format!("Cannot open network namespace \"{name}\": No such file or directory"));
                 };
-                let _ = ns;
-                let inner: Vec<String> = args[2..].iter().map(|s| shlex::try_quote(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string())).collect();
+                let inner: Vec<String> = args[2..].iter().map(|s| quote(s)).collect();
                 if inner.is_empty() {
                     return CmdResult::err(255, "No command specified");
                 }

@@ -4,7 +4,7 @@
 
 use super::shell::{parse_prefix, Shell};
 use super::{script, ExpectSpec, LoadError, LoadOptions, Topology};
-use crate::model::{HostId, HostKind, IfId, IfKind, NsId, World};
+use crate::model::{HostId, HostKind, IfId, NsId, World};
 use crate::wire::Mac;
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, Visitor};
@@ -309,9 +309,6 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 .add_netns(h, &nsname, &display)
                 .map_err(|e| err_at(&file, &nspec, e.msg))?;
             b.ns_by_name.insert(display.clone(), id);
-            if display != nsname {
-                // also reachable as machine/ns only
-            }
             all_ns.push((id, nspec.value));
         }
     }
@@ -573,7 +570,6 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
             }
         }
     }
-    let _ = (IfKind::Dummy, b.switch_bridge.len());
     Ok(Topology {
         path: path.to_path_buf(),
         name: spec.name.value,

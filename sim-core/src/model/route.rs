@@ -194,6 +194,3 @@ pub fn fib_lookup(
     lpm(routes.iter(), Table::Local, dst, usable)
         .or_else(|| lpm(routes.iter(), Table::Main, dst, usable))
 }
-
-/// Bring a device id used in a route into a printable name, via a closure.
-pub type DevName<'a> = &'a dyn Fn(IfId) -> String;

@@ -397,7 +397,6 @@ pub fn run_table(
             matched: true,
             effect: None,
         };
-        let num = idx + 1;
         idx += 1;
         let finish = |run: &mut TableRun, mut visit: RuleVisit, v: TableVerdict, word: String| {
             visit.effect = Some(word);
@@ -455,7 +454,6 @@ pub fn run_table(
                         // RETURN in a built-in chain (or a goto'd chain): the policy decides.
                         chain = base.clone();
                         idx = usize::MAX;
-                        let _ = num;
                     }
                 }
             }
