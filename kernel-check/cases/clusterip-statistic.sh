@@ -50,8 +50,8 @@ iptables -t nat -A KUBE-SVC-TEST -j KUBE-SEP-3
 iptables -t nat -A KUBE-SEP-1 -p tcp -j DNAT --to-destination 11.11.11.11:80
 iptables -t nat -A KUBE-SEP-2 -p tcp -j DNAT --to-destination 11.11.11.12:80
 iptables -t nat -A KUBE-SEP-3 -p tcp -j DNAT --to-destination 11.11.11.13:80
-# expect: {connect: client -> 10.96.0.10:80, exit: 0}
+# expect: {connect: client -> 10.96.0.10:80, exit: 0, seen-from: 11.11.11.100}
 # expect: {connect: client -> 10.96.0.10:80, with: ["host: sysctl -w net.bridge.bridge-nf-call-iptables=0"], exit: 1}
 # expect: {connect: host -> 10.96.0.10:80, exit: 1}
-# expect: {connect: host -> 10.96.0.10:80, with: ["host: ip route add 10.96.0.0/12 dev br0"], exit: 0}
+# expect: {connect: host -> 10.96.0.10:80, with: ["host: ip route add 10.96.0.0/12 dev br0"], exit: 0, seen-from: 11.11.11.1}
 # expect: {connect: client -> 10.96.0.10:81, options: "-W 3", exit: 1}

@@ -11,6 +11,10 @@
 //! (or turned on in the wrong namespace by a misplaced `>` redirection), a routing loop,
 //! a ping to a host that does not exist on a connected subnet, or a
 //! blackhole/unreachable/prohibit route.
+//! Almost half the cases also get iptables rules: FORWARD drops and REJECTs, a stateful
+//! FORWARD policy, INPUT and OUTPUT drops, TCP listeners and resets, and NAT (MASQUERADE,
+//! SNAT, MASQUERADE with a port range, DNAT of a virtual address, DNAT with MASQUERADE),
+//! whose probes check the source address seen at the destination as well as the output.
 //!
 //! Namespace names are short and plain (`a`, `b`, `r1`, `c`): the real side isolates
 //! every case, so they never clash with anything.
@@ -648,7 +652,8 @@ fn is_left_route(plan: &Plan, rt: &Route) -> bool {
     rt.spec.ends_with(&format!(" via {left_gw}"))
 }
 
-/// Adds iptables rules (filter and NAT) and TCP probes: one netfilter feature per case.
+/// Adds iptables rules (filter and NAT) and TCP probes: one netfilter scenario per case
+/// (a DNAT may come with a MASQUERADE).
 fn apply_netfilter(r: &mut SplitMix64, plan: &mut Plan) {
     let k = plan.routers.len();
     let b_addr = ip(plan.addr_of(plan.segs[k].right_ifc));
@@ -705,16 +710,58 @@ fn apply_netfilter(r: &mut SplitMix64, plan: &mut Plan) {
             plan.feature("nf-input-drop");
         }
         4 => {
-            // The last router MASQUERADEs towards b, and b loses its way back: only NAT
-            // brings the replies home.
+            // The last router translates sources towards b, and b loses its way back: only
+            // NAT brings the replies home, and b sees the router's address ("seen from").
+            // MASQUERADE, SNAT to the router's address, or MASQUERADE with a port range
+            // for TCP (the source port changes too).
             let last = plan.routers[k - 1].clone();
             let dev = plan.ifcs[plan.segs[k].left_ifc].dev.clone();
-            plan.nf.push((
-                last,
-                format!("-t nat -A POSTROUTING -o {dev} -j MASQUERADE"),
-            ));
+            let addr = ip(plan.addr_of(plan.segs[k].left_ifc));
+            let variant = r.below(3);
+            match variant {
+                0 => {
+                    plan.nf.push((
+                        last,
+                        format!("-t nat -A POSTROUTING -o {dev} -j MASQUERADE"),
+                    ));
+                    plan.feature("nf-masquerade");
+                }
+                1 => {
+                    plan.nf.push((
+                        last,
+                        format!("-t nat -A POSTROUTING -o {dev} -j SNAT --to-source {addr}"),
+                    ));
+                    plan.feature("nf-snat");
+                }
+                _ => {
+                    plan.nf.push((
+                        last.clone(),
+                        format!(
+                            "-t nat -A POSTROUTING -o {dev} -p tcp -j MASQUERADE --to-ports 20000-20099"
+                        ),
+                    ));
+                    plan.nf.push((
+                        last,
+                        format!("-t nat -A POSTROUTING -o {dev} -j MASQUERADE"),
+                    ));
+                    plan.feature("nf-masquerade");
+                    plan.feature("nf-nat-ports");
+                }
+            }
             plan.routes.retain(|rt| rt.ns != "b");
-            plan.feature("nf-masquerade");
+            // a TCP probe (always with a port range: it is what the range is about)
+            if r.chance(60) || variant == 2 {
+                plan.listen.push("b".into());
+                plan.probes.push(Probe {
+                    ns: "a".into(),
+                    cmd: ProbeCmd::Connect {
+                        dest: b_addr,
+                        port: 80,
+                        udp: false,
+                        wait_s: 1,
+                    },
+                });
+            }
         }
         5 => {
             let target = if r.chance(50) { "DROP" } else { "REJECT" };
@@ -754,7 +801,17 @@ fn apply_netfilter(r: &mut SplitMix64, plan: &mut Plan) {
         _ => {
             // DNAT of a virtual address on the first router to b's port 80.
             let first = plan.routers[0].clone();
-            plan.nf.push((first, format!("-t nat -A PREROUTING -d 10.250.0.1 -p tcp --dport 8080 -j DNAT --to-destination {b_addr}:80")));
+            plan.nf.push((first.clone(), format!("-t nat -A PREROUTING -d 10.250.0.1 -p tcp --dport 8080 -j DNAT --to-destination {b_addr}:80")));
+            if r.chance(50) {
+                // and a MASQUERADE on the way to b, as a load balancer does: b sees the
+                // router's address, and needs no route back to a
+                let dev = plan.ifcs[plan.segs[1].left_ifc].dev.clone();
+                plan.nf.push((
+                    first,
+                    format!("-t nat -A POSTROUTING -o {dev} -j MASQUERADE"),
+                ));
+                plan.feature("nf-masquerade");
+            }
             plan.listen.push("b".into());
             let gw_a = ip(plan.addr_of(plan.segs[0].right_ifc));
             plan.extra_routes.push(Route {
@@ -1001,6 +1058,10 @@ mod tests {
             "blackhole",
             "unreachable",
             "prohibit",
+            "nf-masquerade",
+            "nf-snat",
+            "nf-nat-ports",
+            "nf-dnat",
         ] {
             assert!(
                 labels.contains(f),

@@ -9,6 +9,8 @@
 //!   [`preflight`] checks that the machine can do it at all.
 //! - [`normalize`]: turns real `ping` output into hopsim's timing-free form and extracts a
 //!   [`Verdict`].
+//! - [`capture`]: where each probe's request was accepted, and the source address it
+//!   arrived with ("seen from"), from `tcpdump` and the kernel's counters.
 //! - [`gen`]: a deterministic generator of random topology cases.
 //! - [`compare`]: the same case through hopsim, and the comparison.
 //!
@@ -17,14 +19,19 @@
 
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod compare;
 pub mod gen;
 pub mod normalize;
 pub mod real;
 
+pub use capture::{Capture, Seen};
 pub use gen::{generate, generate_many, GenCase, SplitMix64};
 pub use normalize::{normalize_ping, verdict, Verdict};
-pub use real::{preflight, run_real, ProbeResult, RealError, RealOpts, RealOutcome, SetupLine};
+pub use real::{
+    preflight, preflight_capture, run_real, ProbeResult, RealError, RealOpts, RealOutcome,
+    SetupLine,
+};
 
 use std::fmt;
 

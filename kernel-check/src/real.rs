@@ -40,7 +40,16 @@
 //! stdout and stderr that carry the line number and the exit status. A line that fails
 //! does not stop the script (`set -e` is neutralised), and `exit N` in a line does not
 //! end the case: it only sets that command's status.
+//!
+//! # Captures
+//!
+//! With [`RealOpts::capture`] (the default), after the last setup line the shell mounts a
+//! private `tmpfs` over `/tmp` (in its own mount namespace: the machine's `/tmp` is not
+//! touched) for the capture files, starts one `tcpdump` per namespace of the case, and
+//! notes counters and times around each probe; see [`crate::capture`] for what is
+//! recorded and how it is read. The captures end with the case's PID namespace.
 
+use crate::capture::{self, Capture};
 use crate::{Probe, HOST_NS};
 use std::fmt;
 use std::io::{Read, Write};
@@ -66,6 +75,11 @@ pub struct RealOpts {
     /// machine's root namespace (which the wrapper stands for). Namespaces the script
     /// creates start with `lo` down either way. Default true.
     pub host_lo_up: bool,
+    /// Capture each probe's requests with `tcpdump` in every namespace of the case, to
+    /// find where the request was accepted and with which source address
+    /// ([`ProbeResult::capture`]; see [`crate::capture`]). When `tcpdump` is missing every
+    /// probe's capture is [`Capture::Failed`]. Default true.
+    pub capture: bool,
 }
 
 impl Default for RealOpts {
@@ -75,6 +89,7 @@ impl Default for RealOpts {
             settle: Duration::ZERO,
             require_fresh_forwarding: true,
             host_lo_up: true,
+            capture: true,
         }
     }
 }
@@ -110,6 +125,9 @@ pub struct ProbeResult {
     pub output: String,
     /// Exit status of the command; -1 if it did not finish (case timed out).
     pub exit: i32,
+    /// Where the request was accepted and how it arrived there: the source address (and
+    /// port) "seen from" at the destination, what hopsim's `seen_from` reports.
+    pub capture: Capture,
 }
 
 /// Everything a case produced.
@@ -267,6 +285,10 @@ fn netns_id(path: &str) -> Option<String> {
 enum Kind {
     Setup,
     Probe,
+    /// The capture around a probe.
+    Capture,
+    /// The links of every namespace, before the first probe.
+    Links,
 }
 
 impl Kind {
@@ -274,6 +296,8 @@ impl Kind {
         match self {
             Kind::Setup => "S",
             Kind::Probe => "P",
+            Kind::Capture => "C",
+            Kind::Links => "L",
         }
     }
 }
@@ -302,8 +326,10 @@ fn driver(
     probes: &[Probe],
     opts: &RealOpts,
     forbidden_netns: &[String],
+    tcpdump: Option<&Path>,
 ) -> String {
     let settle = opts.settle;
+    let capture = tcpdump.filter(|_| !probes.is_empty());
     let mut d = String::new();
     d.push_str("set +e +u\n");
     d.push_str(&format!("__hk_tok={}\n", shell_quote(tok)));
@@ -341,9 +367,13 @@ fn driver(
     if opts.host_lo_up {
         d.push_str("ip link set lo up 2>&1 || __hk_fatal 'cannot bring lo up in the wrapper'\n");
     }
-    d.push_str(
-        "__hk_cleanup() { for __hk_f in /run/netns/*; do [ -e \"$__hk_f\" ] && ip netns del \"${__hk_f##*/}\" >/dev/null 2>&1; done; }\n",
-    );
+    if capture.is_some() {
+        d.push_str(capture::DRIVER_FUNCS);
+    }
+    d.push_str(&format!(
+        "__hk_cleanup() {{ {}for __hk_f in /run/netns/*; do [ -e \"$__hk_f\" ] && ip netns del \"${{__hk_f##*/}}\" >/dev/null 2>&1; done; }}\n",
+        if capture.is_some() { "__hk_cap_kill; " } else { "" }
+    ));
     d.push_str("trap __hk_cleanup EXIT\n");
     // a script's `exit` ends only its own line
     d.push_str("exit() { return \"${1:-$?}\"; }\n");
@@ -359,6 +389,29 @@ fn driver(
     if !settle.is_zero() && !probes.is_empty() {
         d.push_str(&format!("sleep {:.3}\n", settle.as_secs_f64()));
     }
+    if let Some(td) = capture {
+        // the captures' files go to a private tmpfs over /tmp (this mount namespace only;
+        // it disappears with the case)
+        d.push_str("set +u\n");
+        d.push_str(&format!("__hk_td={}\n", shell_quote(&td.to_string_lossy())));
+        let ct = find_tool("conntrack")
+            .map(|p| shell_quote(&p.to_string_lossy()))
+            .unwrap_or_default();
+        d.push_str(&format!("__hk_ct={ct}\n"));
+        d.push_str("__hk_capdir=/tmp\n");
+        d.push_str(
+            "if [ -z \"$EPOCHREALTIME\" ]; then __hk_capfail='bash 5 is needed (EPOCHREALTIME)'; \
+             elif mount -t tmpfs -o mode=0700 hk_cap /tmp >/dev/null 2>&1; then __hk_capfail=; \
+             else __hk_capfail='cannot mount a private tmpfs on /tmp for the captures'; fi\n",
+        );
+        d.push_str(&format!("__hk_b {} 0\n", Kind::Links.tag()));
+        d.push_str("__hk_links\n");
+        d.push_str(&format!("__hk_e {} 0 0\n", Kind::Links.tag()));
+        d.push_str(&format!(
+            "[ -n \"$__hk_capfail\" ] || __hk_cap_start {}\n",
+            shell_quote(&capture::case_filter(probes.iter().map(|p| &p.cmd)))
+        ));
+    }
     for (i, p) in probes.iter().enumerate() {
         let limit = p.cmd.expected_max_secs();
         let argv: Vec<String> = p.cmd.argv().iter().map(|a| shell_quote(a)).collect();
@@ -371,11 +424,30 @@ fn driver(
                 argv.join(" ")
             )
         };
+        if capture.is_some() {
+            d.push_str(&format!("[ -n \"$__hk_capfail\" ] || __hk_cap_begin {i}\n"));
+        }
         d.push_str(&format!("__hk_b {} {i}\n", Kind::Probe.tag()));
         d.push_str(&format!(
             "{{ {cmd} ; }} </dev/null 2>&1 && __hk_rc=0 || __hk_rc=$?\n"
         ));
         d.push_str(&format!("__hk_e {} {i} \"$__hk_rc\"\n", Kind::Probe.tag()));
+        if capture.is_some() {
+            d.push_str(&format!("[ -n \"$__hk_capfail\" ] || __hk_cap_end {i}\n"));
+        }
+    }
+    if capture.is_some() {
+        d.push_str(&format!(
+            "[ -n \"$__hk_capfail\" ] || __hk_cap_finish {}\n",
+            probes.len() - 1
+        ));
+        for i in 0..probes.len() {
+            d.push_str(&format!("__hk_b {} {i}\n", Kind::Capture.tag()));
+            d.push_str(&format!(
+                "if [ -n \"$__hk_capfail\" ]; then printf 'fail %s\\n' \"$__hk_capfail\"; else __hk_cap_emit {i}; fi\n"
+            ));
+            d.push_str(&format!("__hk_e {} {i} 0\n", Kind::Capture.tag()));
+        }
     }
     d.push_str("__hk_cleanup\n");
     d.push_str("printf '%s DONE\\n' \"$__hk_tok\"\n");
@@ -416,6 +488,8 @@ fn parse_stream(s: &str, tok: &str) -> Parsed {
         let kind = |k: Option<&str>| match k {
             Some("S") => Some(Kind::Setup),
             Some("P") => Some(Kind::Probe),
+            Some("C") => Some(Kind::Capture),
+            Some("L") => Some(Kind::Links),
             _ => None,
         };
         match what {
@@ -547,7 +621,16 @@ pub fn run_real(script: &str, probes: &[Probe], opts: &RealOpts) -> Result<RealO
             "cannot read /proc/self/ns/net to identify the machine's namespace".into(),
         ));
     }
-    let program = driver(&tok, &units, probes, opts, &forbidden);
+    let tools = opts.capture.then(capture_tool);
+    let tcpdump = tools.as_ref().and_then(|t| t.as_ref().ok());
+    let program = driver(
+        &tok,
+        &units,
+        probes,
+        opts,
+        &forbidden,
+        tcpdump.map(PathBuf::as_path),
+    );
 
     let wrapper = create_wrapper("hk_").map_err(RealError::Wrapper)?;
     let secs = opts.case_timeout.as_secs().max(1);
@@ -658,10 +741,22 @@ pub fn run_real(script: &str, probes: &[Probe], opts: &RealOpts) -> Result<RealO
             }
         })
         .collect();
+    let ports = po
+        .unit(Kind::Links, 0)
+        .map(|(body, _)| capture::parse_links(body))
+        .unwrap_or_default();
     let probe_results = probes
         .iter()
         .enumerate()
         .map(|(i, p)| {
+            let capture = match &tools {
+                None => Capture::Disabled,
+                Some(Err(e)) => Capture::Failed(e.clone()),
+                Some(Ok(_)) => match po.unit(Kind::Capture, i) {
+                    Some((body, Some(_))) => capture::decide(&p.cmd, &p.ns, body, &ports),
+                    _ => Capture::Failed("the case ended before this probe's capture".into()),
+                },
+            };
             let o = po.unit(Kind::Probe, i);
             let e = pe.unit(Kind::Probe, i);
             let mut output = o.map(|x| x.0.to_string()).unwrap_or_default();
@@ -672,6 +767,7 @@ pub fn run_real(script: &str, probes: &[Probe], opts: &RealOpts) -> Result<RealO
                 probe: p.clone(),
                 output,
                 exit: o.and_then(|x| x.1).unwrap_or(-1),
+                capture,
             }
         })
         .collect();
@@ -792,6 +888,53 @@ pub fn preflight() -> Result<(), String> {
     Ok(())
 }
 
+/// tcpdump's path, if it and `nsenter` (which starts it in each namespace) are installed.
+fn capture_tool() -> Result<PathBuf, String> {
+    if find_tool("nsenter").is_none() {
+        return Err("nsenter is not installed (install it: apt-get install -y util-linux)".into());
+    }
+    find_tool("tcpdump").ok_or_else(|| {
+        "tcpdump is not installed, so the source address seen at the destination cannot be \
+         checked (install it: apt-get install -y tcpdump)"
+            .to_string()
+    })
+}
+
+/// Checks that probes' requests can be captured ([`RealOpts::capture`]): `tcpdump` is
+/// installed, and a ping from a namespace to its own `127.0.0.1` is found accepted there,
+/// from `127.0.0.1`, on `lo`. Call [`preflight`] first.
+///
+/// The error is a message meant to be shown to a person.
+pub fn preflight_capture() -> Result<(), String> {
+    capture_tool()?;
+    let opts = RealOpts {
+        case_timeout: Duration::from_secs(30),
+        require_fresh_forwarding: false,
+        ..RealOpts::default()
+    };
+    let o = run_real(
+        "ip netns add hk_cap_check\nip -n hk_cap_check link set lo up\n",
+        &[Probe::ping("hk_cap_check", "127.0.0.1")],
+        &opts,
+    )
+    .map_err(|e| format!("a minimal captured case failed: {e}"))?;
+    let c = o.probes.first().map(|p| &p.capture);
+    match c {
+        Some(Capture::Reached(s))
+            if s.ns == "hk_cap_check"
+                && s.dev == "lo"
+                && s.src == std::net::Ipv4Addr::LOCALHOST =>
+        {
+            Ok(())
+        }
+        other => Err(format!(
+            "tcpdump does not work here: a ping to 127.0.0.1 in a namespace should be seen \
+             from 127.0.0.1 on lo there, the capture says: {}",
+            other.map(|c| c.to_string()).unwrap_or_default()
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -846,6 +989,7 @@ mod tests {
             &[],
             &RealOpts::default(),
             &["net:[1]".into()],
+            None,
         );
         assert!(d.contains(r"eval 'echo '\''x'\'' ; exit 3' </dev/null"));
         assert!(d.starts_with("set +e +u\n"));

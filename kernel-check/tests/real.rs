@@ -5,7 +5,8 @@
 //! passing silently; set `HOPSIM_KERNEL_CHECK=require` to make that a failure.
 
 use hopsim_kernel_check::{
-    preflight, run_real, verdict, Probe, ProbeCmd, RealOpts, RealOutcome, Verdict,
+    preflight, preflight_capture, run_real, verdict, Capture, Probe, ProbeCmd, RealOpts,
+    RealOutcome, Verdict,
 };
 use std::io::Write;
 use std::process::Command;
@@ -339,4 +340,101 @@ fn ghost_host_on_connected_subnet() {
         "-W 1: ping gives up before ARP does"
     );
     assert!(res.iter().all(|(o, _)| o.probes[0].exit == 1));
+}
+
+/// "Seen from": the namespace that accepted each request, and the source it arrived with.
+/// A MASQUERADE on the router makes b see the router's address (and the client's port);
+/// an INPUT DROP and a closed port are not "accepted"; the router's own address is
+/// accepted by the router, from the client itself; a bridge's address is seen on the
+/// bridge, not on its port.
+#[test]
+fn seen_from_is_captured_where_the_request_is_accepted() {
+    if !can_run("seen_from_is_captured_where_the_request_is_accepted") {
+        return;
+    }
+    if let Err(e) = preflight_capture() {
+        let banner = format!(
+            "\n{bar}\nSKIPPED: seen_from_is_captured_where_the_request_is_accepted: {e}\n{bar}\n",
+            bar = "=".repeat(72)
+        );
+        let _ = std::io::stderr().write_all(banner.as_bytes());
+        assert!(
+            std::env::var("HOPSIM_KERNEL_CHECK").as_deref() != Ok("require"),
+            "{banner}"
+        );
+        return;
+    }
+    let script = "\
+ip netns add a
+ip netns add r
+ip netns add b
+ip -n a link add a-r type veth peer name r-a netns r
+ip -n b link add b-r type veth peer name r-b netns r
+ip -n a addr add 10.1.0.2/24 dev a-r
+ip -n r addr add 10.1.0.1/24 dev r-a
+ip -n r addr add 10.2.0.1/24 dev r-b
+ip -n b addr add 10.2.0.2/24 dev b-r
+ip -n a link set a-r up
+ip -n r link set r-a up
+ip -n r link set r-b up
+ip -n b link set b-r up
+ip -n a route add default via 10.1.0.1
+ip netns exec r sysctl -w net.ipv4.ip_forward=1
+ip netns exec r iptables -t nat -A POSTROUTING -o r-b -j MASQUERADE
+ip netns exec b iptables -A INPUT -p tcp --dport 22 -j DROP
+ip netns exec b nc -lk -p 80 &
+ip link add br0 type bridge
+ip link add v-host type veth peer name v-br
+ip link set v-host netns a
+ip link set v-br master br0
+ip addr add 10.3.0.1/24 dev br0
+ip -n a addr add 10.3.0.2/24 dev v-host
+ip link set br0 up
+ip link set v-br up
+ip -n a link set v-host up
+sleep 0.2
+";
+    let tcp = |port| Probe {
+        ns: "a".into(),
+        cmd: ProbeCmd::Connect {
+            dest: "10.2.0.2".into(),
+            port,
+            udp: false,
+            wait_s: 1,
+        },
+    };
+    let probes = [
+        Probe::ping("a", "10.2.0.2"),
+        tcp(80),
+        tcp(22),
+        tcp(81),
+        Probe::ping("a", "10.1.0.1"),
+        Probe::ping("a", "10.3.0.1"),
+    ];
+    let o = run(script, &probes);
+    assert_eq!(o.failed_lines().count(), 0);
+    let seen = |i: usize| match &o.probes[i].capture {
+        Capture::Reached(s) => s.clone(),
+        other => panic!("probe {i}: {other:?}\n{}", o.probes[i].output),
+    };
+    let s = seen(0);
+    assert_eq!(
+        (s.ns.as_str(), s.dev.as_str(), s.src.to_string()),
+        ("b", "b-r", "10.2.0.1".to_string())
+    );
+    let s = seen(1);
+    assert_eq!(s.src.to_string(), "10.2.0.1");
+    assert!(s.sport.is_some() && s.sport == s.client_sport, "{s}");
+    assert_eq!(o.probes[2].capture, Capture::NotReached, "INPUT DROP");
+    assert_eq!(o.probes[3].capture, Capture::NotReached, "closed port");
+    let s = seen(4);
+    assert_eq!(
+        (s.ns.as_str(), s.src.to_string()),
+        ("r", "10.1.0.2".to_string())
+    );
+    let s = seen(5);
+    assert_eq!(
+        (s.ns.as_str(), s.dev.as_str(), s.src.to_string()),
+        ("host", "br0", "10.3.0.2".to_string())
+    );
 }
