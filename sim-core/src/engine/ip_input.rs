@@ -301,13 +301,21 @@ pub(crate) fn local_deliver(
         IpPayload::Icmp(IcmpRepr::EchoRequest { .. }) => icmp::icmp_echo(sim, ns, packet),
         IpPayload::Icmp(_) => icmp::icmp_rcv_other(sim, ns, packet),
         IpPayload::Tcp(_) => l4::tcp_rcv(sim, ns, packet),
+        IpPayload::Udp(u) if super::vxlan::socket_for(sim, ns, u.dport) => {
+            super::vxlan::rcv(sim, ns, packet)
+        }
         IpPayload::Udp(_) => l4::udp_rcv(sim, ns, packet),
-        IpPayload::Raw { protocol, .. } => {
-            let p = *protocol;
+        IpPayload::Ipip(_) if sim.world.hosts[sim.world.netns[ns].host].ipip_loaded => {
+            super::ipip::rcv(sim, ns, packet)
+        }
+        IpPayload::Ipip(_) | IpPayload::Raw { .. } => {
+            // ip_local_deliver_finish: no handler and no raw socket.
+            let p = packet.protocol();
             sim.drop_packet(
                 DropReason::NoSocket,
-                format!("protocol {p}: no socket in this namespace wants it"),
+                format!("protocol {p}: no handler or socket in this namespace, ICMP protocol unreachable"),
             );
+            icmp::icmp_send(sim, ns, &packet, icmp::IcmpError::Code(2), None);
         }
     }
 }

@@ -246,6 +246,17 @@ pub(crate) fn ip_output(
         return;
     }
     let mtu = sim.world.iface(dev).map(|i| i.mtu).unwrap_or(1500) as usize;
+    if packet.total_len() > mtu && !packet.header.df {
+        sim.drop_packet(
+            DropReason::SimLimit,
+            format!(
+                "hopsim: {} bytes without DF exceed {}'s MTU {mtu}: Linux would fragment the packet, and IP fragmentation is not modelled",
+                packet.total_len(),
+                sim.world.ifname(dev)
+            ),
+        );
+        return;
+    }
     if packet.total_len() > mtu && packet.header.df {
         sim.drop_packet(
             DropReason::PktTooBig,
@@ -262,6 +273,10 @@ pub(crate) fn ip_output(
             super::icmp::IcmpError::FragNeeded(mtu as u16),
             None,
         );
+        return;
+    }
+    if sim.world.iface(dev).is_some_and(|i| i.is_noarp_l3()) {
+        super::ipip::xmit(sim, ns, dev, nexthop, packet);
         return;
     }
     arp::neigh_output(sim, ns, dev, nexthop, packet);
@@ -309,7 +324,11 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
             );
             return;
         }
-        IfKind::Loopback | IfKind::Bridge(_) => None,
+        IfKind::Vxlan(_) => {
+            super::vxlan::xmit(sim, dev, frame);
+            return;
+        }
+        IfKind::Loopback | IfKind::Bridge(_) | IfKind::Ipip(_) => None,
     };
     match peer {
         Some(p) if sim.world.iface(p).is_some_and(|x| x.up) => {

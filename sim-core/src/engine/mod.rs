@@ -19,10 +19,12 @@ pub mod connect;
 mod icmp;
 mod ip_input;
 pub mod ip_output;
+mod ipip;
 mod l4;
 mod netfilter;
 pub mod ping;
 mod receive;
+mod vxlan;
 
 use crate::model::{IfId, NsId, World};
 use crate::trace::{Cause, DropReason, Hop, Step, Trace};

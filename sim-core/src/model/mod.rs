@@ -8,8 +8,9 @@ pub mod neigh;
 pub mod ops;
 pub mod route;
 pub mod sysctl;
+pub mod tunnel;
 
-pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface};
+pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface, IpTunnel, Vxlan, VxlanFdb};
 pub use neigh::{Neighbour, NudState};
 pub use route::{Proto, Route, RouteType, Scope, Table};
 pub use sysctl::{DevConf, Sysctls};
@@ -44,6 +45,9 @@ pub struct Host {
     pub kind: HostKind,
     /// Its root namespace.
     pub root: NsId,
+    /// Whether the ipip module is loaded: every namespace of the machine then has the
+    /// fallback device `tunl0`.
+    pub ipip_loaded: bool,
 }
 
 /// A network namespace.
@@ -80,6 +84,10 @@ pub struct Netns {
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,
+    /// Path MTUs learned from ICMP "fragmentation needed" (route exceptions): destination
+    /// -> (MTU, expiry time in µs; `mtu_expires` is 600 s).
+    #[serde(skip)]
+    pub pmtu: std::collections::BTreeMap<Ipv4Addr, (u32, u64)>,
 }
 
 /// ICMP rate-limit tokens towards one peer (`inet_peer.rate_tokens`/`rate_last`), in µs.
@@ -330,7 +338,7 @@ impl World {
             return false;
         }
         match &i.kind {
-            IfKind::Loopback | IfKind::Dummy => true,
+            IfKind::Loopback | IfKind::Dummy | IfKind::Ipip(_) | IfKind::Vxlan(_) => true,
             IfKind::Veth { peer } => self.iface(*peer).is_some_and(|p| p.up),
             IfKind::Ether { peer } => peer.and_then(|p| self.iface(p)).is_some_and(|p| p.up),
             IfKind::Bridge(b) => {
@@ -399,6 +407,25 @@ impl World {
         let id = n.ip_id;
         n.ip_id = n.ip_id.wrapping_add(1);
         id
+    }
+
+    /// The path MTU learned for `dst`, if one is still valid at `now` (µs).
+    pub fn pmtu(&self, ns: NsId, dst: Ipv4Addr, now: u64) -> Option<u32> {
+        self.netns[ns]
+            .pmtu
+            .get(&dst)
+            .filter(|(_, expires)| *expires > now)
+            .map(|(m, _)| *m)
+    }
+
+    /// `__ip_rt_update_pmtu`: remember a smaller path MTU towards `dst` for 600 s (never
+    /// below `min_pmtu`, 552).
+    pub fn learn_pmtu(&mut self, ns: NsId, dst: Ipv4Addr, mtu: u32, now: u64) {
+        let mtu = mtu.max(552);
+        let cur = self.pmtu(ns, dst, now);
+        if cur.is_none_or(|c| mtu < c) {
+            self.netns[ns].pmtu.insert(dst, (mtu, now + 600_000_000));
+        }
     }
 
     /// The namespace's default TTL.

@@ -91,6 +91,7 @@ impl World {
             name: name.to_string(),
             kind,
             root: ns,
+            ipip_loaded: false,
         });
         let ns = self.push_netns(name, "", hid, true);
         // A machine's root namespace was set up at boot: its lo is up (only namespaces
@@ -119,9 +120,13 @@ impl World {
             conntrack: Default::default(),
             sockets: Vec::new(),
             icmp_peers: Default::default(),
+            pmtu: Default::default(),
         });
         if self.hosts[host].kind == HostKind::Linux {
             self.new_iface(id, "lo", IfKind::Loopback, Some(Mac::ZERO));
+            if self.hosts[host].ipip_loaded {
+                self.add_tunl0(id);
+            }
         }
         id
     }
@@ -154,7 +159,13 @@ impl World {
         self.netns[ns].deleted = true;
     }
 
-    fn new_iface(&mut self, ns: NsId, name: &str, kind: IfKind, mac: Option<Mac>) -> IfId {
+    pub(crate) fn new_iface(
+        &mut self,
+        ns: NsId,
+        name: &str,
+        kind: IfKind,
+        mac: Option<Mac>,
+    ) -> IfId {
         let id = self.ifaces.len();
         let n = &mut self.netns[ns];
         let ifindex = n.next_ifindex;
@@ -162,6 +173,7 @@ impl World {
         let key = format!("{}/{}", n.name, name);
         let mtu = match kind {
             IfKind::Loopback => 65536,
+            IfKind::Ipip(_) => 1480,
             _ => 1500,
         };
         self.ifaces.push(Some(Interface {
@@ -182,7 +194,7 @@ impl World {
         id
     }
 
-    fn check_new_name(&self, ns: NsId, name: &str) -> OpResult {
+    pub(crate) fn check_new_name(&self, ns: NsId, name: &str) -> OpResult {
         if name.is_empty()
             || name.len() > 15
             || name.contains('/')
@@ -640,6 +652,11 @@ impl World {
 
     /// `ip link set DEV mtu N`.
     pub fn set_mtu(&mut self, dev: IfId, mtu: u32) -> OpResult {
+        if let Some(max) = self.max_mtu(dev) {
+            if mtu > max {
+                return Err(OpError::rtnl("RTNETLINK answers: Invalid argument"));
+            }
+        }
         let Some(i) = self.iface_mut(dev) else {
             return Err(OpError::no_device("?"));
         };
