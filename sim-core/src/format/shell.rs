@@ -294,6 +294,20 @@ impl Shell<'_> {
             "arp" => CmdResult::out(show::arp_n(self.world, ns)),
             "bridge" => self.bridge(ns, &args),
             "brctl" => self.brctl(ns, &args),
+            "modprobe" => match args.iter().find(|a| !a.starts_with('-')).copied() {
+                Some("ipip") => {
+                    self.world.load_ipip(ns);
+                    CmdResult::ok()
+                }
+                Some("vxlan") | Some("br_netfilter") | Some("bridge") | Some("veth") => {
+                    CmdResult::ok()
+                }
+                Some(m) => CmdResult::err(
+                    1,
+                    format!("hopsim: modprobe {m}: only ipip, vxlan, bridge, veth and br_netfilter are modelled"),
+                ),
+                None => CmdResult::err(1, "modprobe: ERROR: missing parameters. See -h."),
+            },
             "cat" => match args.first() {
                 Some(p) if p.starts_with("/proc/sys/") => match self.world.sysctl_get(ns, p) {
                     Ok(v) => CmdResult::out(format!("{}\n", v.rsplit(" = ").next().unwrap_or(""))),

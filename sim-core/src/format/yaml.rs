@@ -128,6 +128,12 @@ struct IfSpec {
     master: Option<S<String>>,
     #[serde(default)]
     up: Option<bool>,
+    /// For `type: ipip` and `type: vxlan`: what follows `ip link add NAME type KIND`.
+    #[serde(default)]
+    options: Option<S<String>>,
+    /// For `type: vxlan`: FDB entries, `MAC dst IP` (as `bridge fdb append`).
+    #[serde(default)]
+    fdb: Vec<S<String>>,
 }
 
 struct Builder {
@@ -368,6 +374,10 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 .as_ref()
                 .map(|k| k.value.as_str())
                 .unwrap_or("nic");
+            if matches!(kind, "ipip" | "vxlan") {
+                // Tunnels come after every other device: `dev eth0` names their underlay.
+                continue;
+            }
             let r = match kind {
                 "nic" | "ether" | "eth" => b.world.add_nic(*ns, dev),
                 "bridge" => b.world.add_bridge(*ns, dev),
@@ -385,10 +395,52 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                         Some(k) => err_at(&file, k, format!("unknown interface type \"{other}\"")),
                         None => err_at(&file, s, format!("unknown interface type \"{other}\"")),
                     };
-                    return Err(e.hint("types: nic, veth, bridge, dummy"));
+                    return Err(e.hint("types: nic, veth, bridge, dummy, ipip, vxlan"));
                 }
             };
             let id = r.map_err(|e| err_at(&file, s, format!("{dev}: {}", e.msg)))?;
+            created.insert((*ns, dev.clone()), id);
+        }
+    }
+    for (ns, spec) in &all_ns {
+        for (dev, s) in &spec.interfaces {
+            let Some(kind) = s.value.kind.as_ref().map(|k| k.value.as_str()) else {
+                continue;
+            };
+            if !matches!(kind, "ipip" | "vxlan") || created.contains_key(&(*ns, dev.clone())) {
+                continue;
+            }
+            let options = s.value.options.as_ref();
+            let id = if kind == "ipip" && dev == "tunl0" && options.is_none() {
+                // The ipip module's fallback device: it exists once the module is loaded.
+                b.world.load_ipip(*ns);
+                b.world.find_iface(*ns, "tunl0")
+            } else {
+                let at: &dyn Fn(String) -> LoadError = &|m| match options {
+                    Some(o) => err_at(&file, o, m),
+                    None => err_at(&file, s, m),
+                };
+                let host = b.world.netns[*ns].host;
+                let cmd = format!(
+                    "ip link add {dev} type {kind} {}",
+                    options.map(|o| o.value.as_str()).unwrap_or("")
+                );
+                let res = Shell {
+                    world: &mut b.world,
+                    host,
+                }
+                .run_command(*ns, cmd.trim_end());
+                if res.status != 0 {
+                    let first = res.stderr.lines().next().unwrap_or("").to_string();
+                    return Err(at(format!("{dev}: {first}")).hint(if kind == "vxlan" {
+                        "options are what follows `ip link add NAME type vxlan`, e.g. `id 1 local 192.168.1.12 dev eth0 dstport 8472 nolearning`"
+                    } else {
+                        "options are what follows `ip link add NAME type ipip`, e.g. `remote 192.168.1.13 local 192.168.1.12`; a bare `tunl0` is the module's fallback device"
+                    }));
+                }
+                b.world.find_iface(*ns, dev)
+            };
+            let id = id.ok_or_else(|| err_at(&file, s, format!("{dev}: not created")))?;
             created.insert((*ns, dev.clone()), id);
         }
     }
@@ -419,6 +471,18 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 b.world
                     .set_mtu(id, m.value)
                     .map_err(|e| err_at(&file, m, e.msg))?;
+            }
+            for f in &v.fdb {
+                let host = b.world.netns[*ns].host;
+                let res = Shell {
+                    world: &mut b.world,
+                    host,
+                }
+                .run_command(*ns, &format!("bridge fdb append {} dev {dev}", f.value));
+                if res.status != 0 {
+                    return Err(err_at(&file, f, format!("fdb: {}", res.stderr.trim_end()))
+                        .hint("write `MAC dst IP`, e.g. `66:c0:d0:7a:17:07 dst 192.168.1.13`, on a vxlan device"));
+                }
             }
             if let Some(br) = &v.master {
                 let brid = b.world.find_iface(*ns, &br.value).ok_or_else(|| {
