@@ -1679,7 +1679,33 @@ impl Shell<'_> {
         }
     }
 
-    fn bridge(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+    fn bridge(&mut self, mut ns: NsId, mut args: &[&str]) -> CmdResult {
+        while let Some(opt) = args.first().filter(|a| a.starts_with('-')) {
+            match opt.trim_start_matches('-') {
+                "n" | "netns" => {
+                    let Some(name) = args.get(1) else {
+                        return CmdResult::err(255, "No netns name specified");
+                    };
+                    match self.ns_by_name(name) {
+                        Some(n) => ns = n,
+                        None => {
+                            return CmdResult::err(
+                                255,
+                                format!("Cannot open network namespace \"{name}\": No such file or directory"),
+                            )
+                        }
+                    }
+                    args = &args[2..];
+                }
+                "d" | "details" | "s" | "statistics" | "c" | "color" => args = &args[1..],
+                _ => {
+                    return CmdResult::err(
+                        255,
+                        format!("Option \"{opt}\" is unknown, try \"bridge help\"."),
+                    )
+                }
+            }
+        }
         match args.first().copied() {
             Some(o) if matches(o, "fdb") => self.bridge_fdb(ns, &args[1..]),
             Some(o) if matches(o, "link") => {
