@@ -531,3 +531,46 @@ fn statistic_branches_have_kube_proxy_probabilities() {
     }
     assert!(branches.iter().all(|b| b.run.exit == 0));
 }
+
+/// An ICMP echo connection never becomes ASSURED (`nf_conntrack_icmp_packet` only refreshes
+/// the timeout). Measured with two echo requests and replies forwarded by a node:
+/// `icmp 1 29 src=172.16.158.16 dst=172.16.158.15 type=8 code=0 id=72 src=172.16.158.15
+/// dst=172.16.158.16 type=0 code=0 id=72 mark=0 use=1`.
+#[test]
+fn icmp_conntrack_entries_are_never_assured() {
+    let mut w = world(MASQ);
+    let src: ipnet::Ipv4Net = "11.11.11.0/24".parse().expect("net");
+    add(
+        &mut w,
+        "host",
+        TableName::Nat,
+        "POSTROUTING",
+        rule(
+            vec![Match::Source {
+                net: src,
+                neg: false,
+            }],
+            Target::Masquerade {
+                to_ports: None,
+                random_fully: false,
+                random: false,
+            },
+        ),
+    );
+    let red = w.resolve_ns("RED").expect("RED");
+    let r = ping(
+        w.clone(),
+        red,
+        "192.168.1.2".parse().expect("ip"),
+        &PingOptions {
+            count: 2,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.exit, 0);
+    let host = r.world.resolve_ns("host").expect("host");
+    let ct = r.world.netns[host].conntrack.render(0);
+    assert!(ct.contains("icmp     1 "), "{ct}");
+    assert!(!ct.contains("[UNREPLIED]"), "the reply was seen: {ct}");
+    assert!(!ct.contains("[ASSURED]"), "ICMP is never assured: {ct}");
+}

@@ -269,7 +269,9 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     e.last_us = now;
     if dir == Dir::Reply {
         e.seen_reply = true;
-        if e.orig.proto != 6 {
+        // UDP becomes ASSURED once traffic flows both ways; ICMP never does
+        // (nf_conntrack_icmp_packet only refreshes the timeout).
+        if e.orig.proto == 17 {
             e.assured = e.assured || !new;
         }
     }

@@ -366,7 +366,8 @@ impl World {
 
     /// The preferred source address for sending through `dev` towards `dst` within
     /// `scope` (`inet_select_addr`): a primary address on `dev` whose subnet holds `dst`,
-    /// else the first primary on `dev`, else the first global address on another device.
+    /// else the first primary on `dev`, else the first global address on any device of the
+    /// namespace, in device order.
     pub fn select_src(&self, ns: NsId, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
         if let Some(i) = dev.and_then(|d| self.iface(d)) {
             let prim: Vec<&IfAddr> = i.addrs.iter().filter(|a| !a.secondary).collect();
@@ -377,11 +378,13 @@ impl World {
                 return Some(a.addr());
             }
         }
+        // The fallback walks every device in list order, lo first ("Not loopback addresses
+        // on loopback should be preferred", inet_select_addr), skipping host-scope addresses:
+        // 127.0.0.1 is passed over, a global address on lo is chosen.
         self.ns_ifaces(ns)
             .into_iter()
-            .filter(|i| !i.is_loopback())
             .flat_map(|i| i.addrs.iter())
-            .find(|a| !a.secondary)
+            .find(|a| !a.secondary && !a.addr().is_loopback())
             .map(|a| a.addr())
     }
 
