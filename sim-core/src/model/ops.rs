@@ -908,10 +908,20 @@ impl World {
             ["net", "bridge", "bridge-nf-call-arptables"] => {
                 self.netns[ns].sysctl.bridge_nf_call_arptables = as_bool()?;
             }
-            ["net", "ipv4", "conf", dev, field] => {
+            ["net", "ipv4", kind @ ("conf" | "neigh"), dev, field] => {
                 let field = *field;
+                let neigh = *kind == "neigh";
                 let set = |c: &mut DevConf| -> OpResult {
                     match field {
+                        "proxy_delay" if neigh => {
+                            c.proxy_delay = v.parse().map_err(|_| {
+                                OpError::rtnl(format!(
+                                    "sysctl: setting key \"{key}\": Invalid argument"
+                                ))
+                            })?
+                        }
+                        _ if neigh => return Err(unknown()),
+                        "route_localnet" => c.route_localnet = as_bool()?,
                         "forwarding" => c.forwarding = as_bool()?,
                         "proxy_arp" => c.proxy_arp = as_bool()?,
                         "send_redirects" => c.send_redirects = as_bool()?,
@@ -959,7 +969,8 @@ impl World {
             ["net", "ipv4", "ip_default_ttl"] => s.default_ttl.to_string(),
             ["net", "bridge", "bridge-nf-call-iptables"] => b(s.bridge_nf_call_iptables),
             ["net", "bridge", "bridge-nf-call-arptables"] => b(s.bridge_nf_call_arptables),
-            ["net", "ipv4", "conf", dev, field] => {
+            ["net", "ipv4", kind @ ("conf" | "neigh"), dev, field] => {
+                let neigh = *kind == "neigh";
                 let c = match *dev {
                     "all" => s.all.clone(),
                     "default" => s.default.clone(),
@@ -969,6 +980,9 @@ impl World {
                         .ok_or_else(|| unknown_sysctl(&key))?,
                 };
                 match *field {
+                    "proxy_delay" if neigh => c.proxy_delay.to_string(),
+                    _ if neigh => return Err(unknown_sysctl(&key)),
+                    "route_localnet" => b(c.route_localnet),
                     "forwarding" => b(c.forwarding),
                     "proxy_arp" => b(c.proxy_arp),
                     "send_redirects" => b(c.send_redirects),
@@ -983,7 +997,7 @@ impl World {
 }
 
 /// The sysctls hopsim models, for the error that names them.
-pub const MODELLED_SYSCTLS: &str = "net.ipv4.ip_forward, net.ipv4.conf.{all,default,DEV}.{forwarding,proxy_arp,send_redirects,rp_filter}, net.ipv4.icmp_echo_ignore_all, net.ipv4.ip_default_ttl, net.bridge.bridge-nf-call-{iptables,arptables}";
+pub const MODELLED_SYSCTLS: &str = "net.ipv4.ip_forward, net.ipv4.conf.{all,default,DEV}.{forwarding,proxy_arp,send_redirects,rp_filter,route_localnet}, net.ipv4.neigh.{default,DEV}.proxy_delay, net.ipv4.icmp_echo_ignore_all, net.ipv4.ip_default_ttl, net.bridge.bridge-nf-call-{iptables,arptables}";
 
 fn unknown_sysctl(key: &str) -> OpError {
     OpError {
