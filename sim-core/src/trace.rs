@@ -26,8 +26,6 @@ pub enum DropReason {
     IpOutnoroutes,
     /// TTL expired while forwarding (`IP_INHDR`, counted as InHdrErrors).
     IpInhdr,
-    /// A blackhole, unreachable or prohibit route.
-    IpRoute,
     /// Neighbour resolution failed (`NEIGH_FAILED`).
     NeighFailed,
     /// Larger than the path MTU with DF set (`PKT_TOO_BIG`).
@@ -64,7 +62,6 @@ impl DropReason {
             DropReason::IpInnoroutes => "IP_INNOROUTES",
             DropReason::IpOutnoroutes => "IP_OUTNOROUTES",
             DropReason::IpInhdr => "IP_INHDR",
-            DropReason::IpRoute => "IP_ROUTE",
             DropReason::NeighFailed => "NEIGH_FAILED",
             DropReason::PktTooBig => "PKT_TOO_BIG",
             DropReason::BridgeNoPort => "BRIDGE_NO_PORT",
@@ -90,7 +87,6 @@ impl DropReason {
             IpInnoroutes,
             IpOutnoroutes,
             IpInhdr,
-            IpRoute,
             NeighFailed,
             PktTooBig,
             BridgeNoPort,

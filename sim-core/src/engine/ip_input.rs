@@ -188,17 +188,23 @@ pub(crate) fn special_route(
 ) {
     match route.rtype {
         RouteType::Unreachable => {
-            sim.drop_packet(DropReason::IpRoute, "unreachable route: host unreachable");
+            sim.drop_packet(
+                DropReason::NotSpecified,
+                "unreachable route: ip_error answers host unreachable",
+            );
             icmp::icmp_send(sim, ns, packet, icmp::IcmpError::HostUnreachable, dev);
         }
         RouteType::Prohibit => {
             sim.drop_packet(
-                DropReason::IpRoute,
-                "prohibit route: administratively prohibited",
+                DropReason::NotSpecified,
+                "prohibit route: ip_error answers administratively prohibited",
             );
             icmp::icmp_send(sim, ns, packet, icmp::IcmpError::PktFiltered, dev);
         }
-        _ => sim.drop_packet(DropReason::IpRoute, "blackhole route: discarded silently"),
+        _ => sim.drop_packet(
+            DropReason::NotSpecified,
+            "blackhole route: ip_error discards it silently (EINVAL)",
+        ),
     }
 }
 
