@@ -218,6 +218,9 @@ pub fn match_args(m: &Match) -> String {
             format!("-m icmp {}--icmp-type {t}", neg(*n))
         }
         Match::Comment { text } => format!("-m comment --comment {}", save_string(text)),
+        Match::Set { name, dirs, neg: n } => {
+            format!("-m set {}--match-set {name} {}", neg(*n), dirs_text(dirs))
+        }
         Match::StatisticRandom { threshold, neg: n } => format!(
             "-m statistic --mode random {}--probability {}",
             neg(*n),
@@ -301,6 +304,14 @@ pub fn match_args(m: &Match) -> String {
             s
         }
     }
+}
+
+/// The directions of `--match-set` as libxt_set prints them (`src,dst`).
+pub(crate) fn dirs_text(dirs: &[bool]) -> String {
+    dirs.iter()
+        .map(|src| if *src { "src" } else { "dst" })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// The canonical text of a target (`-j DNAT --to-destination 10.0.0.2:80`), empty for a
@@ -457,10 +468,22 @@ fn main_message(e: &IptablesError) -> String {
 /// `COMMIT`, where the kernel's checks run. Rule lines may carry `[packets:bytes]`
 /// counters, which are kept. Tables the text does not mention stay empty.
 pub fn parse_restore(text: &str) -> Result<Netfilter, RestoreError> {
+    parse_restore_with_sets(text, &Default::default())
+}
+
+/// [`parse_restore`] in a namespace that has these IP sets (which `-m set` rules must
+/// name): the result keeps them.
+pub fn parse_restore_with_sets(
+    text: &str,
+    sets: &super::ipset::IpSets,
+) -> Result<Netfilter, RestoreError> {
     let ctx = IptablesCtx {
         program: "iptables-restore".to_string(),
     };
-    let mut nf = Netfilter::default();
+    let mut nf = Netfilter {
+        ipsets: sets.clone(),
+        ..Netfilter::default()
+    };
     let mut current: Option<Table> = None;
     let mut last_line = 0;
     for (idx, raw) in text.lines().enumerate() {
@@ -583,7 +606,7 @@ pub fn parse_restore(text: &str) -> Result<Netfilter, RestoreError> {
             )));
         }
         let args: Vec<&str> = toks.iter().map(String::as_str).collect();
-        iptables::apply_restore_line(table, &args, counters, &ctx)
+        iptables::apply_restore_line(table, &args, counters, &ctx, sets)
             .map_err(|e| err(main_message(&e)))?;
     }
     if current.is_some() {
@@ -1108,6 +1131,7 @@ pub(crate) mod tests {
         )
             .prop_map(|(r, m, n, f)| Netfilter {
                 tables: [r, m, n, f],
+                ipsets: Default::default(),
             })
     }
 
@@ -1154,7 +1178,7 @@ pub(crate) mod tests {
                         let mut line = vec!["-A".to_string(), c.name.clone()];
                         line.extend(toks);
                         let a: Vec<&str> = line.iter().map(String::as_str).collect();
-                        crate::netfilter::iptables::apply_restore_line(&mut copy, &a, None, &IptablesCtx::default())
+                        crate::netfilter::iptables::apply_restore_line(&mut copy, &a, None, &IptablesCtx::default(), &Default::default())
                             .map_err(|e| TestCaseError::fail(format!("{}: {}", args, e.msg)))?;
                         let got = &copy.chains[&c.name].rules[0];
                         prop_assert_eq!(&got.matches, &r.matches, "{}", args);
