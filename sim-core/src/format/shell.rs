@@ -326,6 +326,22 @@ impl Shell<'_> {
                 }
             }
             "iptables-save" | "iptables-nft-save" => self.iptables_save(ns, &args),
+            "ipset" => {
+                let nf = &mut self.world.netns[ns].netfilter;
+                match crate::netfilter::ipset::run(nf, &args) {
+                    Ok(out) => CmdResult {
+                        status: 0,
+                        stdout: out.stdout,
+                        stderr: out.stderr,
+                    },
+                    // `-q` failures print nothing.
+                    Err(e) if e.msg.is_empty() => CmdResult {
+                        status: e.status,
+                        ..CmdResult::default()
+                    },
+                    Err(e) => CmdResult::err(e.status, e.msg),
+                }
+            }
             "iptables-restore" => CmdResult::err(
                 1,
                 "hopsim: iptables-restore reads its rules from stdin, which scripts cannot give it here",

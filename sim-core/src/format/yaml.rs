@@ -79,6 +79,8 @@ struct MachineSpec {
     #[serde(default)]
     sysctl: IndexMap<String, S<Scalar>>,
     #[serde(default)]
+    ipsets: IndexMap<String, S<IpsetSpec>>,
+    #[serde(default)]
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
@@ -100,11 +102,28 @@ struct NsSpec {
     #[serde(default)]
     sysctl: IndexMap<String, S<Scalar>>,
     #[serde(default)]
+    ipsets: IndexMap<String, S<IpsetSpec>>,
+    #[serde(default)]
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
+}
+
+/// One IP set: `ipset create NAME TYPE [hashsize N] [maxelem N]`, then `ipset add` of
+/// each member.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IpsetSpec {
+    #[serde(rename = "type")]
+    kind: S<String>,
+    #[serde(default)]
+    members: Vec<S<String>>,
+    #[serde(default)]
+    hashsize: Option<u32>,
+    #[serde(default)]
+    maxelem: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -297,6 +316,7 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 routes: m.routes,
                 neigh: m.neigh,
                 sysctl: m.sysctl,
+                ipsets: m.ipsets,
                 iptables: m.iptables,
                 iptables_save: m.iptables_save,
                 listen: m.listen,
@@ -589,17 +609,62 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                     .hint(route_hint(&res.stderr)));
             }
         }
+        // IP sets before the rules that name them.
+        for (name, set) in &spec.ipsets {
+            let mut create = format!(
+                "ipset create {} {}",
+                crate::format::shell::quote(name),
+                crate::format::shell::quote(&set.value.kind.value)
+            );
+            if let Some(n) = set.value.hashsize {
+                create.push_str(&format!(" hashsize {n}"));
+            }
+            if let Some(n) = set.value.maxelem {
+                create.push_str(&format!(" maxelem {n}"));
+            }
+            let mut sh = Shell {
+                world: &mut b.world,
+                host,
+            };
+            let res = sh.run_command(*ns, &create);
+            if res.status != 0 {
+                return Err(err_at(&file, set, res.stderr.trim_end().to_string())
+                    .hint("a set is `NAME: { type: hash:net, members: [10.0.0.0/8, 192.168.1.2] }` (types: hash:ip, hash:net)"));
+            }
+            for m in &set.value.members {
+                let res = sh.run_command(
+                    *ns,
+                    &format!(
+                        "ipset add {} {}",
+                        crate::format::shell::quote(name),
+                        crate::format::shell::quote(&m.value)
+                    ),
+                );
+                if res.status != 0 {
+                    return Err(err_at(&file, m, res.stderr.trim_end().to_string())
+                        .hint("a member is an address, or for hash:net a network (10.0.0.0/8)"));
+                }
+            }
+        }
         if let Some(text) = &spec.iptables_save {
-            let nf = crate::netfilter::save::parse_restore(&text.value).map_err(|e| {
-                // The text starts on the line after `iptables-save: |`.
-                LoadError::at(
-                    &file,
-                    text.referenced.line() as usize + e.line,
-                    0,
-                    format!("iptables-save: {}", e.msg),
-                )
-                .hint("paste the output of `iptables-save` as it is")
-            })?;
+            let sets = b.world.netns[*ns].netfilter.ipsets.clone();
+            let nf = crate::netfilter::save::parse_restore_with_sets(&text.value, &sets).map_err(
+                |e| {
+                    // The scalar's span starts at its first line (the one after
+                    // `iptables-save: |`), which is the restore text's line 1.
+                    LoadError::at(
+                        &file,
+                        text.referenced.line() as usize + e.line - 1,
+                        0,
+                        format!("iptables-save: {}", e.msg.trim_end()),
+                    )
+                    .hint(if e.msg.contains("doesn't exist.") {
+                        "declare the IP sets the rules name under `ipsets:` of the same namespace"
+                    } else {
+                        "paste the output of `iptables-save` as it is"
+                    })
+                },
+            )?;
             b.world.netns[*ns].netfilter = nf;
         }
         for r in &spec.iptables {

@@ -14,6 +14,7 @@
 
 pub mod conntrack;
 pub mod eval;
+pub mod ipset;
 pub mod iptables;
 pub mod list;
 pub mod save;
@@ -312,6 +313,16 @@ pub enum Match {
         /// `--limit-iface-out`.
         limit_iface_out: bool,
     },
+    /// `-m set [!] --match-set NAME src|dst[,src|dst...]`: the packet's address (the
+    /// first direction; the set types modelled have one dimension) is in the set.
+    Set {
+        /// The set's name.
+        name: String,
+        /// The directions as given, `true` for `src` (at most 6).
+        dirs: Vec<bool>,
+        /// Negated.
+        neg: bool,
+    },
     /// `-m physdev [!] --physdev-in NAME [!] --physdev-out NAME [!] --physdev-is-bridged`.
     Physdev {
         /// `--physdev-in`.
@@ -517,17 +528,21 @@ impl Table {
     }
 }
 
-/// All tables of one namespace.
+/// All tables of one namespace, and its IP sets (which the tables' `-m set` matches
+/// reference).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Netfilter {
     /// raw, mangle, nat, filter.
     pub tables: [Table; 4],
+    /// The namespace's IP sets (`ipset`).
+    pub ipsets: ipset::IpSets,
 }
 
 impl Default for Netfilter {
     fn default() -> Self {
         Netfilter {
             tables: TableName::ALL.map(Table::new),
+            ipsets: ipset::IpSets::default(),
         }
     }
 }
