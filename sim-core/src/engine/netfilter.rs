@@ -52,7 +52,30 @@ pub(crate) struct Phys {
     pub physdev_out: Option<IfId>,
 }
 
-fn addr_type(world: &World, ns: NsId, a: Ipv4Addr) -> AddrType {
+fn addr_type(world: &World, ns: NsId, a: Ipv4Addr, dev: Option<&str>) -> AddrType {
+    if let Some(dev) = dev {
+        // inet_dev_addr_type: look the address up in the local table; its type counts
+        // only if the route's device is `dev`, otherwise it is plain unicast.
+        if a.is_multicast() {
+            return AddrType::Multicast;
+        }
+        if a.is_broadcast() || a.is_unspecified() {
+            return AddrType::Broadcast;
+        }
+        let hit = world.netns[ns]
+            .routes
+            .iter()
+            .filter(|r| r.table == crate::model::Table::Local && r.dst.contains(&a))
+            .max_by_key(|r| r.dst.prefix_len());
+        return match hit {
+            Some(r) if r.dev.map(|d| world.ifname(d)).as_deref() == Some(dev) => match r.rtype {
+                crate::model::RouteType::Local => AddrType::Local,
+                crate::model::RouteType::Broadcast => AddrType::Broadcast,
+                _ => AddrType::Unicast,
+            },
+            _ => AddrType::Unicast,
+        };
+    }
     if world.is_local_addr(ns, a) {
         AddrType::Local
     } else if a.is_multicast() {
@@ -123,7 +146,7 @@ fn table(
     let ct = ct_info(&sim.world, ns, meta);
     let mut nf = std::mem::take(&mut sim.world.netns[ns].netfilter);
     let world = &sim.world;
-    let at = |a: Ipv4Addr| addr_type(world, ns, a);
+    let at = |a: Ipv4Addr, dev: Option<&str>| addr_type(world, ns, a, dev);
     let ctx = EvalCtx {
         hook,
         packet,

@@ -50,8 +50,10 @@ pub struct EvalCtx<'a> {
     pub ct: CtInfo,
     /// The packet's mark.
     pub mark: u32,
-    /// `-m addrtype`: the type of an address in this namespace.
-    pub addr_type: &'a dyn Fn(Ipv4Addr) -> AddrType,
+    /// `-m addrtype`: the type of an address in this namespace; with a device name, as
+    /// `inet_dev_addr_type` sees it for that device (`--limit-iface-in/out`: an address
+    /// is LOCAL only if its local route is on that device).
+    pub addr_type: &'a dyn Fn(Ipv4Addr, Option<&str>) -> AddrType,
 }
 
 /// Decides `-m statistic --mode random` draws: seeded, or scripted to enumerate branches.
@@ -198,6 +200,8 @@ fn eval_match(m: &Match, ctx: &EvalCtx, chance: &mut dyn Chance, nth: &mut u32) 
             xor(v, *neg)
         }
         Match::Comment { .. } => true,
+        // xt_nfacct: true unless the object is over its quota; no quota is modelled.
+        Match::Nfacct { .. } => true,
         Match::StatisticRandom { threshold, neg } => xor(chance.draw(*threshold), *neg),
         Match::StatisticNth { every, packet, neg } => {
             // xt_statistic: count = (count + 1) % every; match when count == packet... the
@@ -209,9 +213,22 @@ fn eval_match(m: &Match, ctx: &EvalCtx, chance: &mut dyn Chance, nth: &mut u32) 
         }
         Match::Mark { value, mask, neg } => xor(ctx.mark & mask == *value, *neg),
         Match::CtState { states, neg, .. } => xor(ct_matches(states, &ctx.ct), *neg),
-        Match::AddrType { src, dst, .. } => {
-            src.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.src) == t, neg))
-                && dst.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.dst) == t, neg))
+        Match::AddrType {
+            src,
+            dst,
+            limit_iface_in,
+            limit_iface_out,
+        } => {
+            // addrtype_mt_v1: the device is the input one, else the output one.
+            let dev = if *limit_iface_in {
+                ctx.in_dev
+            } else if *limit_iface_out {
+                ctx.out_dev
+            } else {
+                None
+            };
+            src.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.src, dev) == t, neg))
+                && dst.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.dst, dev) == t, neg))
         }
         Match::Physdev {
             physdev_in,
@@ -714,7 +731,7 @@ mod tests {
             iptables::run(&mut nf, &args, &iptables::IptablesCtx::default())
                 .unwrap_or_else(|e| panic!("{r}: {}", e.msg));
         }
-        let at = |a: Ipv4Addr| {
+        let at = |a: Ipv4Addr, _: Option<&str>| {
             if a == Ipv4Addr::new(10, 0, 0, 1) {
                 AddrType::Local
             } else {
@@ -1069,7 +1086,7 @@ mod tests {
             let args: Vec<&str> = r.split_whitespace().collect();
             iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
         }
-        let at = |_: Ipv4Addr| AddrType::Unicast;
+        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
         let ctx = EvalCtx {
             hook: Hook::Input,
             packet: &p,
@@ -1106,7 +1123,7 @@ mod tests {
             .split_whitespace()
             .collect();
         iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
-        let at = |_: Ipv4Addr| AddrType::Unicast;
+        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
         let ctx = EvalCtx {
             hook: Hook::Input,
             packet: &p,
