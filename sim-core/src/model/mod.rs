@@ -157,6 +157,8 @@ pub struct World {
     /// Simulated time in µs: each run (a ping, a connection) starts where the last ended,
     /// so state with a memory (ICMP rate limits, conntrack timeouts) carries over.
     pub clock_us: u64,
+    /// Other names `--from` accepts for a namespace (a cluster's `NAMESPACE/POD`).
+    pub ns_aliases: Vec<(String, NsId)>,
 }
 
 /// FNV-1a, for deterministic derived values (MACs, IP ids).
@@ -233,6 +235,11 @@ impl World {
             .collect();
         if let Some((id, _)) = live.iter().find(|(_, n)| n.name == what) {
             return Ok(*id);
+        }
+        if let Some((_, id)) = self.ns_aliases.iter().find(|(a, _)| a == what) {
+            if live.iter().any(|(i, _)| i == id) {
+                return Ok(*id);
+            }
         }
         if let Some((machine, local)) = what.split_once('/') {
             if let Some((id, _)) = live.iter().find(|(_, n)| {
