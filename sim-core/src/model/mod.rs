@@ -376,7 +376,14 @@ impl World {
     /// else the first primary on `dev`, else the first global address on another device.
     pub fn select_src(&self, ns: NsId, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
         if let Some(i) = dev.and_then(|d| self.iface(d)) {
-            let prim: Vec<&IfAddr> = i.addrs.iter().filter(|a| !a.secondary).collect();
+            // 127/8 has scope host (as `ip` assigns it), wider than the universe scope
+            // asked for: inet_select_addr skips it, so a packet masqueraded out of lo
+            // (a DNAT to one of our own addresses) gets a global address.
+            let prim: Vec<&IfAddr> = i
+                .addrs
+                .iter()
+                .filter(|a| !a.secondary && !a.addr().is_loopback())
+                .collect();
             if let Some(a) = prim.iter().find(|a| a.net.contains(&dst)) {
                 return Some(a.addr());
             }
