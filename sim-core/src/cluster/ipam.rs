@@ -194,7 +194,8 @@ fn cluster_ips(file: &str, c: &mut Cluster) -> Result<(), LoadError> {
                     format!("cluster-ip {ip} is the service CIDR's network or broadcast address"),
                 ));
             }
-            if ip == add(base, 1) && c.kubernetes_service {
+            let is_apiserver = s.namespace == "default" && s.name == "kubernetes";
+            if ip == add(base, 1) && c.kubernetes_service && !is_apiserver {
                 return Err(LoadError::at(
                     file,
                     line,
@@ -203,7 +204,7 @@ fn cluster_ips(file: &str, c: &mut Cluster) -> Result<(), LoadError> {
                 )
                 .hint("the API server's own service default/kubernetes has the first address"));
             }
-            if !used.insert(ip) && ip != add(base, 10) {
+            if !used.insert(ip) && ip != add(base, 10) && !is_apiserver {
                 return Err(LoadError::at(
                     file,
                     line,

@@ -224,7 +224,9 @@ struct RuleCache {
 
 fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     let lans = lans(file, c)?;
-    let routed = lans.len() > 1;
+    // Every LAN has a gateway, a router joining the LANs: nodes always have a default
+    // route (kubeadm needs one, and Calico's proxy ARP for 169.254.1.1 needs a route to
+    // it, `arp_fwd_proxy`).
     for l in &lans {
         let clash = c
             .nodes
@@ -232,7 +234,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             .map(|n| (n.ip.addr(), n.line))
             .chain(c.externals.iter().map(|e| (e.ip.addr(), 0)))
             .find(|(a, _)| *a == l.gateway);
-        if let (true, Some((a, line))) = (routed, clash) {
+        if let Some((a, line)) = clash {
             return Err(LoadError::at(
                 file,
                 line,
@@ -278,10 +280,8 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             ..IfPlan::default()
         });
         root.interfaces.extend(net.root.interfaces);
-        if routed {
-            root.routes
-                .push(format!("default via {} dev eth0", lan.gateway));
-        }
+        root.routes
+            .push(format!("default via {} dev eth0", lan.gateway));
         root.routes.extend(net.root.routes);
         root.sysctl.push(("net.ipv4.ip_forward".into(), "1".into()));
         root.sysctl.extend(net.root.sysctl);
@@ -358,9 +358,10 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             addrs: vec![e.ip.to_string()],
             ..IfPlan::default()
         });
-        if let Some(g) = e.gateway.or(routed.then_some(lan.gateway)) {
-            root.routes.push(format!("default via {g} dev eth0"));
-        }
+        root.routes.push(format!(
+            "default via {} dev eth0",
+            e.gateway.unwrap_or(lan.gateway)
+        ));
         root.listen = e.listen.clone();
         plan.machines.push(MachinePlan {
             name: e.name.clone(),
@@ -369,7 +370,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             namespaces: vec![],
         });
     }
-    if routed {
+    {
         let name = c.router.clone().unwrap_or_else(|| "router".into());
         let mut root = NsPlan::default();
         for (i, l) in lans.iter().enumerate() {

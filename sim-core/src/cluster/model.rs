@@ -256,7 +256,8 @@ pub struct Cluster {
     pub kube_proxy: KubeProxyConfig,
     /// Nodes, in file order.
     pub nodes: Vec<Node>,
-    /// The name of the router joining the LANs, if given.
+    /// The name of the router joining the LANs and the nodes' default gateway
+    /// (default `router`).
     pub router: Option<String>,
     /// Machines outside the cluster.
     pub externals: Vec<External>,
