@@ -491,7 +491,14 @@ pub fn load_compiled(
         )
         .hint("please report it with the cluster file; `hopsim compile` shows the topology")
     };
-    let mut topo = yaml::load_yaml(path, &yaml_text, opts).map_err(internal)?;
+    // The text is ours and may be large (a node per pod and device): scale the parser's
+    // budget with it.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 250_000 + yaml_text.len() / 2;
+    budget.max_events = 1_000_000 + yaml_text.len();
+    budget.max_total_scalar_bytes = 64 * 1024 * 1024 + yaml_text.len();
+    let mut topo =
+        yaml::load_yaml_budget(path, &yaml_text, opts, Some(budget)).map_err(internal)?;
     let mut parsed: HashMap<*const String, Vec<Arc<Table>>> = HashMap::new();
     for m in &compiled.plan.machines {
         if m.root.iptables.is_empty() {

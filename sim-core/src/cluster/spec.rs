@@ -619,6 +619,10 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
             line: p.name.referenced.line() as usize,
         });
     }
+    let mut counts = vec![0usize; nodes.len()];
+    for p in &pods {
+        counts[p.node] += 1;
+    }
     for d in &c.deployments {
         let d = &d.value;
         check_name(cx, &d.name, "deployment name")?;
@@ -664,10 +668,17 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
                 )),
                 None => None,
             };
+            // The scheduler's spreading, simplified: the candidate node with the fewest
+            // pods so far (the first such in file order).
+            let node = *on
+                .iter()
+                .min_by_key(|n| counts[**n])
+                .expect("at least one node");
+            counts[node] += 1;
             pods.push(Pod {
                 namespace: namespace.clone(),
                 name: replica_name(&namespace, &d.name.value, i),
-                node: on[i as usize % on.len()],
+                node,
                 labels: d.labels.clone(),
                 requested_ip: ip,
                 ip: Ipv4Addr::UNSPECIFIED,
