@@ -177,3 +177,34 @@ fn wrong_cluster_files_give_located_errors_with_hints() {
         );
     }
 }
+
+#[test]
+fn every_cluster_scenario_compiles_to_a_topology_with_the_same_outcomes() {
+    let dir = std::env::temp_dir().join(format!("hopsim-compiled-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut seen = 0;
+    for f in hopsim_tests::scenario_files() {
+        let text = std::fs::read_to_string(&f).unwrap();
+        if !cluster::is_cluster_text(&text) {
+            continue;
+        }
+        seen += 1;
+        let yaml = cluster::compile_to_yaml(&f, &text).unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.join(f.file_name().unwrap());
+        std::fs::write(&out, &yaml).unwrap();
+        let t = load_file(&out, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!t.expects.is_empty(), "{}", f.display());
+        for e in &t.expects {
+            let r = hopsim_core::check::check_one(&t.world, e);
+            assert!(
+                r.passed(),
+                "{} (compiled): {}: {:?}",
+                f.display(),
+                r.title,
+                r.problems
+            );
+        }
+    }
+    assert!(seen >= 4, "the cluster scenarios are there");
+    let _ = std::fs::remove_dir_all(dir);
+}

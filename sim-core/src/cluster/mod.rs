@@ -569,5 +569,24 @@ pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
             m.root.iptables = vec![Arc::new(saved)];
         }
     }
-    Ok(plan.to_yaml(compiled.expect_text.as_deref(), true))
+    // A plain topology knows pods by NODE/POD only: rewrite NAMESPACE/POD in the
+    // expectations' `FROM ->` and `NS: COMMAND` positions.
+    let expect = compiled.expect_text.as_ref().map(|e| {
+        let mut e = e.clone();
+        for p in &compiled.cluster.pods {
+            let alias = format!("{}/{}", p.namespace, p.name);
+            let real = format!(
+                "{}/{}",
+                compiled.cluster.nodes[p.node].name,
+                pod_ns_name(&compiled.cluster, p)
+            );
+            for (a, b) in [(" ->", " ->"), (": ", ": ")] {
+                for lead in [" ", "\"", "'"] {
+                    e = e.replace(&format!("{lead}{alias}{a}"), &format!("{lead}{real}{b}"));
+                }
+            }
+        }
+        e
+    });
+    Ok(plan.to_yaml(expect.as_deref(), true))
 }
