@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct Common {
-    /// The topology: a .yaml file or a .sh script of ip commands.
+    /// The topology: a .yaml file (a topology or a cluster file) or a .sh script of ip commands.
     file: PathBuf,
     /// Any failing command in a script is fatal.
     #[arg(long)]
@@ -126,7 +126,7 @@ enum Cmd {
     Ping {
         #[command(flatten)]
         common: Common,
-        /// Source namespace (`host` for a script's root namespace, NODE or NODE/NS), or an address it owns.
+        /// Source namespace (`host` for a script's root namespace, NODE or NODE/NS; in a cluster NODE, NODE/POD or NAMESPACE/POD), or an address it owns.
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -283,6 +283,15 @@ enum Cmd {
         /// Print every case, not only disagreements.
         #[arg(short, long)]
         verbose: bool,
+    },
+    /// Compile a Kubernetes cluster file into a plain topology (YAML on stdout): every
+    /// node's devices, routes, sysctls and `iptables-save`, every pod's namespace.
+    #[command(
+        after_help = "Examples:\n  hopsim compile scenarios/nodeport.yaml > nodeport-topology.yaml\n  hopsim show scenarios/clusterip.yaml k8s-m iptables-save"
+    )]
+    Compile {
+        /// The cluster file (YAML with a top-level `cluster:` key; see docs/cluster.md).
+        file: PathBuf,
     },
     /// Print the YAML topology equivalent to a script.
     #[command(after_help = "Example:\n  hopsim import scenarios/netns-veth.sh > netns-veth.yaml")]
@@ -640,6 +649,20 @@ fn run(cli: Cli) -> Result<u8, String> {
             seed,
             verbose,
         } => kernel_check(&scripts, generated, seed, verbose),
+        Cmd::Compile { file } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            if !hopsim_core::cluster::is_cluster_text(&text) {
+                return Err(format!(
+                    "{}: not a cluster file (no top-level `cluster:` key; see docs/cluster.md)",
+                    file.display()
+                ));
+            }
+            let out =
+                hopsim_core::cluster::compile_to_yaml(&file, &text).map_err(|e| e.to_string())?;
+            print!("{out}");
+            Ok(0)
+        }
         Cmd::Import { script: path } => {
             let t = load(&Common {
                 file: path.clone(),

@@ -349,7 +349,8 @@ pub struct LoadOptions {
     pub strict: bool,
 }
 
-/// Load a YAML topology or a script, by extension.
+/// Load a YAML topology or a script, by extension. A YAML file with a top-level
+/// `cluster:` key is a Kubernetes cluster spec ([`crate::cluster`]), compiled first.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
     let meta = std::fs::metadata(path)
@@ -368,6 +369,9 @@ pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> 
     let text = std::fs::read_to_string(path)
         .map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
     match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml") | Some("yml") if crate::cluster::is_cluster_text(&text) => {
+            crate::cluster::load_cluster(path, &text, opts)
+        }
         Some("yaml") | Some("yml") => yaml::load_yaml(path, &text, opts),
         Some("sh") => {
             let run = script::run_script(&file, &text, opts)?;

@@ -185,8 +185,28 @@ impl Builder {
 
 /// Load a YAML topology.
 pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
+    load_yaml_budget(path, text, opts, None)
+}
+
+/// Load a YAML topology with a parser budget other than serde-saphyr's default (which
+/// caps a document at 250,000 nodes): for topologies hopsim generated itself, such as a
+/// compiled cluster of thousands of pods.
+pub fn load_yaml_budget(
+    path: &Path,
+    text: &str,
+    opts: LoadOptions,
+    budget: Option<serde_saphyr::Budget>,
+) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let spec: FileSpec = serde_saphyr::from_str(text).map_err(|e| {
+    let parsed: Result<FileSpec, _> = match budget {
+        None => serde_saphyr::from_str(text),
+        Some(b) => {
+            let mut o = serde_saphyr::Options::default();
+            o.budget = Some(b);
+            serde_saphyr::from_str_with_options(text, o)
+        }
+    };
+    let spec: FileSpec = parsed.map_err(|e| {
         let (line, col) = e
             .location()
             .map(|l| (l.line() as usize, l.column() as usize))

@@ -157,6 +157,8 @@ pub struct World {
     /// Simulated time in µs: each run (a ping, a connection) starts where the last ended,
     /// so state with a memory (ICMP rate limits, conntrack timeouts) carries over.
     pub clock_us: u64,
+    /// Other names `--from` accepts for a namespace (a cluster's `NAMESPACE/POD`).
+    pub ns_aliases: Vec<(String, NsId)>,
 }
 
 /// FNV-1a, for deterministic derived values (MACs, IP ids).
@@ -233,6 +235,11 @@ impl World {
             .collect();
         if let Some((id, _)) = live.iter().find(|(_, n)| n.name == what) {
             return Ok(*id);
+        }
+        if let Some((_, id)) = self.ns_aliases.iter().find(|(a, _)| a == what) {
+            if live.iter().any(|(i, _)| i == id) {
+                return Ok(*id);
+            }
         }
         if let Some((machine, local)) = what.split_once('/') {
             if let Some((id, _)) = live.iter().find(|(_, n)| {
@@ -370,7 +377,14 @@ impl World {
     /// namespace, in device order.
     pub fn select_src(&self, ns: NsId, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
         if let Some(i) = dev.and_then(|d| self.iface(d)) {
-            let prim: Vec<&IfAddr> = i.addrs.iter().filter(|a| !a.secondary).collect();
+            // 127/8 has scope host (as `ip` assigns it), wider than the universe scope
+            // asked for: inet_select_addr skips it, so a packet masqueraded out of lo
+            // (a DNAT to one of our own addresses) gets a global address.
+            let prim: Vec<&IfAddr> = i
+                .addrs
+                .iter()
+                .filter(|a| !a.secondary && !a.addr().is_loopback())
+                .collect();
             if let Some(a) = prim.iter().find(|a| a.net.contains(&dst)) {
                 return Some(a.addr());
             }

@@ -207,6 +207,8 @@ fn eval_match(
             xor(v, *neg)
         }
         Match::Comment { .. } => true,
+        // xt_nfacct: true unless the object is over its quota; no quota is modelled.
+        Match::Nfacct { .. } => true,
         Match::StatisticRandom { threshold, neg } => xor(chance.draw(*threshold), *neg),
         Match::StatisticNth { every, packet, neg } => {
             // xt_statistic: count = (count + 1) % every; match when count == packet... the
@@ -314,10 +316,12 @@ pub fn run_table(
     let len = u64::from(ctx.packet.total_len() as u32);
     let base = ctx.hook.chain().to_string();
     let Netfilter { tables, ipsets } = nf;
-    let t = &mut tables[table as usize];
-    if !t.chains.contains_key(&base) {
+    if !tables[table as usize].chains.contains_key(&base) {
         return run;
     }
+    // Copy on write: a table shared with other namespaces is copied before its counters
+    // change.
+    let t = std::sync::Arc::make_mut(&mut tables[table as usize]);
     // Stack of (chain, next rule index) to return to.
     let mut stack: Vec<(String, usize)> = Vec::new();
     let (mut chain, mut idx) = (base.clone(), 0usize);

@@ -210,6 +210,7 @@ enum Pm {
     },
     Icmp(Option<(u8, Option<u8>, bool)>),
     Comment(Option<String>),
+    Nfacct(Option<String>),
     Statistic {
         mode: Option<bool>, // Some(true) random, Some(false) nth
         probability: Option<u32>,
@@ -333,6 +334,7 @@ fn match_opts(m: &Pm) -> &'static [(&'static str, bool)] {
         ],
         Pm::Icmp(_) => &[("icmp-type", true)],
         Pm::Comment(_) => &[("comment", true)],
+        Pm::Nfacct(_) => &[("nfacct-name", true)],
         Pm::Statistic { .. } => &[
             ("mode", true),
             ("probability", true),
@@ -439,7 +441,6 @@ fn target_opts(t: &Pt) -> &'static [(&'static str, bool)] {
 /// Matches iptables knows but hopsim does not model.
 const UNMODELLED_MATCHES: &[&str] = &[
     "recent",
-    "nfacct",
     "limit",
     "owner",
     "iprange",
@@ -1031,6 +1032,7 @@ impl<'a> Parser<'a> {
                 Pm::Icmp(None)
             }
             "comment" => Pm::Comment(None),
+            "nfacct" => Pm::Nfacct(None),
             "statistic" => Pm::Statistic {
                 mode: None,
                 probability: None,
@@ -1154,6 +1156,14 @@ impl<'a> Parser<'a> {
                 }
                 let (t, c) = parse_icmp_type(&a, ctx)?;
                 *v = Some((t, c, inv));
+            }
+            Pm::Nfacct(v) => {
+                if v.is_some() {
+                    return Err(
+                        ctx.usage_nl("nfacct: option \"--nfacct-name\" can only be used once.")
+                    );
+                }
+                *v = Some(a.clone());
             }
             Pm::Comment(v) => {
                 if v.is_some() {
@@ -1439,6 +1449,9 @@ impl<'a> Parser<'a> {
                 }
                 Pm::Comment(None) => {
                     return Err(ctx.usage_nl("comment: option \"--comment\" must be specified"));
+                }
+                Pm::Nfacct(None) => {
+                    return Err(ctx.usage_nl("nfacct: option \"--nfacct-name\" must be specified"));
                 }
                 Pm::Statistic {
                     mode,
@@ -2190,6 +2203,9 @@ fn build_rule(spec: &Spec, table: &Table, ctx: &IptablesCtx) -> Result<Rule, Ipt
             }
             Pm::Comment(t) => Match::Comment {
                 text: t.clone().unwrap_or_default(),
+            },
+            Pm::Nfacct(n) => Match::Nfacct {
+                name: n.clone().unwrap_or_default(),
             },
             Pm::Statistic {
                 mode,

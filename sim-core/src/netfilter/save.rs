@@ -221,6 +221,8 @@ pub fn match_args(m: &Match) -> String {
         Match::Set { name, dirs, neg: n } => {
             format!("-m set {}--match-set {name} {}", neg(*n), dirs_text(dirs))
         }
+        // libxt_nfacct prints " --nfacct-name " and then xtables_save_string's own " ".
+        Match::Nfacct { name } => format!("-m nfacct --nfacct-name  {}", save_string(name)),
         Match::StatisticRandom { threshold, neg: n } => format!(
             "-m statistic --mode random {}--probability {}",
             neg(*n),
@@ -1181,7 +1183,7 @@ COMMIT
             arb_table(TableName::Filter),
         )
             .prop_map(|(r, m, n, f)| Netfilter {
-                tables: [r, m, n, f],
+                tables: [r, m, n, f].map(std::sync::Arc::new),
                 ipsets: Default::default(),
             })
     }
@@ -1200,7 +1202,7 @@ COMMIT
                 .map_err(|e| TestCaseError::fail(format!("{e}")))?;
             let mut zeroed = nf.clone();
             for t in zeroed.tables.iter_mut() {
-                for c in t.chains.values_mut() {
+                for c in std::sync::Arc::make_mut(t).chains.values_mut() {
                     for r in c.rules.iter_mut() {
                         r.packets = 0;
                         r.bytes = 0;
@@ -1209,7 +1211,7 @@ COMMIT
             }
             // A table kept only by its rule counters disappears without -c.
             for (z, p) in zeroed.tables.iter_mut().zip(plain.tables.iter()) {
-                if !table_exists(z) {
+                if !table_exists(z.as_ref()) {
                     *z = p.clone();
                 }
             }
@@ -1224,7 +1226,7 @@ COMMIT
                     for r in &c.rules {
                         let args = rule_args(r, false);
                         let toks = restore_tokens(&args).map_err(TestCaseError::fail)?;
-                        let mut copy = t.clone();
+                        let mut copy: Table = t.as_ref().clone();
                         if let Some(ch) = copy.chains.get_mut(&c.name) { ch.rules.clear(); }
                         let mut line = vec!["-A".to_string(), c.name.clone()];
                         line.extend(toks);

@@ -229,3 +229,18 @@ fn source_for_a_device_without_addresses_prefers_a_global_address_on_lo() {
         Some("10.9.9.9".parse().expect("ip"))
     );
 }
+
+#[test]
+fn source_for_lo_is_never_a_loopback_address() {
+    // inet_select_addr(lo, dst, RT_SCOPE_UNIVERSE) skips 127.0.0.1 (scope host) and
+    // falls back to a global address of another device: what MASQUERADE picks for a
+    // connection DNATed to one of the host's own addresses (kube-proxy's
+    // default/kubernetes from the control plane itself).
+    let (mut w, ns, a, _) = setup();
+    w.addr_add(a, net("192.168.10.10/24")).expect("addr");
+    let lo = w.find_iface(ns, "lo").expect("lo");
+    assert_eq!(
+        w.select_src(ns, Some(lo), "192.168.10.10".parse().unwrap()),
+        Some("192.168.10.10".parse().unwrap())
+    );
+}
