@@ -1,8 +1,8 @@
 //! Tunnel devices in the packet path: what the outer packet inherits from the inner one
-//! (the skb mark), and ping's `-s`/`-M` in scripts.
+//! (the skb mark), how conntrack sees an IPIP packet, and ping's `-s`/`-M` in scripts.
 //! The VXLAN cases use kernel-check/cases/vxlan.sh, whose probes were compared with the
 //! real kernel (Linux 6.18); this kernel has no ipip module, so the IPIP cases rest on
-//! the kernel source (`iptunnel_xmit`).
+//! the kernel source (`iptunnel_xmit`, `nf_conntrack_generic`).
 
 use hopsim_core::check::apply_with;
 use hopsim_core::engine::ping::{ping, PingOptions};
@@ -10,7 +10,7 @@ use hopsim_core::engine::PingRun;
 use hopsim_core::format::script::run_script;
 use hopsim_core::format::LoadOptions;
 use hopsim_core::model::World;
-use hopsim_core::trace::DropReason;
+use hopsim_core::trace::{DropReason, Step};
 
 const FLANNEL: &str = include_str!("../kernel-check/cases/vxlan.sh");
 
@@ -95,6 +95,32 @@ fn ipip_outer_packet_keeps_the_skb_mark() {
     assert_eq!(r.exit, 0, "{:?}", r.lines);
     let unmarked = world(IPIP, &[drop_unmarked]);
     assert_eq!(ping1(&unmarked, "a", "172.16.2.0").exit, 1);
+}
+
+/// conntrack tracks an IPIP packet with the generic tracker, by its addresses: the nat
+/// table sees its first packet, and `conntrack -L` lists it as `unknown  4` with the
+/// generic timeout (600 s).
+#[test]
+fn ipip_packets_are_tracked_by_the_generic_tracker() {
+    let w = world(
+        IPIP,
+        &["b: iptables -A INPUT -m conntrack --ctstate INVALID -j DROP"],
+    );
+    let r = ping1(&w, "a", "172.16.2.0");
+    assert_eq!(r.exit, 0, "the outer packet is not INVALID: {:?}", r.lines);
+    let b = r.world.resolve_ns("b").expect("b");
+    let ct = r.world.netns[b].conntrack.render(0);
+    assert!(
+        ct.contains("unknown  4 600 src=10.0.0.1 dst=10.0.0.2 src=10.0.0.2 dst=10.0.0.1 "),
+        "{ct}"
+    );
+    assert!(
+        r.trace.hops.iter().flat_map(|h| &h.steps).any(|s| matches!(
+            s,
+            Step::Conntrack { detail } if detail == "new connection protocol 4 10.0.0.1 -> 10.0.0.2"
+        )),
+        "the outer packet starts a connection"
+    );
 }
 
 /// `ping -s SIZE -M do` in a script, as on the real kernel (vxlan.sh:70): over the
