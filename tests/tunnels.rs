@@ -147,3 +147,17 @@ fn script_ping_takes_size_and_pmtu_discovery() {
         (2, "ping: invalid -M argument: maybe")
     );
 }
+
+/// `ip link` names an ipip device with its underlay, `@NONE` without one: real Calico
+/// nodes show `tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 ... link/ipip 0.0.0.0 brd 0.0.0.0`.
+#[test]
+fn ip_link_shows_tunl0_at_none() {
+    let script = format!("{IPIP}ip -n a link add tun1 type ipip remote 10.0.0.2 local 10.0.0.1 dev eth0\nip -n a link show\n");
+    let run = run_script("t.sh", &script, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let out = &run.steps.last().expect("ip link ran").result.stdout;
+    assert!(
+        out.contains(": tunl0@NONE: <NOARP,UP,LOWER_UP> mtu 1480 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n    link/ipip 0.0.0.0 brd 0.0.0.0\n"),
+        "{out}"
+    );
+    assert!(out.contains(": tun1@eth0: "), "with `dev eth0`: {out}");
+}

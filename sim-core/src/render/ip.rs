@@ -146,6 +146,14 @@ fn link_head(world: &World, i: &Interface, link_mode: bool) -> String {
             }
         }
     }
+    if let IfKind::Ipip(t) = &i.kind {
+        // ip_tunnel_get_iflink: the underlay given with `dev`, else 0, which iproute2
+        // prints as NONE (`tunl0@NONE`, as on every Calico node).
+        name = match t.link.and_then(|l| world.iface(l)) {
+            Some(l) => format!("{}@{}", i.name, l.name),
+            None => format!("{}@NONE", i.name),
+        };
+    }
     let qdisc = if !i.up {
         "noop"
     } else {
