@@ -161,3 +161,47 @@ fn ip_link_shows_tunl0_at_none() {
     );
     assert!(out.contains(": tun1@eth0: "), "with `dev eth0`: {out}");
 }
+
+/// The forwarding path checks a DF packet against the output device's MTU before the
+/// TTL is decreased and before the FORWARD hook (`ip_forward`: `ip_exceeds_mtu`), so even
+/// with FORWARD dropping everything the sender learns the MTU (measured, vxlan.sh:73).
+#[test]
+fn forwarding_checks_the_mtu_before_the_forward_hook() {
+    let w = world(
+        FLANNEL,
+        &[
+            "pod1: ip link set eth0 mtu 1500",
+            "node1: ip link set veth1 mtu 1500",
+            "node1: ip link set cni0 mtu 1500",
+            "node1: iptables -A FORWARD -j DROP",
+        ],
+    );
+    let ns = w.resolve_ns("pod1").expect("pod1");
+    let opts = PingOptions {
+        wait_s: 1,
+        size: 1472,
+        pmtudisc: hopsim_core::engine::ping::PmtuDisc::Do,
+        ..PingOptions::default()
+    };
+    let r = ping(w.clone(), ns, "10.244.1.2".parse().expect("address"), &opts);
+    assert!(
+        r.lines
+            .iter()
+            .any(|l| l == "From 10.244.0.1 icmp_seq=1 Frag needed and DF set (mtu = 1450)"),
+        "{:?}",
+        r.lines
+    );
+    let d = drops(&r);
+    assert!(d.contains(&DropReason::PktTooBig), "{d:?}");
+    assert!(
+        !d.contains(&DropReason::NetfilterDrop),
+        "FORWARD never saw it: {d:?}"
+    );
+    let forwarded = r
+        .trace
+        .hops
+        .iter()
+        .flat_map(|h| &h.steps)
+        .any(|s| matches!(s, Step::Forward { .. }));
+    assert!(!forwarded, "refused before the TTL decrement");
+}

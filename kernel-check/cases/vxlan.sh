@@ -70,6 +70,7 @@ ip -n node2 route add 10.244.0.0/24 via 10.244.0.0 dev flannel.1 onlink
 # expect: {ping: pod1 -> 10.244.1.2, options: "-c 1 -W 1 -M do -s 1423", exit: 1, prints: ["ping: local error: message too long, mtu=1450"]}
 # expect: {ping: pod1 -> 10.244.1.2, with: ["pod1: ip link set eth0 mtu 1500", "node1: ip link set veth1 mtu 1500", "node1: ip link set cni0 mtu 1500"], options: "-c 2 -W 1 -M do -s 1472", exit: 1, prints: ["From 10.244.0.1 icmp_seq=1 Frag needed and DF set (mtu = 1450)", "ping: local error: message too long, mtu=1450"]}
 # expect: {ping: pod1 -> 10.244.1.2, with: ["pod1: ip link set eth0 mtu 1500", "node1: ip link set veth1 mtu 1500", "node1: ip link set cni0 mtu 1500"], options: "-c 1 -M dont -s 1422", exit: 0, ttl: 62}
+# expect: {ping: pod1 -> 10.244.1.2, with: ["pod1: ip link set eth0 mtu 1500", "node1: ip link set veth1 mtu 1500", "node1: ip link set cni0 mtu 1500", "node1: iptables -A FORWARD -j DROP"], options: "-c 1 -W 1 -M do -s 1472", exit: 1, prints: ["From 10.244.0.1 icmp_seq=1 Frag needed and DF set (mtu = 1450)"]}
 # expect: {ping: pod1 -> 10.244.1.2, with: ["node1: bridge fdb del 2e:7f:77:3d:f2:fd dev flannel.1"], options: "-c 1 -W 1", exit: 1}
 # expect: {ping: pod1 -> 10.244.1.2, with: ["node1: ip neigh del 10.244.1.0 dev flannel.1"], options: "-c 1 -W 5", exit: 1, prints: ["From 10.244.0.1 icmp_seq=1 Destination Host Unreachable"]}
 # expect: {ping: pod1 -> 10.244.1.2, with: ["node2: ip link set flannel.1 down"], options: "-c 1 -W 1", exit: 1}
