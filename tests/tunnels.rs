@@ -205,3 +205,40 @@ fn forwarding_checks_the_mtu_before_the_forward_hook() {
         .any(|s| matches!(s, Step::Forward { .. }));
     assert!(!forwarded, "refused before the TTL decrement");
 }
+
+/// `bridge fdb show` ends a learned entry with a space (its state is empty) and a
+/// permanent one with `permanent`, as iproute2 6.1 prints them (measured on a VXLAN port
+/// of a bridge: `9a:97:f7:13:c3:db master weave `, `9a:97:f7:13:c3:db dst 192.33.199.9
+/// self `, `00:00:00:00:00:00 dst 192.33.199.9 self permanent`).
+#[test]
+fn bridge_fdb_show_keeps_the_empty_state_of_learned_entries() {
+    let script = include_str!("../kernel-check/cases/vxlan-bridge.sh");
+    let w = world(script, &[]);
+    let r = ping1(&w, "p1", "10.244.192.1");
+    assert_eq!(r.exit, 0);
+    let p2 = r.world.resolve_ns("p2").expect("p2");
+    let mac = r
+        .world
+        .mac_of(r.world.find_iface(p2, "eth0").expect("eth0"));
+    let n1 = r.world.resolve_ns("n1").expect("n1");
+    let host = r.world.netns[n1].host;
+    let out = hopsim_core::format::shell::Shell {
+        world: &mut r.world.clone(),
+        host,
+    }
+    .run_line(n1, "bridge fdb show dev vxlan-6784")
+    .stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines.contains(&format!("{mac} master weave ").as_str()),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&format!("{mac} dst 192.33.199.9 self ").as_str()),
+        "{out}"
+    );
+    assert!(
+        lines.contains(&"00:00:00:00:00:00 dst 192.33.199.9 self permanent"),
+        "{out}"
+    );
+}
