@@ -590,6 +590,8 @@ fn apply(r: &mut SplitMix64, plan: &mut Plan, f: Fault) {
                     count: 1,
                     ttl,
                     wait_s: Some(1),
+                    size: None,
+                    pmtudisc: None,
                 },
             };
             plan.feature("routing-loop");
@@ -606,6 +608,8 @@ fn apply(r: &mut SplitMix64, plan: &mut Plan, f: Fault) {
                     count: 1,
                     ttl: None,
                     wait_s: Some(4),
+                    size: None,
+                    pmtudisc: None,
                 },
             };
             plan.feature("ghost-host");

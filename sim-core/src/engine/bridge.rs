@@ -77,7 +77,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                         if !ip_output::apply_verdict(sim, ns, &packet, v, "POSTROUTING (bridged)") {
                             return;
                         }
-                        super::arp::neigh_output(sim, ns, br, nh, packet);
+                        super::arp::neigh_output(sim, ns, br, nh, packet, meta.mark);
                         return;
                     }
                     Some(mac) => {

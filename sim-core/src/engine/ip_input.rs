@@ -230,6 +230,29 @@ fn ip_forward(
         sim.drop_packet(DropReason::IpInnoroutes, "route without a device");
         return;
     };
+    // ip_exceeds_mtu: a packet with DF that does not fit the output device is refused
+    // before its TTL is decreased and before the FORWARD hook sees it (measured: with
+    // `iptables -A FORWARD -j DROP` the sender still gets "Frag needed"). The error quotes
+    // the packet as it arrived.
+    let mtu = sim.world.iface(out_dev).map(|i| i.mtu).unwrap_or(1500) as usize;
+    if packet.header.df && packet.total_len() > mtu {
+        sim.drop_packet(
+            DropReason::PktTooBig,
+            format!(
+                "ip_forward: {} bytes with DF set do not fit {}'s MTU {mtu}",
+                packet.total_len(),
+                sim.world.ifname(out_dev)
+            ),
+        );
+        icmp::icmp_send(
+            sim,
+            ns,
+            &packet,
+            icmp::IcmpError::FragNeeded(mtu as u16),
+            Some(in_dev),
+        );
+        return;
+    }
     let nexthop = route.gateway.unwrap_or(packet.header.dst);
     // Redirect when the packet leaves by the device it came in on and the sender could
     // have reached the next hop directly (`RTCF_DOREDIRECT`, RFC 1812 5.2.7.2).

@@ -7,7 +7,10 @@
 //! `X via G dev tunl0 onlink`). The outer TTL is the tunnel's `ttl`, or with `ttl inherit`
 //! (0) the inner TTL; DF is set when the tunnel has `pmtudisc` and is copied from the inner
 //! packet in any case; TOS 0. The outer packet then leaves like any locally generated
-//! packet (`iptunnel_xmit` → `ip_local_out`: OUTPUT and POSTROUTING see it).
+//! packet (`iptunnel_xmit` → `ip_local_out`: OUTPUT and POSTROUTING see it), as a new
+//! connection but with the inner packet's skb mark (`skb_scrub_packet` keeps the mark
+//! within a namespace: Calico's cali-OUTPUT accepts the outer packet by the mark its
+//! FORWARD rules set).
 //!
 //! Receive (`tunnel4_rcv` → `ipip_rcv` → `ip_tunnel_lookup`): an outer packet delivered
 //! locally is matched to an up tunnel by (remote, local), most specific first, the fallback
@@ -23,8 +26,15 @@ use crate::wire::{IpPayload, Ipv4Packet, Ipv4Repr};
 use std::net::Ipv4Addr;
 
 /// `ip_tunnel_xmit`: encapsulate `inner`, which routing sent to the ipip device `dev`
-/// with next hop `nexthop`.
-pub(crate) fn xmit(sim: &mut Sim, ns: NsId, dev: IfId, nexthop: Ipv4Addr, inner: Ipv4Packet) {
+/// with next hop `nexthop`; the outer packet keeps the skb's `mark`.
+pub(crate) fn xmit(
+    sim: &mut Sim,
+    ns: NsId,
+    dev: IfId,
+    nexthop: Ipv4Addr,
+    inner: Ipv4Packet,
+    mark: u32,
+) {
     let Some((name, t)) = sim.world.iface(dev).and_then(|i| match &i.kind {
         IfKind::Ipip(t) => Some((i.name.clone(), t.clone())),
         _ => None,
@@ -117,7 +127,7 @@ pub(crate) fn xmit(sim: &mut Sim, ns: NsId, dev: IfId, nexthop: Ipv4Addr, inner:
         ),
         detail: format!("destination: {why_dst}; {why_ttl}; {why_df}"),
     });
-    ip_output::ip_local_out(sim, ns, outer, &out);
+    ip_output::ip_local_out_marked(sim, ns, outer, &out, mark);
 }
 
 /// How well a tunnel matches a received packet (`ip_tunnel_lookup`); higher is better.

@@ -419,7 +419,8 @@ fn describe_tuple(t: &Tuple) -> String {
     match t.proto {
         1 => format!("icmp {} -> {} id {}", t.src, t.dst, t.sport),
         6 => format!("tcp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
-        _ => format!("udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+        17 => format!("udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+        n => format!("protocol {n} {} -> {}", t.src, t.dst),
     }
 }
 

@@ -31,7 +31,7 @@ pub struct PingOptions {
 }
 
 /// `ping -M`: the socket's `IP_MTU_DISCOVER` setting.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PmtuDisc {
     /// `want` (the default): DF set, but the kernel fragments locally what exceeds the
@@ -53,6 +53,15 @@ impl PmtuDisc {
             "want" => Ok(PmtuDisc::Want),
             "dont" => Ok(PmtuDisc::Dont),
             other => Err(format!("ping: invalid -M argument: {other}")),
+        }
+    }
+
+    /// The word `-M` takes for this setting.
+    pub fn as_arg(self) -> &'static str {
+        match self {
+            PmtuDisc::Do => "do",
+            PmtuDisc::Want => "want",
+            PmtuDisc::Dont => "dont",
         }
     }
 }

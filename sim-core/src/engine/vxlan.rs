@@ -8,7 +8,8 @@
 //! picks), the UDP destination the device's `dstport`, the UDP source a hash of the inner
 //! flow in 32768-60999 (the same both ways), TTL `auto` = the namespace's default TTL, no
 //! DF, TOS 0 (KERNEL_FACTS §11). The outer packet leaves like any locally generated one
-//! (`udp_tunnel_xmit_skb` → `iptunnel_xmit` → `ip_local_out`).
+//! (`udp_tunnel_xmit_skb` → `iptunnel_xmit` → `ip_local_out`), keeping the skb's mark
+//! (measured: a mark set in FORWARD matches in OUTPUT on the UDP packet).
 //!
 //! Receive (`vxlan_rcv`): a UDP datagram for the device's port (its socket is bound to
 //! 0.0.0.0:PORT while the device is up) is matched by VNI to an up device; the source
@@ -75,8 +76,8 @@ fn fdb_remotes(fdb: &[VxlanFdb], dst: Mac) -> (Vec<Ipv4Addr>, bool) {
     (defaults, true)
 }
 
-/// `vxlan_xmit`: the stack sent `frame` on the VXLAN device `dev`.
-pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame) {
+/// `vxlan_xmit`: the stack sent `frame` (its skb marked `mark`) on the VXLAN device `dev`.
+pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
     let Some((ns, name, v)) = sim.world.iface(dev).and_then(|i| match &i.kind {
         IfKind::Vxlan(v) => Some((i.ns, i.name.clone(), v.clone())),
         _ => None,
@@ -159,7 +160,7 @@ pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame) {
             ),
             detail: format!("{why}; source port from the inner flow's hash; ttl auto, no DF"),
         });
-        ip_output::ip_local_out(sim, ns, outer, &out);
+        ip_output::ip_local_out_marked(sim, ns, outer, &out, mark);
     }
 }
 

@@ -144,6 +144,9 @@ pub struct Expect {
     pub because: Option<String>,
 }
 
+/// The largest `ping -s` for IPv4: 65535 less the IP and ICMP headers.
+pub const MAX_PING_SIZE: u16 = 65507;
+
 /// Parse ping options as `ping` takes them.
 pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
     let mut o = PingOptions::default();
@@ -171,9 +174,17 @@ pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
                 let v: f64 = val("-i")?.parse().map_err(|_| "-i takes seconds")?;
                 o.interval_ms = (v * 1000.0) as u32;
             }
+            "-s" => {
+                o.size = val("-s")?
+                    .parse()
+                    .ok()
+                    .filter(|s| *s <= MAX_PING_SIZE)
+                    .ok_or("-s takes a data size from 0 to 65507")?
+            }
+            "-M" => o.pmtudisc = crate::engine::ping::PmtuDisc::parse(&val("-M")?)?,
             other => {
                 return Err(format!(
-                    "unknown ping option {other} (hopsim ping takes -c, -t, -W, -i)"
+                    "unknown ping option {other} (hopsim ping takes -c, -t, -W, -i, -s, -M)"
                 ))
             }
         }

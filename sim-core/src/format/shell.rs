@@ -1506,6 +1506,33 @@ impl Shell<'_> {
                     opts.interval_ms = num(v).map(|t| (t * 1000.0) as u32).unwrap_or(1000);
                     i += 2;
                 }
+                "-s" => {
+                    match v.and_then(|s| s.parse::<u32>().ok()) {
+                        Some(s) if s <= u32::from(crate::format::MAX_PING_SIZE) => {
+                            opts.size = s as u16
+                        }
+                        Some(s) => {
+                            return CmdResult::err(
+                                2,
+                                format!("hopsim: ping -s {s}: sizes above 65507 (an IPv4 packet's limit) are not modelled"),
+                            )
+                        }
+                        None => {
+                            return CmdResult::err(
+                                1,
+                                format!("ping: invalid argument: '{}'", v.unwrap_or("")),
+                            )
+                        }
+                    }
+                    i += 2;
+                }
+                "-M" => {
+                    match crate::engine::ping::PmtuDisc::parse(v.unwrap_or("")) {
+                        Ok(m) => opts.pmtudisc = m,
+                        Err(e) => return CmdResult::err(2, e),
+                    }
+                    i += 2;
+                }
                 "-q" | "-n" => i += 1,
                 a if a.starts_with("-c") => {
                     opts.count = a[2..].parse().unwrap_or(1);

@@ -146,6 +146,14 @@ fn link_head(world: &World, i: &Interface, link_mode: bool) -> String {
             }
         }
     }
+    if let IfKind::Ipip(t) = &i.kind {
+        // ip_tunnel_get_iflink: the underlay given with `dev`, else 0, which iproute2
+        // prints as NONE (`tunl0@NONE`, as on every Calico node).
+        name = match t.link.and_then(|l| world.iface(l)) {
+            Some(l) => format!("{}@{}", i.name, l.name),
+            None => format!("{}@NONE", i.name),
+        };
+    }
     let qdisc = if !i.up {
         "noop"
     } else {
@@ -341,7 +349,9 @@ pub fn bridge_fdb(world: &World, ns: NsId) -> String {
 }
 
 /// `bridge fdb show [dev DEV]`: the bridges' FDBs (`master`) and the VXLAN devices' own
-/// (`self`, with `dst`). With a device, its entries only, without `dev DEV`.
+/// (`self`, with `dst`). With a device, its entries only, without `dev DEV`. iproute2 ends
+/// each entry with its state, which is empty for a learned one: `MAC dev P master BR `
+/// and `MAC dst IP self ` keep that trailing space (kernel-logs/04.log).
 pub fn bridge_fdb_dev(world: &World, ns: NsId, only: Option<IfId>) -> String {
     let mut rows: Vec<(IfId, String)> = Vec::new();
     for i in world.ns_ifaces(ns) {
@@ -372,10 +382,10 @@ pub fn bridge_fdb_dev(world: &World, ns: NsId, only: Option<IfId>) -> String {
                     rows.push((
                         i.id,
                         format!(
-                            "{} dst {}{via} self{}",
+                            "{} dst {}{via} self {}",
                             e.mac,
                             e.dst,
-                            if e.permanent { " permanent" } else { "" }
+                            if e.permanent { "permanent" } else { "" }
                         ),
                     ));
                 }
@@ -388,11 +398,11 @@ pub fn bridge_fdb_dev(world: &World, ns: NsId, only: Option<IfId>) -> String {
         match only {
             Some(d) if d != dev => {}
             Some(_) => {
-                let _ = writeln!(out, "{}", row.trim_end());
+                let _ = writeln!(out, "{row}");
             }
             None => {
                 let (mac, rest) = row.split_once(' ').unwrap_or((&row, ""));
-                let _ = writeln!(out, "{mac} dev {} {}", world.ifname(dev), rest.trim_end());
+                let _ = writeln!(out, "{mac} dev {} {rest}", world.ifname(dev));
             }
         }
     }
