@@ -277,7 +277,7 @@ fn vxlan_reproduces_the_measured_capture() {
     // Learning: node2 knows node1's vxlan1 MAC behind 172.16.0.1.
     let n2 = r.world.resolve_ns("node2").expect("node2");
     let fdb = hopsim_core::render::ip::bridge_fdb(&r.world, n2);
-    assert!(fdb.contains("dst 172.16.0.1 self\n"), "{fdb}");
+    assert!(fdb.contains("dst 172.16.0.1 self \n"), "{fdb}");
     assert!(
         fdb.contains("00:00:00:00:00:00 dev vxlan1 dst 172.16.0.1 via eth0 self permanent"),
         "{fdb}"
