@@ -285,6 +285,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
         root.routes.extend(net.root.routes);
         root.sysctl.push(("net.ipv4.ip_forward".into(), "1".into()));
         root.sysctl.extend(net.root.sysctl);
+        root.ipsets.extend(net.root.ipsets);
         if node.role == Role::ControlPlane {
             root.listen.push("tcp 6443 kube-apiserver".into());
         }
@@ -512,7 +513,10 @@ pub fn load_compiled(
             let tables = match parsed.get(&Arc::as_ptr(text)) {
                 Some(t) => t.clone(),
                 None => {
-                    let nf = save::parse_restore(text).map_err(|e| {
+                    // The namespace's sets (its `ipsets:`) are there already; every node
+                    // sharing this text has the same ones.
+                    let sets = &topo.world.netns[ns].netfilter.ipsets;
+                    let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
                         let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
                         LoadError::at(
                             &file,

@@ -44,9 +44,24 @@ pub struct NsPlan {
     pub sysctl: Vec<(String, String)>,
     /// Listening sockets.
     pub listen: Vec<String>,
+    /// IP sets (`ipsets:`), created before the rules that name them.
+    pub ipsets: Vec<SetPlan>,
     /// Rule texts, one per table, in iptables-restore syntax; shared between nodes whose
     /// rules are identical.
     pub iptables: Vec<Arc<String>>,
+}
+
+/// An IP set, as `ipset create NAME TYPE` then `ipset add NAME MEMBER` for each member.
+#[derive(Clone, Debug, Default)]
+pub struct SetPlan {
+    /// Name.
+    pub name: String,
+    /// `hash:ip` or `hash:net`.
+    pub kind: &'static str,
+    /// Members.
+    pub members: Vec<String>,
+    /// A comment written above it (who fills it, with what).
+    pub comment: Option<String>,
 }
 
 /// A machine.
@@ -156,6 +171,28 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
         let _ = writeln!(out, "{ind}listen:");
         for l in &ns.listen {
             let _ = writeln!(out, "{ind}  - {}", q(l));
+        }
+    }
+    // The sets go out with or without the rules: the loader creates them in the
+    // namespace, where the rules (written here or installed by the cluster loader) name
+    // them.
+    if !ns.ipsets.is_empty() {
+        let _ = writeln!(out, "{ind}ipsets:");
+        for set in &ns.ipsets {
+            if let Some(c) = &set.comment {
+                let _ = writeln!(out, "{ind}  # {c}");
+            }
+            let _ = writeln!(
+                out,
+                "{ind}  {}: {{ type: \"{}\", members: [{}] }}",
+                q(&set.name),
+                set.kind,
+                set.members
+                    .iter()
+                    .map(|m| q(m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
     if with_rules && !ns.iptables.is_empty() {
