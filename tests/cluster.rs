@@ -208,3 +208,41 @@ fn every_cluster_scenario_compiles_to_a_topology_with_the_same_outcomes() {
     assert!(seen >= 4, "the cluster scenarios are there");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn calico_nodes_get_felix_sets_and_the_rules_that_name_them() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/clusterip.yaml");
+    let t = load_file(&path, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let nodes = ["k8s-m", "k8s-w0", "k8s-w1", "k8s-w2"];
+    let addrs = [
+        "192.168.10.10",
+        "192.168.20.100",
+        "192.168.10.101",
+        "192.168.10.102",
+    ];
+    for node in nodes {
+        let id = t.world.resolve_ns(node).unwrap();
+        let nf = &t.world.netns[id].netfilter;
+        let hosts = nf
+            .ipsets
+            .get("cali40all-hosts-net")
+            .expect("cali40all-hosts-net");
+        let members: Vec<String> = hosts.members.iter().map(|m| m.addr().to_string()).collect();
+        assert_eq!(members, addrs, "{node}");
+        for pools in ["cali40all-ipam-pools", "cali40masq-ipam-pools"] {
+            let s = nf.ipsets.get(pools).expect(pools);
+            let m: Vec<String> = s.members.iter().map(|m| m.to_string()).collect();
+            assert_eq!(m, ["172.16.0.0/16"], "{node} {pools}");
+        }
+        let saved = saved(&t.world, node);
+        for rule in [
+            "-A cali-INPUT -p ipencap -m comment --comment \"cali:PajejrV4aFdkZojI\" -m comment --comment \"Allow IPIP packets from Calico hosts\" -m set --match-set cali40all-hosts-net src -m addrtype --dst-type LOCAL -j ACCEPT",
+            "-A cali-INPUT -p ipencap -m comment --comment \"cali:_wjq-Yrma8Ly1Svo\" -m comment --comment \"Drop IPIP packets from non-Calico hosts\" -j DROP",
+            "-A cali-OUTPUT -p ipencap -m comment --comment \"cali:AnEsmO6bDZbQntWW\" -m comment --comment \"Allow IPIP packets to other Calico hosts\" -m set --match-set cali40all-hosts-net dst -m addrtype --src-type LOCAL -j ACCEPT",
+            "-A cali-nat-outgoing -m comment --comment \"cali:flqWnvo8yq4ULQLa\" -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully",
+            "-A INPUT -m comment --comment \"cali:Cz_u1IQiXIMmKD4c\" -j cali-INPUT",
+        ] {
+            assert!(saved.lines().any(|l| l == rule), "{node}: no `{rule}`");
+        }
+    }
+}
