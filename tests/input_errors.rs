@@ -139,6 +139,31 @@ fn bad_expectations() {
         "name: x\nnamespaces:\n  red: {}\nexpect:\n  - ping: red -> 10.0.0.1\n    options: -x\n",
     );
     assert!(e.contains("unknown ping option -x"), "{e}");
+    let e = load_yaml(
+        "name: x\nnamespaces:\n  red: {}\nexpect:\n  - ping: red -> 10.0.0.1\n    options: -M maybe\n",
+    );
+    assert!(
+        e.contains("options: ping: invalid -M argument: maybe"),
+        "{e}"
+    );
+    let e = load_yaml(
+        "name: x\nnamespaces:\n  red: {}\nexpect:\n  - ping: red -> 10.0.0.1\n    options: -s 70000\n",
+    );
+    assert!(e.contains("-s takes a data size from 0 to 65507"), "{e}");
+}
+
+#[test]
+fn expectation_options_take_size_and_pmtu_discovery() {
+    use hopsim_core::engine::ping::PmtuDisc;
+    use hopsim_core::format::parse_ping_options;
+    let o = parse_ping_options("-c 2 -M do -s 1472").expect("parses");
+    assert_eq!(
+        (o.count, o.size, o.pmtudisc),
+        (2, 1472, PmtuDisc::Do),
+        "-s and -M as ping takes them"
+    );
+    let o = parse_ping_options("-M dont").expect("parses");
+    assert_eq!((o.size, o.pmtudisc), (56, PmtuDisc::Dont));
 }
 
 #[test]

@@ -531,3 +531,104 @@ fn statistic_branches_have_kube_proxy_probabilities() {
     }
     assert!(branches.iter().all(|b| b.run.exit == 0));
 }
+
+/// An ICMP echo connection never becomes ASSURED (`nf_conntrack_icmp_packet` only refreshes
+/// the timeout). Measured with two echo requests and replies forwarded by a node:
+/// `icmp 1 29 src=172.16.158.16 dst=172.16.158.15 type=8 code=0 id=72 src=172.16.158.15
+/// dst=172.16.158.16 type=0 code=0 id=72 mark=0 use=1`.
+#[test]
+fn icmp_conntrack_entries_are_never_assured() {
+    let mut w = world(MASQ);
+    let src: ipnet::Ipv4Net = "11.11.11.0/24".parse().expect("net");
+    add(
+        &mut w,
+        "host",
+        TableName::Nat,
+        "POSTROUTING",
+        rule(
+            vec![Match::Source {
+                net: src,
+                neg: false,
+            }],
+            Target::Masquerade {
+                to_ports: None,
+                random_fully: false,
+                random: false,
+            },
+        ),
+    );
+    let red = w.resolve_ns("RED").expect("RED");
+    let r = ping(
+        w.clone(),
+        red,
+        "192.168.1.2".parse().expect("ip"),
+        &PingOptions {
+            count: 2,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.exit, 0);
+    let host = r.world.resolve_ns("host").expect("host");
+    let ct = r.world.netns[host].conntrack.render(0);
+    assert!(ct.contains("icmp     1 "), "{ct}");
+    assert!(!ct.contains("[UNREPLIED]"), "the reply was seen: {ct}");
+    assert!(!ct.contains("[ASSURED]"), "ICMP is never assured: {ct}");
+}
+
+/// `-m addrtype --limit-iface-out`: LOCAL means an address of the output device
+/// (addrtype_mt_v1 passes xt_out to inet_dev_addr_type). Calico's
+/// `cali-POSTROUTING -o tunl0 -m addrtype ! --src-type LOCAL --limit-iface-out -m
+/// addrtype --src-type LOCAL -j MASQUERADE` masquerades host traffic whose source is
+/// another device's address, and only that.
+#[test]
+fn addrtype_limit_iface_out_counts_only_the_output_devices_addresses() {
+    let base = "ip link add d0 type dummy\nip addr add 10.9.9.9/32 dev d0\nip link set d0 up\nip netns add B\nip link add va type veth peer name vb netns B\nip addr add 10.0.0.1/24 dev va\nip link set va up\nip -n B addr add 10.0.0.2/24 dev vb\nip -n B link set vb up\niptables -t nat -A POSTROUTING -o va -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -j MASQUERADE\n";
+    let host = |extra: &str| {
+        let w = world(&format!("{base}{extra}"));
+        let ns = w.resolve_ns("host").unwrap();
+        let r = ping(w, ns, "10.0.0.2".parse().unwrap(), &PingOptions::default());
+        (r.exit, r.seen_from.map(|a| a.to_string()))
+    };
+    // Source 10.0.0.1 is va's own: not masqueraded (B sees it as it is).
+    assert_eq!(host(""), (0, Some("10.0.0.1".into())));
+    // Source 10.9.9.9 is local but on d0: masqueraded to va's address.
+    assert_eq!(
+        host("ip route replace 10.0.0.2/32 dev va src 10.9.9.9\n"),
+        (0, Some("10.0.0.1".into()))
+    );
+    // Without --limit-iface-out the source is LOCAL either way: never masqueraded.
+    let w = world(&format!(
+        "{}ip route replace 10.0.0.2/32 dev va src 10.9.9.9\n",
+        base.replace(" --limit-iface-out", "")
+    ));
+    let ns = w.resolve_ns("host").unwrap();
+    let r = ping(w, ns, "10.0.0.2".parse().unwrap(), &PingOptions::default());
+    assert_eq!(r.seen_from.map(|a| a.to_string()), Some("10.9.9.9".into()));
+}
+
+/// `-m nfacct --nfacct-name NAME` (kube-proxy >= 1.31): loads from iptables-restore,
+/// prints with libxt_nfacct's two spaces, and matches (no quota).
+#[test]
+fn nfacct_match_round_trips_and_matches() {
+    use hopsim_core::netfilter::save::{parse_restore, render_save};
+    let text = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -m nfacct --nfacct-name ct_state_invalid_dropped_pkts -j DROP\nCOMMIT\n";
+    let nf = parse_restore(text).unwrap();
+    let saved = render_save(&nf, Some(TableName::Filter));
+    assert!(
+        saved.contains("-A INPUT -m nfacct --nfacct-name  ct_state_invalid_dropped_pkts -j DROP\n"),
+        "{saved}"
+    );
+    let mut w = world(MASQ);
+    let ns = w.resolve_ns("ext").unwrap();
+    w.netns[ns]
+        .netfilter
+        .set_shared_table(nf.shared_table(TableName::Filter));
+    let host = w.resolve_ns("host").unwrap();
+    let r = ping(
+        w,
+        host,
+        "192.168.1.2".parse().unwrap(),
+        &PingOptions::default(),
+    );
+    assert_eq!(r.exit, 1, "dropped by the nfacct rule in ext's INPUT");
+}

@@ -70,6 +70,9 @@ fn scenario_trace_snapshots() {
                 if e.run.is_some() {
                     let r = hopsim_core::check::check_one(&t.world, e);
                     let _ = writeln!(out, "=== expect {} (line {}): {}", k + 1, e.line, r.title);
+                    for w in &e.with {
+                        let _ = writeln!(out, "    with: {w}");
+                    }
                     for l in &r.output {
                         let _ = writeln!(out, "| {l}");
                     }

@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use hopsim_core::check::{apply_with, check_topology};
 use hopsim_core::engine::connect::{connect, connect_with, ConnectOptions};
-use hopsim_core::engine::ping::{ping, ping_with, PingOptions};
+use hopsim_core::engine::ping::{ping, ping_with, PingOptions, PmtuDisc};
 use hopsim_core::format::{export, load_file, script, LoadError, LoadOptions, Topology};
 use hopsim_core::model::L4Proto;
 use hopsim_core::model::World;
@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(clap::Args, Clone)]
 struct Common {
-    /// The topology: a .yaml file or a .sh script of ip commands.
+    /// The topology: a .yaml file (a topology or a cluster file) or a .sh script of ip commands.
     file: PathBuf,
     /// Any failing command in a script is fatal.
     #[arg(long)]
@@ -59,6 +59,16 @@ struct PingArgs {
     /// Seconds between requests.
     #[arg(short = 'i', default_value_t = 1.0)]
     interval: f64,
+    /// Data bytes per request (56: 84-byte IP packets).
+    #[arg(short = 's', default_value_t = 56)]
+    size: u16,
+    /// Path MTU discovery: do (DF, refuse what exceeds the path MTU), want, dont.
+    #[arg(short = 'M', default_value = "want", value_parser = parse_pmtudisc)]
+    pmtudisc: PmtuDisc,
+}
+
+fn parse_pmtudisc(s: &str) -> Result<PmtuDisc, String> {
+    PmtuDisc::parse(s)
 }
 
 impl PingArgs {
@@ -68,6 +78,8 @@ impl PingArgs {
             ttl: self.ttl,
             wait_s: self.wait,
             interval_ms: (self.interval * 1000.0) as u32,
+            size: self.size,
+            pmtudisc: self.pmtudisc,
             ..PingOptions::default()
         }
     }
@@ -77,6 +89,10 @@ impl PingArgs {
 enum TraceFormat {
     Text,
     Json,
+    /// Classic pcap: every Ethernet frame as transmitted (needs -o).
+    Pcap,
+    /// pcapng: one interface per simulated device, both directions (needs -o).
+    Pcapng,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq)]
@@ -110,7 +126,7 @@ enum Cmd {
     Ping {
         #[command(flatten)]
         common: Common,
-        /// Source namespace (`host` for a script's root namespace, NODE or NODE/NS), or an address it owns.
+        /// Source namespace (`host` for a script's root namespace, NODE or NODE/NS; in a cluster NODE, NODE/POD or NAMESPACE/POD), or an address it owns.
         #[arg(long)]
         from: String,
         #[command(flatten)]
@@ -138,6 +154,9 @@ enum Cmd {
         /// Show every frame's bytes in hex.
         #[arg(long)]
         bytes: bool,
+        /// Write the trace to FILE (the pcap and pcapng formats need it).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
         /// Trace a TCP or UDP connection (like `nc -zv`) instead of a ping.
         #[arg(long, value_enum)]
         proto: Option<Proto>,
@@ -265,6 +284,15 @@ enum Cmd {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Compile a Kubernetes cluster file into a plain topology (YAML on stdout): every
+    /// node's devices, routes, sysctls and `iptables-save`, every pod's namespace.
+    #[command(
+        after_help = "Examples:\n  hopsim compile scenarios/nodeport.yaml > nodeport-topology.yaml\n  hopsim show scenarios/clusterip.yaml k8s-m iptables-save"
+    )]
+    Compile {
+        /// The cluster file (YAML with a top-level `cluster:` key; see docs/cluster.md).
+        file: PathBuf,
+    },
     /// Print the YAML topology equivalent to a script.
     #[command(after_help = "Example:\n  hopsim import scenarios/netns-veth.sh > netns-veth.yaml")]
     Import {
@@ -341,6 +369,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             ping: p,
             format,
             bytes,
+            output,
             proto,
             dport,
             sport,
@@ -375,7 +404,12 @@ fn run(cli: Cli) -> Result<u8, String> {
                     );
                 }
                 let r = connect(w, ns, dst, port, &opts);
+                if let Some(capture) = capture_bytes(format, &r.trace) {
+                    write_capture(output.as_deref(), &capture)?;
+                    return Ok(r.exit as u8);
+                }
                 match format {
+                    TraceFormat::Pcap | TraceFormat::Pcapng => {}
                     TraceFormat::Json => println!(
                         "{}",
                         serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
@@ -400,7 +434,15 @@ fn run(cli: Cli) -> Result<u8, String> {
                 );
             }
             let r = ping(w, ns, dst, &o);
+            if let Some(capture) = capture_bytes(format, &r.trace) {
+                write_capture(output.as_deref(), &capture)?;
+                for l in &r.lines {
+                    eprintln!("{l}");
+                }
+                return Ok(r.exit as u8);
+            }
             match format {
+                TraceFormat::Pcap | TraceFormat::Pcapng => {}
                 TraceFormat::Json => print!("{}", json::trace_json(&from, dst, &r)),
                 TraceFormat::Text => {
                     print!("{}", text::render_trace(&r.trace, topts));
@@ -607,6 +649,20 @@ fn run(cli: Cli) -> Result<u8, String> {
             seed,
             verbose,
         } => kernel_check(&scripts, generated, seed, verbose),
+        Cmd::Compile { file } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            if !hopsim_core::cluster::is_cluster_text(&text) {
+                return Err(format!(
+                    "{}: not a cluster file (no top-level `cluster:` key; see docs/cluster.md)",
+                    file.display()
+                ));
+            }
+            let out =
+                hopsim_core::cluster::compile_to_yaml(&file, &text).map_err(|e| e.to_string())?;
+            print!("{out}");
+            Ok(0)
+        }
         Cmd::Import { script: path } => {
             let t = load(&Common {
                 file: path.clone(),
@@ -802,4 +858,32 @@ fn branches<T>(
         println!("  exit {exit}");
     }
     Ok(0)
+}
+
+/// The capture file for the pcap formats, `None` for text and JSON.
+fn capture_bytes(format: TraceFormat, trace: &hopsim_core::trace::Trace) -> Option<Vec<u8>> {
+    match format {
+        TraceFormat::Pcap => Some(hopsim_core::render::pcap::pcap(trace)),
+        TraceFormat::Pcapng => Some(hopsim_core::render::pcap::pcapng(trace)),
+        TraceFormat::Text | TraceFormat::Json => None,
+    }
+}
+
+/// Write a capture to `-o FILE`; refuse to dump binary on a terminal.
+fn write_capture(output: Option<&std::path::Path>, bytes: &[u8]) -> Result<(), String> {
+    use std::io::{IsTerminal, Write};
+    match output {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::write(p, bytes).map_err(|e| format!("{}: {e}", p.display()))
+        }
+        _ => {
+            let mut out = std::io::stdout();
+            if out.is_terminal() {
+                return Err(
+                    "a capture file is binary: give -o FILE (or redirect the output)".into(),
+                );
+            }
+            out.write_all(bytes).map_err(|e| e.to_string())
+        }
+    }
 }

@@ -16,6 +16,8 @@ fn main() {
             count: a.get(4).and_then(|c| c.parse().ok()).unwrap_or(1),
             ttl: None,
             wait_s: a[3].parse().ok(),
+            size: None,
+            pmtudisc: None,
         },
     };
     let t = Instant::now();

@@ -13,7 +13,7 @@
 
 use crate::capture::Capture;
 use crate::normalize::{normalize_ping, verdict, Verdict};
-use crate::{Probe, ProbeCmd, RealOutcome, HOST_NS};
+use crate::{PmtuDisc, Probe, ProbeCmd, RealOutcome, HOST_NS};
 use hopsim_core::engine::connect::{connect, ConnectOptions};
 use hopsim_core::engine::ping::{ping, PingOptions};
 use hopsim_core::format::script::run_script;
@@ -118,6 +118,8 @@ pub fn run_sim(script: &str, probes: &[Probe]) -> Result<SimOutcome, String> {
             count,
             ttl,
             wait_s,
+            size,
+            pmtudisc,
         } = &p.cmd
         else {
             continue;
@@ -149,6 +151,8 @@ pub fn run_sim(script: &str, probes: &[Probe]) -> Result<SimOutcome, String> {
             count: (*count).clamp(1, u32::from(u16::MAX)) as u16,
             ttl: *ttl,
             wait_s: wait_s.unwrap_or(10),
+            size: size.unwrap_or(56),
+            pmtudisc: pmtudisc.unwrap_or_default(),
             ..PingOptions::default()
         };
         let r = ping(world.clone(), nsid, dst, &opts);
@@ -530,6 +534,8 @@ pub fn cases_from_script(file: &str, text: &str) -> Result<Vec<ScriptCase>, Stri
                         count: u32::from(e.options.count),
                         ttl: e.options.ttl,
                         wait_s: Some(e.options.wait_s),
+                        size: Some(e.options.size).filter(|s| *s != 56),
+                        pmtudisc: Some(e.options.pmtudisc).filter(|m| *m != PmtuDisc::Want),
                     },
                 },
             }],

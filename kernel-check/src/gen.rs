@@ -594,6 +594,8 @@ fn apply(r: &mut SplitMix64, plan: &mut Plan, f: Fault) {
                     count: 1,
                     ttl,
                     wait_s: Some(1),
+                    size: None,
+                    pmtudisc: None,
                 },
             };
             plan.feature("routing-loop");
@@ -610,6 +612,8 @@ fn apply(r: &mut SplitMix64, plan: &mut Plan, f: Fault) {
                     count: 1,
                     ttl: None,
                     wait_s: Some(4),
+                    size: None,
+                    pmtudisc: None,
                 },
             };
             plan.feature("ghost-host");

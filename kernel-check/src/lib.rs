@@ -33,6 +33,7 @@ pub use real::{
     SetupLine,
 };
 
+pub use hopsim_core::engine::ping::PmtuDisc;
 use std::fmt;
 
 /// The namespace name that stands for the script's root namespace (`host`).
@@ -51,7 +52,7 @@ pub struct Probe {
 /// A probe command.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ProbeCmd {
-    /// `ping -c COUNT [-t TTL] [-W WAIT] DEST`.
+    /// `ping -c COUNT [-t TTL] [-W WAIT] [-s SIZE] [-M HINT] DEST`.
     Ping {
         /// Destination address (or name).
         dest: String,
@@ -61,6 +62,10 @@ pub enum ProbeCmd {
         ttl: Option<u8>,
         /// Seconds to wait for a reply (`-W`), if not the default.
         wait_s: Option<u32>,
+        /// Data bytes per request (`-s`), if not the default 56.
+        size: Option<u16>,
+        /// Path MTU discovery (`-M do|want|dont`), if not the default.
+        pmtudisc: Option<PmtuDisc>,
     },
     /// `nc -zv [-u] -w WAIT DEST PORT` (OpenBSD netcat).
     Connect {
@@ -83,6 +88,8 @@ impl ProbeCmd {
             count: 1,
             ttl: None,
             wait_s: Some(1),
+            size: None,
+            pmtudisc: None,
         }
     }
 
@@ -94,6 +101,8 @@ impl ProbeCmd {
                 count,
                 ttl,
                 wait_s,
+                size,
+                pmtudisc,
             } => {
                 let mut v = vec!["ping".to_string(), "-c".to_string(), count.to_string()];
                 if let Some(t) = ttl {
@@ -103,6 +112,14 @@ impl ProbeCmd {
                 if let Some(w) = wait_s {
                     v.push("-W".to_string());
                     v.push(w.to_string());
+                }
+                if let Some(s) = size {
+                    v.push("-s".to_string());
+                    v.push(s.to_string());
+                }
+                if let Some(m) = pmtudisc {
+                    v.push("-M".to_string());
+                    v.push(m.as_arg().to_string());
                 }
                 v.push(dest.clone());
                 v
@@ -148,6 +165,8 @@ impl ProbeCmd {
                 count,
                 ttl,
                 wait_s,
+                size,
+                ..
             } => {
                 let ok_dest = !dest.is_empty()
                     && dest.len() <= 253
@@ -168,6 +187,9 @@ impl ProbeCmd {
                     if *w > 60 {
                         return Err(format!("ping wait {w} s out of range 0..=60"));
                     }
+                }
+                if size.is_some_and(|s| s > hopsim_core::format::MAX_PING_SIZE) {
+                    return Err(format!("ping size {size:?} out of range 0..=65507"));
                 }
                 Ok(())
             }
@@ -254,9 +276,26 @@ mod tests {
                 count: 3,
                 ttl: Some(5),
                 wait_s: None,
+                size: None,
+                pmtudisc: None,
             },
         };
         assert_eq!(h.shell_command(), "ping -c 3 -t 5 10.0.0.1");
+        let m = Probe {
+            ns: "pod".to_string(),
+            cmd: ProbeCmd::Ping {
+                dest: "10.244.1.2".into(),
+                count: 1,
+                ttl: None,
+                wait_s: Some(1),
+                size: Some(1472),
+                pmtudisc: Some(PmtuDisc::Do),
+            },
+        };
+        assert_eq!(
+            m.shell_command(),
+            "ip netns exec pod ping -c 1 -W 1 -s 1472 -M do 10.244.1.2"
+        );
         assert!(p.validate().is_ok());
     }
 
@@ -272,6 +311,8 @@ mod tests {
             count: 0,
             ttl: None,
             wait_s: None,
+            size: None,
+            pmtudisc: None,
         };
         assert!(p.validate().is_err());
     }

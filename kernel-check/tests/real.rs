@@ -296,6 +296,8 @@ fn ghost_host_on_connected_subnet() {
             count: 1,
             ttl: None,
             wait_s: Some(4),
+            size: None,
+            pmtudisc: None,
         },
     };
     let with_lo = format!("{VETH}ip -n red link set lo up\n");

@@ -6,12 +6,14 @@
 //! The crate follows the packet: [`wire`] knows bytes, [`model`] holds state and the
 //! operations `ip` performs on it, [`engine`] has one module per stage of the kernel's path,
 //! [`trace`] is the record of what happened, [`render`] turns it into text, and [`format`]
-//! reads topologies. [`check`] runs a scenario's expectations.
+//! reads topologies. [`check`] runs a scenario's expectations. [`cluster`] compiles a
+//! Kubernetes cluster spec into a topology.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod cluster;
 pub mod engine;
 pub mod format;
 pub mod model;

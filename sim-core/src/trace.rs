@@ -3,7 +3,7 @@
 //! [`crate::render`]; nothing here formats for a terminal except the one-line summaries
 //! steps give of themselves.
 
-use crate::wire::{Frame, Mac};
+use crate::wire::{Frame, Ipv4Packet, Mac};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 
@@ -26,8 +26,6 @@ pub enum DropReason {
     IpOutnoroutes,
     /// TTL expired while forwarding (`IP_INHDR`, counted as InHdrErrors).
     IpInhdr,
-    /// A blackhole, unreachable or prohibit route.
-    IpRoute,
     /// Neighbour resolution failed (`NEIGH_FAILED`).
     NeighFailed,
     /// Larger than the path MTU with DF set (`PKT_TOO_BIG`).
@@ -42,6 +40,11 @@ pub enum DropReason {
     IcmpEchoIgnored,
     /// An iptables rule or policy dropped it (`NETFILTER_DROP`).
     NetfilterDrop,
+    /// A VXLAN device has no FDB entry for the destination MAC and no default remote
+    /// (`VXLAN_NO_REMOTE`).
+    VxlanNoRemote,
+    /// A VXLAN packet for a VNI no device here has (`VXLAN_VNI_NOT_FOUND`).
+    VxlanVniNotFound,
     /// A simulator limit was hit (hop budget, loop without TTL).
     SimLimit,
     /// Anything else.
@@ -59,7 +62,6 @@ impl DropReason {
             DropReason::IpInnoroutes => "IP_INNOROUTES",
             DropReason::IpOutnoroutes => "IP_OUTNOROUTES",
             DropReason::IpInhdr => "IP_INHDR",
-            DropReason::IpRoute => "IP_ROUTE",
             DropReason::NeighFailed => "NEIGH_FAILED",
             DropReason::PktTooBig => "PKT_TOO_BIG",
             DropReason::BridgeNoPort => "BRIDGE_NO_PORT",
@@ -67,6 +69,8 @@ impl DropReason {
             DropReason::NoSocket => "NO_SOCKET",
             DropReason::IcmpEchoIgnored => "ICMP_ECHO_IGNORED",
             DropReason::NetfilterDrop => "NETFILTER_DROP",
+            DropReason::VxlanNoRemote => "VXLAN_NO_REMOTE",
+            DropReason::VxlanVniNotFound => "VXLAN_VNI_NOT_FOUND",
             DropReason::SimLimit => "SIM_LIMIT",
             DropReason::NotSpecified => "NOT_SPECIFIED",
         }
@@ -83,7 +87,6 @@ impl DropReason {
             IpInnoroutes,
             IpOutnoroutes,
             IpInhdr,
-            IpRoute,
             NeighFailed,
             PktTooBig,
             BridgeNoPort,
@@ -91,6 +94,8 @@ impl DropReason {
             NoSocket,
             IcmpEchoIgnored,
             NetfilterDrop,
+            VxlanNoRemote,
+            VxlanVniNotFound,
             SimLimit,
             NotSpecified,
         ]
@@ -115,17 +120,66 @@ pub struct FrameRecord {
 impl FrameRecord {
     /// Record a frame and its bytes.
     pub fn new(frame: &Frame, bytes: &[u8]) -> FrameRecord {
-        let mut hex = String::with_capacity(bytes.len() * 2);
-        for b in bytes {
-            hex.push_str(&format!("{b:02x}"));
-        }
         FrameRecord {
             summary: frame.to_string(),
             decoded: frame.clone(),
-            hex,
+            hex: to_hex(bytes),
             len: bytes.len(),
         }
     }
+
+    /// The bytes back from the hex.
+    pub fn bytes(&self) -> Vec<u8> {
+        from_hex(&self.hex)
+    }
+}
+
+/// An IP packet on a layer-3 device (an ipip tunnel has no link-layer header): decoded,
+/// plus its bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PacketRecord {
+    /// One line, tcpdump-like.
+    pub summary: String,
+    /// The decoded packet.
+    pub decoded: Ipv4Packet,
+    /// The bytes, as lower-case hex.
+    pub hex: String,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+impl PacketRecord {
+    /// Record a packet and its bytes.
+    pub fn new(packet: &Ipv4Packet) -> PacketRecord {
+        let bytes = packet.emit();
+        PacketRecord {
+            summary: packet.to_string(),
+            decoded: packet.clone(),
+            hex: to_hex(&bytes),
+            len: bytes.len(),
+        }
+    }
+
+    /// The bytes back from the hex.
+    pub fn bytes(&self) -> Vec<u8> {
+        from_hex(&self.hex)
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    let mut hex = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    hex
+}
+
+fn from_hex(hex: &str) -> Vec<u8> {
+    hex.as_bytes()
+        .chunks(2)
+        .filter_map(|c| std::str::from_utf8(c).ok())
+        .filter_map(|c| u8::from_str_radix(c, 16).ok())
+        .collect()
 }
 
 /// What the bridge did with a frame.
@@ -239,6 +293,41 @@ pub enum Step {
         /// The frame, as real bytes.
         frame: FrameRecord,
     },
+    /// An IP packet handed to a layer-3 device (an ipip tunnel), before encapsulation.
+    TransmitIp {
+        /// The device.
+        dev: String,
+        /// The packet, as real bytes.
+        packet: PacketRecord,
+    },
+    /// A decapsulated IP packet received on a layer-3 device (an ipip tunnel).
+    ReceiveIp {
+        /// The device.
+        dev: String,
+        /// The packet, as real bytes.
+        packet: PacketRecord,
+    },
+    /// A tunnel device wraps a packet or frame in an outer header (`ip_tunnel_xmit`,
+    /// `vxlan_xmit`).
+    Encap {
+        /// The tunnel device.
+        dev: String,
+        /// `ipip`, or `vxlan vni N`.
+        tunnel: String,
+        /// The outer header in words (addresses, TTL, DF, ports).
+        outer: String,
+        /// Why these outer values (where the destination and TTL came from).
+        detail: String,
+    },
+    /// A tunnel device unwraps a packet (`ipip_rcv`, `vxlan_rcv`).
+    Decap {
+        /// The tunnel device that took it.
+        dev: String,
+        /// `ipip`, or `vxlan vni N`.
+        tunnel: String,
+        /// In words: which tunnel matched and why.
+        detail: String,
+    },
     /// An ICMP error is generated (`icmp_send`).
     IcmpSend {
         /// In words: type/code and destination.
@@ -307,7 +396,9 @@ impl Step {
             Step::Forward { .. } => "forward",
             Step::LocalDeliver { .. } => "local_deliver",
             Step::Neigh { .. } | Step::Arp { .. } => "neighbour",
-            Step::Transmit { .. } => "transmit",
+            Step::Transmit { .. } | Step::TransmitIp { .. } => "transmit",
+            Step::ReceiveIp { .. } => "receive",
+            Step::Encap { .. } | Step::Decap { .. } => "tunnel",
             Step::IcmpSend { .. } => "icmp",
             Step::SocketDeliver { .. } => "socket",
             Step::Netfilter { .. } | Step::NfLog { .. } => "netfilter",

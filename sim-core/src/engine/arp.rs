@@ -15,13 +15,15 @@ fn state_name(e: Option<&Neighbour>) -> &'static str {
     e.map(|e| e.state.name()).unwrap_or("none")
 }
 
-/// `neigh_resolve_output`: send `packet` to `nexthop` through `dev`, resolving its MAC.
+/// `neigh_resolve_output`: send `packet` (with its skb `mark`) to `nexthop` through `dev`,
+/// resolving its MAC.
 pub(crate) fn neigh_output(
     sim: &mut Sim,
     ns: NsId,
     dev: IfId,
     nexthop: Ipv4Addr,
     packet: Ipv4Packet,
+    mark: u32,
 ) {
     let devname = sim.world.ifname(dev);
     let before = sim.world.neigh(ns, dev, nexthop).cloned();
@@ -55,7 +57,7 @@ pub(crate) fn neigh_output(
                 src: sim.world.mac_of(dev),
                 payload: L3::Ipv4(packet),
             };
-            ip_output::transmit(sim, dev, &frame);
+            ip_output::transmit_marked(sim, dev, &frame, mark);
         }
         Some((NudState::Incomplete, _)) => {
             let q = sim.arp_queue.entry((ns, dev, nexthop)).or_default();
@@ -63,7 +65,7 @@ pub(crate) fn neigh_output(
                 sim.drop_packet(DropReason::NeighFailed, "ARP queue full (unres_qlen)");
                 return;
             }
-            q.push(Pending { packet });
+            q.push(Pending { packet, mark });
             sim.step(Step::Neigh {
                 nexthop,
                 dev: devname,
@@ -90,7 +92,7 @@ pub(crate) fn neigh_output(
             sim.arp_queue
                 .entry((ns, dev, nexthop))
                 .or_default()
-                .push(Pending { packet });
+                .push(Pending { packet, mark });
             sim.step(Step::Neigh {
                 nexthop,
                 dev: devname,
@@ -321,7 +323,7 @@ fn learn(
                 src: sim.world.mac_of(dev),
                 payload: L3::Ipv4(p.packet),
             };
-            ip_output::transmit(sim, dev, &frame);
+            ip_output::transmit_marked(sim, dev, &frame, p.mark);
         }
     }
 }

@@ -77,7 +77,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                         if !ip_output::apply_verdict(sim, ns, &packet, v, "POSTROUTING (bridged)") {
                             return;
                         }
-                        super::arp::neigh_output(sim, ns, br, nh, packet);
+                        super::arp::neigh_output(sim, ns, br, nh, packet, meta.mark);
                         return;
                     }
                     Some(mac) => {
@@ -131,7 +131,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
         return;
     }
     if frame.dst.is_multicast() {
-        flood(sim, br, Some(port), &frame);
+        flood(sim, br, Some(port), &frame, true);
         // br_pass_frame_up: the bridge device gets its copy after the flood.
         sim.step(Step::Bridge {
             bridge: brname,
@@ -162,7 +162,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                 ip_output::transmit_raw(sim, out, &frame);
             }
         }
-        None => flood(sim, br, Some(port), &frame),
+        None => flood(sim, br, Some(port), &frame, false),
     }
 }
 
@@ -243,7 +243,7 @@ fn br_nf_forward(
 pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
     let brname = sim.world.ifname(br);
     if frame.dst.is_multicast() {
-        flood(sim, br, None, frame);
+        flood(sim, br, None, frame, false);
         return;
     }
     match fdb_lookup(sim, br, frame.dst) {
@@ -256,11 +256,13 @@ pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
             });
             ip_output::transmit_raw(sim, out, frame);
         }
-        None => flood(sim, br, None, frame),
+        None => flood(sim, br, None, frame, false),
     }
 }
 
-fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame) {
+/// Copy a frame to every forwarding port but `except`. `passed_up`: the bridge device
+/// also gets a copy (a broadcast), so no port to flood to is not a drop.
+fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up: bool) {
     let ports: Vec<IfId> = sim
         .world
         .bridge_ports(br)
@@ -273,7 +275,7 @@ fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame) {
             ports: ports.iter().map(|p| sim.world.ifname(*p)).collect(),
         },
     });
-    if ports.is_empty() {
+    if ports.is_empty() && !passed_up {
         sim.drop_packet(
             DropReason::BridgeNoPort,
             if except.is_some() {

@@ -278,6 +278,21 @@ pub(crate) fn icmp_rcv_other(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
     let IpPayload::Icmp(icmp) = &packet.payload else {
         return;
     };
+    // icmp_unreach: a "fragmentation needed" about a packet we sent updates the route
+    // exception for its destination, whichever socket sent it.
+    if let IcmpRepr::DestUnreachable {
+        code: 4,
+        mtu,
+        quoted,
+    } = icmp
+    {
+        if let Some(q) = QuotedDatagram::parse(quoted) {
+            if sim.world.is_local_addr(ns, q.header.src) && *mtu > 0 {
+                let now = sim.now();
+                sim.world.learn_pmtu(ns, q.header.dst, u32::from(*mtu), now);
+            }
+        }
+    }
     let wanted = sim.ping.as_ref().map(|p| (p.ns, p.ident));
     match icmp {
         IcmpRepr::EchoReply { ident, seq, .. } if wanted == Some((ns, *ident)) => {

@@ -188,17 +188,23 @@ pub(crate) fn special_route(
 ) {
     match route.rtype {
         RouteType::Unreachable => {
-            sim.drop_packet(DropReason::IpRoute, "unreachable route: host unreachable");
+            sim.drop_packet(
+                DropReason::NotSpecified,
+                "unreachable route: ip_error answers host unreachable",
+            );
             icmp::icmp_send(sim, ns, packet, icmp::IcmpError::HostUnreachable, dev);
         }
         RouteType::Prohibit => {
             sim.drop_packet(
-                DropReason::IpRoute,
-                "prohibit route: administratively prohibited",
+                DropReason::NotSpecified,
+                "prohibit route: ip_error answers administratively prohibited",
             );
             icmp::icmp_send(sim, ns, packet, icmp::IcmpError::PktFiltered, dev);
         }
-        _ => sim.drop_packet(DropReason::IpRoute, "blackhole route: discarded silently"),
+        _ => sim.drop_packet(
+            DropReason::NotSpecified,
+            "blackhole route: ip_error discards it silently (EINVAL)",
+        ),
     }
 }
 
@@ -224,6 +230,29 @@ fn ip_forward(
         sim.drop_packet(DropReason::IpInnoroutes, "route without a device");
         return;
     };
+    // ip_exceeds_mtu: a packet with DF that does not fit the output device is refused
+    // before its TTL is decreased and before the FORWARD hook sees it (measured: with
+    // `iptables -A FORWARD -j DROP` the sender still gets "Frag needed"). The error quotes
+    // the packet as it arrived.
+    let mtu = sim.world.iface(out_dev).map(|i| i.mtu).unwrap_or(1500) as usize;
+    if packet.header.df && packet.total_len() > mtu {
+        sim.drop_packet(
+            DropReason::PktTooBig,
+            format!(
+                "ip_forward: {} bytes with DF set do not fit {}'s MTU {mtu}",
+                packet.total_len(),
+                sim.world.ifname(out_dev)
+            ),
+        );
+        icmp::icmp_send(
+            sim,
+            ns,
+            &packet,
+            icmp::IcmpError::FragNeeded(mtu as u16),
+            Some(in_dev),
+        );
+        return;
+    }
     let nexthop = route.gateway.unwrap_or(packet.header.dst);
     // Redirect when the packet leaves by the device it came in on and the sender could
     // have reached the next hop directly (`RTCF_DOREDIRECT`, RFC 1812 5.2.7.2).
@@ -301,13 +330,21 @@ pub(crate) fn local_deliver(
         IpPayload::Icmp(IcmpRepr::EchoRequest { .. }) => icmp::icmp_echo(sim, ns, packet),
         IpPayload::Icmp(_) => icmp::icmp_rcv_other(sim, ns, packet),
         IpPayload::Tcp(_) => l4::tcp_rcv(sim, ns, packet),
+        IpPayload::Udp(u) if super::vxlan::socket_for(sim, ns, u.dport) => {
+            super::vxlan::rcv(sim, ns, packet)
+        }
         IpPayload::Udp(_) => l4::udp_rcv(sim, ns, packet),
-        IpPayload::Raw { protocol, .. } => {
-            let p = *protocol;
+        IpPayload::Ipip(_) if sim.world.hosts[sim.world.netns[ns].host].ipip_loaded => {
+            super::ipip::rcv(sim, ns, packet)
+        }
+        IpPayload::Ipip(_) | IpPayload::Raw { .. } => {
+            // ip_local_deliver_finish: no handler and no raw socket.
+            let p = packet.protocol();
             sim.drop_packet(
                 DropReason::NoSocket,
-                format!("protocol {p}: no socket in this namespace wants it"),
+                format!("protocol {p}: no handler or socket in this namespace, ICMP protocol unreachable"),
             );
+            icmp::icmp_send(sim, ns, &packet, icmp::IcmpError::Code(2), None);
         }
     }
 }

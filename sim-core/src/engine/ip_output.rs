@@ -149,8 +149,26 @@ pub(crate) fn step_route_output(
 /// `ip_local_out`: send a packet this namespace originates along a route already chosen:
 /// the OUTPUT hook (which may translate the destination, in which case the packet is
 /// routed again), then `ip_output`.
-pub(crate) fn ip_local_out(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet, out: &OutputRoute) {
-    let mut meta = nf::Meta::default();
+pub(crate) fn ip_local_out(sim: &mut Sim, ns: NsId, packet: Ipv4Packet, out: &OutputRoute) {
+    ip_local_out_marked(sim, ns, packet, out, 0);
+}
+
+/// [`ip_local_out`] for a packet that already carries an skb mark: a tunnel's outer packet
+/// keeps the inner packet's (`iptunnel_xmit` scrubs the skb with `xnet` false when the
+/// tunnel stays in its namespace, and that keeps `skb->mark`; measured: a mark set in
+/// FORWARD on a packet routed to a VXLAN device matches in OUTPUT and POSTROUTING on the
+/// UDP packet around it).
+pub(crate) fn ip_local_out_marked(
+    sim: &mut Sim,
+    ns: NsId,
+    mut packet: Ipv4Packet,
+    out: &OutputRoute,
+    mark: u32,
+) {
+    let mut meta = nf::Meta {
+        mark,
+        ..nf::Meta::default()
+    };
     let out_dev = if out.local { None } else { Some(out.dev) };
     let (verdict, rerouted) = nf::output(sim, ns, out_dev, &mut packet, &mut meta);
     if !apply_verdict(sim, ns, &packet, verdict, "OUTPUT") {
@@ -246,6 +264,17 @@ pub(crate) fn ip_output(
         return;
     }
     let mtu = sim.world.iface(dev).map(|i| i.mtu).unwrap_or(1500) as usize;
+    if packet.total_len() > mtu && !packet.header.df {
+        sim.drop_packet(
+            DropReason::SimLimit,
+            format!(
+                "hopsim: {} bytes without DF exceed {}'s MTU {mtu}: Linux would fragment the packet, and IP fragmentation is not modelled",
+                packet.total_len(),
+                sim.world.ifname(dev)
+            ),
+        );
+        return;
+    }
     if packet.total_len() > mtu && packet.header.df {
         sim.drop_packet(
             DropReason::PktTooBig,
@@ -264,19 +293,30 @@ pub(crate) fn ip_output(
         );
         return;
     }
-    arp::neigh_output(sim, ns, dev, nexthop, packet);
+    if sim.world.iface(dev).is_some_and(|i| i.is_noarp_l3()) {
+        super::ipip::xmit(sim, ns, dev, nexthop, packet, meta.mark);
+        return;
+    }
+    arp::neigh_output(sim, ns, dev, nexthop, packet, meta.mark);
 }
 
 /// `dev_queue_xmit` for a frame the namespace's stack sends on `dev` (a bridge device
 /// hands it to the bridge).
 pub(crate) fn transmit(sim: &mut Sim, dev: IfId, frame: &Frame) {
+    transmit_marked(sim, dev, frame, 0);
+}
+
+/// [`transmit`] for a frame whose skb carries a mark: a VXLAN device passes it on to the
+/// outer packet. (A frame a bridge forwards is sent with mark 0: hopsim does not carry
+/// marks through the bridge.)
+pub(crate) fn transmit_marked(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
     let is_bridge = sim.world.iface(dev).is_some_and(|i| i.is_bridge());
     if is_bridge {
         record_tx(sim, dev, frame);
         bridge::br_dev_xmit(sim, dev, frame);
         return;
     }
-    transmit_raw(sim, dev, frame);
+    transmit_dev(sim, dev, frame, mark);
 }
 
 fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Vec<u8> {
@@ -290,6 +330,10 @@ fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Vec<u8> {
 
 /// Put a frame on `dev`'s wire: the peer receives it after the wire delay.
 pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
+    transmit_dev(sim, dev, frame, 0);
+}
+
+fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
     let bytes = record_tx(sim, dev, frame);
     let Some(i) = sim.world.iface(dev) else {
         return;
@@ -309,7 +353,11 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
             );
             return;
         }
-        IfKind::Loopback | IfKind::Bridge(_) => None,
+        IfKind::Vxlan(_) => {
+            super::vxlan::xmit(sim, dev, frame, mark);
+            return;
+        }
+        IfKind::Loopback | IfKind::Bridge(_) | IfKind::Ipip(_) => None,
     };
     match peer {
         Some(p) if sim.world.iface(p).is_some_and(|x| x.up) => {

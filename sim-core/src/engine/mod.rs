@@ -19,10 +19,12 @@ pub mod connect;
 mod icmp;
 mod ip_input;
 pub mod ip_output;
+mod ipip;
 mod l4;
 mod netfilter;
 pub mod ping;
 mod receive;
+mod vxlan;
 
 use crate::model::{IfId, NsId, World};
 use crate::trace::{Cause, DropReason, Hop, Step, Trace};
@@ -102,6 +104,9 @@ impl Ord for Queued {
 #[derive(Clone, Debug)]
 pub(crate) struct Pending {
     pub packet: Ipv4Packet,
+    /// The skb's mark, which a tunnel device the packet leaves by passes on to the outer
+    /// packet.
+    pub mark: u32,
 }
 
 /// A simulation in progress: the world (mutated as the kernel would: neighbour caches,

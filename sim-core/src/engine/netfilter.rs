@@ -52,7 +52,30 @@ pub(crate) struct Phys {
     pub physdev_out: Option<IfId>,
 }
 
-fn addr_type(world: &World, ns: NsId, a: Ipv4Addr) -> AddrType {
+fn addr_type(world: &World, ns: NsId, a: Ipv4Addr, dev: Option<&str>) -> AddrType {
+    if let Some(dev) = dev {
+        // inet_dev_addr_type: the local table's most specific route for the address
+        // gives its type only when it is on `dev`; otherwise the address is UNICAST there.
+        if a.is_multicast() {
+            return AddrType::Multicast;
+        }
+        if a.is_broadcast() {
+            return AddrType::Broadcast;
+        }
+        let best = world.netns[ns]
+            .routes
+            .iter()
+            .filter(|r| r.table == crate::model::Table::Local && r.dst.contains(&a))
+            .max_by_key(|r| r.dst.prefix_len());
+        return match best {
+            Some(r) if r.dev.is_some_and(|d| world.ifname(d) == dev) => match r.rtype {
+                crate::model::RouteType::Local => AddrType::Local,
+                crate::model::RouteType::Broadcast => AddrType::Broadcast,
+                _ => AddrType::Unicast,
+            },
+            _ => AddrType::Unicast,
+        };
+    }
     if world.is_local_addr(ns, a) {
         AddrType::Local
     } else if a.is_multicast() {
@@ -123,7 +146,7 @@ fn table(
     let ct = ct_info(&sim.world, ns, meta);
     let mut nf = std::mem::take(&mut sim.world.netns[ns].netfilter);
     let world = &sim.world;
-    let at = |a: Ipv4Addr| addr_type(world, ns, a);
+    let at = |a: Ipv4Addr, dev: Option<&str>| addr_type(world, ns, a, dev);
     let ctx = EvalCtx {
         hook,
         packet,
@@ -269,7 +292,9 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     e.last_us = now;
     if dir == Dir::Reply {
         e.seen_reply = true;
-        if e.orig.proto != 6 {
+        // UDP becomes ASSURED once traffic flows both ways; ICMP never does
+        // (nf_conntrack_icmp_packet only refreshes the timeout).
+        if e.orig.proto == 17 {
             e.assured = e.assured || !new;
         }
     }
@@ -394,7 +419,8 @@ fn describe_tuple(t: &Tuple) -> String {
     match t.proto {
         1 => format!("icmp {} -> {} id {}", t.src, t.dst, t.sport),
         6 => format!("tcp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
-        _ => format!("udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+        17 => format!("udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+        n => format!("protocol {n} {} -> {}", t.src, t.dst),
     }
 }
 

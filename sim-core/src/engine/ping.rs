@@ -26,6 +26,44 @@ pub struct PingOptions {
     pub size: u16,
     /// Seed of the `-m statistic --mode random` draws.
     pub seed: u64,
+    /// `-M`: path MTU discovery (`want` is the kernel default for the socket).
+    pub pmtudisc: PmtuDisc,
+}
+
+/// `ping -M`: the socket's `IP_MTU_DISCOVER` setting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PmtuDisc {
+    /// `want` (the default): DF set, but the kernel fragments locally what exceeds the
+    /// known path MTU.
+    #[default]
+    Want,
+    /// `do`: DF set, and a packet over the path MTU is refused with EMSGSIZE
+    /// (`ping: local error: message too long, mtu=N`).
+    Do,
+    /// `dont`: no DF.
+    Dont,
+}
+
+impl PmtuDisc {
+    /// Parse `-M`'s argument; iputils' message otherwise.
+    pub fn parse(s: &str) -> Result<PmtuDisc, String> {
+        match s {
+            "do" => Ok(PmtuDisc::Do),
+            "want" => Ok(PmtuDisc::Want),
+            "dont" => Ok(PmtuDisc::Dont),
+            other => Err(format!("ping: invalid -M argument: {other}")),
+        }
+    }
+
+    /// The word `-M` takes for this setting.
+    pub fn as_arg(self) -> &'static str {
+        match self {
+            PmtuDisc::Do => "do",
+            PmtuDisc::Want => "want",
+            PmtuDisc::Dont => "dont",
+        }
+    }
 }
 
 impl Default for PingOptions {
@@ -37,6 +75,7 @@ impl Default for PingOptions {
             interval_ms: 1000,
             size: 56,
             seed: 0,
+            pmtudisc: PmtuDisc::Want,
         }
     }
 }
@@ -55,6 +94,13 @@ pub enum PingEvent {
         ttl: u8,
         /// ICMP bytes.
         bytes: usize,
+    },
+    /// The kernel refused to send a request (`sendmsg` failed: EMSGSIZE with `-M do`).
+    LocalError {
+        /// Sequence number.
+        seq: u16,
+        /// What iputils prints after `ping: local error: `.
+        message: String,
     },
     /// An ICMP error about one of our requests.
     Error {
@@ -252,6 +298,10 @@ pub fn ping_with(
                 errors += 1;
                 lines.push(format!("From {from} icmp_seq={seq} {message}"));
             }
+            PingEvent::LocalError { message, .. } => {
+                errors += 1;
+                lines.push(format!("ping: local error: {message}"));
+            }
         }
     }
     lines.push(String::new());
@@ -310,6 +360,42 @@ pub(crate) fn send(sim: &mut Sim, seq: u16) {
             return;
         }
     };
+    // The path MTU: the device's, or a smaller one learned from "fragmentation needed".
+    let dev_mtu = sim.world.iface(out.dev).map(|i| i.mtu).unwrap_or(1500);
+    let learned = sim.world.pmtu(st.ns, st.dst, sim.now());
+    let mtu = if out.local {
+        u32::MAX
+    } else {
+        learned.map_or(dev_mtu, |m| m.min(dev_mtu))
+    };
+    let ip_len = u32::from(st.opts.size) + 28;
+    if ip_len > mtu {
+        match st.opts.pmtudisc {
+            PmtuDisc::Do => {
+                sim.drop_packet(
+                    DropReason::PktTooBig,
+                    format!(
+                        "sendmsg: EMSGSIZE: {ip_len} bytes exceed the path MTU {mtu}{} and -M do forbids fragmenting",
+                        if learned.is_some_and(|m| m < dev_mtu) { " (learned from an ICMP fragmentation-needed)" } else { "" }
+                    ),
+                );
+                if let Some(p) = sim.ping.as_mut() {
+                    p.events.push(PingEvent::LocalError {
+                        seq,
+                        message: format!("message too long, mtu={mtu}"),
+                    });
+                }
+                return;
+            }
+            PmtuDisc::Want | PmtuDisc::Dont => {
+                sim.drop_packet(
+                    DropReason::SimLimit,
+                    format!("hopsim: {ip_len} bytes exceed the path MTU {mtu}: Linux would fragment the packet, and IP fragmentation is not modelled (use -M do to see the MTU at work)"),
+                );
+                return;
+            }
+        }
+    }
     let now = sim.now();
     let secs = EPOCH_SECS + now / 1_000_000;
     let usecs = now % 1_000_000;
@@ -327,7 +413,7 @@ pub(crate) fn send(sim: &mut Sim, seq: u16) {
             dst: st.dst,
             ttl: st.opts.ttl.unwrap_or_else(|| sim.world.default_ttl(st.ns)),
             id: sim.world.next_ip_id(st.ns),
-            df: true,
+            df: st.opts.pmtudisc != PmtuDisc::Dont,
             tos: 0,
         },
         payload: IpPayload::Icmp(IcmpRepr::EchoRequest {

@@ -45,6 +45,24 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, bytes: Vec<u8>, from_hop: 
         sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
         return;
     }
+    dispatch(sim, dev, master, frame);
+}
+
+/// A frame a tunnel device decapsulated is received on it (`netif_rx` from `vxlan_rcv`):
+/// recorded, then handed to its bridge or its protocol, in the current hop.
+pub(crate) fn receive_frame(sim: &mut Sim, dev: IfId, frame: Frame) {
+    let Some(master) = sim.world.iface(dev).map(|i| i.master) else {
+        return;
+    };
+    let bytes = frame.emit();
+    sim.step(Step::Receive {
+        dev: sim.world.ifname(dev),
+        frame: FrameRecord::new(&frame, &bytes),
+    });
+    dispatch(sim, dev, master, frame);
+}
+
+fn dispatch(sim: &mut Sim, dev: IfId, master: Option<IfId>, frame: Frame) {
     match master {
         Some(br) => bridge::br_handle_frame(sim, br, dev, frame),
         None => deliver_l2(sim, dev, frame),

@@ -47,7 +47,15 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                 let _ = writeln!(out, "      {}:", q(&n.local_name));
             }
             let ifaces = world.ns_ifaces(*ns);
-            let listed: Vec<_> = ifaces.iter().filter(|i| !i.is_loopback() || i.up).collect();
+            // The ipip module's fallback tunl0 comes back by itself; list it when used.
+            let unused_fallback = |i: &&crate::model::Interface| {
+                matches!(&i.kind, IfKind::Ipip(t) if t.fallback) && !i.up && i.addrs.is_empty()
+            };
+            let listed: Vec<_> = ifaces
+                .iter()
+                .filter(|i| !i.is_loopback() || i.up)
+                .filter(|i| !unused_fallback(i))
+                .collect();
             if !listed.is_empty() {
                 let _ = writeln!(out, "{ind}interfaces:");
             }
@@ -64,13 +72,64 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                     }
                     IfKind::Bridge(_) => fields.push("type: bridge".into()),
                     IfKind::Dummy => fields.push("type: dummy".into()),
+                    IfKind::Ipip(t) => {
+                        fields.push("type: ipip".into());
+                        if !t.fallback {
+                            let mut o = Vec::new();
+                            if let Some(r) = t.remote {
+                                o.push(format!("remote {r}"));
+                            }
+                            if let Some(l) = t.local {
+                                o.push(format!("local {l}"));
+                            }
+                            if t.ttl != 0 {
+                                o.push(format!("ttl {}", t.ttl));
+                            }
+                            if !t.pmtudisc {
+                                o.push("nopmtudisc".into());
+                            }
+                            if let Some(d) = t.link {
+                                o.push(format!("dev {}", world.ifname(d)));
+                            }
+                            fields.push(format!("options: \"{}\"", o.join(" ")));
+                        }
+                    }
+                    IfKind::Vxlan(v) => {
+                        fields.push("type: vxlan".into());
+                        let mut o = vec![format!("id {} dstport {}", v.vni, v.dstport)];
+                        if let Some(l) = v.local {
+                            o.push(format!("local {l}"));
+                        }
+                        if let Some(r) = v.remote {
+                            o.push(format!("remote {r}"));
+                        }
+                        if let Some(d) = v.link {
+                            o.push(format!("dev {}", world.ifname(d)));
+                        }
+                        if !v.learning {
+                            o.push("nolearning".into());
+                        }
+                        if v.ttl != 0 {
+                            o.push(format!("ttl {}", v.ttl));
+                        }
+                        fields.push(format!("options: \"{}\"", o.join(" ")));
+                        let fdb: Vec<String> = v
+                            .fdb
+                            .iter()
+                            .filter(|e| e.permanent && e.via.is_none())
+                            .map(|e| format!("\"{} dst {}\"", e.mac, e.dst))
+                            .collect();
+                        if !fdb.is_empty() {
+                            fields.push(format!("fdb: [{}]", fdb.join(", ")));
+                        }
+                    }
                     _ => {}
                 }
                 if let Some(m) = i.master {
                     fields.push(format!("master: {}", q(&world.ifname(m))));
                 }
                 let derived = Mac::derived(&format!("{}/{}", n.name, i.name));
-                if !i.is_loopback() && (i.mac_set || i.mac != derived) {
+                if !i.is_loopback() && !i.is_noarp_l3() && (i.mac_set || i.mac != derived) {
                     fields.push(format!("mac: \"{}\"", i.mac));
                 }
                 if i.mtu != 1500 && !i.is_loopback() {
@@ -99,6 +158,9 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                     .filter(|r| r.table == Table::Main && r.proto != Proto::KERNEL)
                     .collect();
                 r.sort_by_key(|r| r.print_order());
+                // A gateway must be reachable when its route is added: routes without a
+                // gateway (scope link) first.
+                r.sort_by_key(|r| r.gateway.is_some());
                 r.iter()
                     .map(|r| {
                         route_line(world, r, false)

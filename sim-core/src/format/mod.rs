@@ -144,6 +144,9 @@ pub struct Expect {
     pub because: Option<String>,
 }
 
+/// The largest `ping -s` for IPv4: 65535 less the IP and ICMP headers.
+pub const MAX_PING_SIZE: u16 = 65507;
+
 /// Parse ping options as `ping` takes them.
 pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
     let mut o = PingOptions::default();
@@ -171,9 +174,17 @@ pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
                 let v: f64 = val("-i")?.parse().map_err(|_| "-i takes seconds")?;
                 o.interval_ms = (v * 1000.0) as u32;
             }
+            "-s" => {
+                o.size = val("-s")?
+                    .parse()
+                    .ok()
+                    .filter(|s| *s <= MAX_PING_SIZE)
+                    .ok_or("-s takes a data size from 0 to 65507")?
+            }
+            "-M" => o.pmtudisc = crate::engine::ping::PmtuDisc::parse(&val("-M")?)?,
             other => {
                 return Err(format!(
-                    "unknown ping option {other} (hopsim ping takes -c, -t, -W, -i)"
+                    "unknown ping option {other} (hopsim ping takes -c, -t, -W, -i, -s, -M)"
                 ))
             }
         }
@@ -349,7 +360,8 @@ pub struct LoadOptions {
     pub strict: bool,
 }
 
-/// Load a YAML topology or a script, by extension.
+/// Load a YAML topology or a script, by extension. A YAML file with a top-level
+/// `cluster:` key is a Kubernetes cluster spec ([`crate::cluster`]), compiled first.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
     let meta = std::fs::metadata(path)
@@ -368,6 +380,9 @@ pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> 
     let text = std::fs::read_to_string(path)
         .map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
     match path.extension().and_then(|e| e.to_str()) {
+        Some("yaml") | Some("yml") if crate::cluster::is_cluster_text(&text) => {
+            crate::cluster::load_cluster(path, &text, opts)
+        }
         Some("yaml") | Some("yml") => yaml::load_yaml(path, &text, opts),
         Some("sh") => {
             let run = script::run_script(&file, &text, opts)?;

@@ -5,7 +5,8 @@
 
 use crate::engine::ping::{ping, PingOptions};
 use crate::model::ops::{OpError, RouteSpec};
-use crate::model::{HostId, IfId, NsId, NudState, Proto, RouteType, Scope, World};
+use crate::model::tunnel::VxlanSpec;
+use crate::model::{HostId, IfId, IpTunnel, NsId, NudState, Proto, RouteType, Scope, World};
 use crate::render::ip as show;
 use crate::wire::Mac;
 use ipnet::Ipv4Net;
@@ -293,6 +294,20 @@ impl Shell<'_> {
             "arp" => CmdResult::out(show::arp_n(self.world, ns)),
             "bridge" => self.bridge(ns, &args),
             "brctl" => self.brctl(ns, &args),
+            "modprobe" => match args.iter().find(|a| !a.starts_with('-')).copied() {
+                Some("ipip") => {
+                    self.world.load_ipip(ns);
+                    CmdResult::ok()
+                }
+                Some("vxlan") | Some("br_netfilter") | Some("bridge") | Some("veth") => {
+                    CmdResult::ok()
+                }
+                Some(m) => CmdResult::err(
+                    1,
+                    format!("hopsim: modprobe {m}: only ipip, vxlan, bridge, veth and br_netfilter are modelled"),
+                ),
+                None => CmdResult::err(1, "modprobe: ERROR: missing parameters. See -h."),
+            },
             "cat" => match args.first() {
                 Some(p) if p.starts_with("/proc/sys/") => match self.world.sysctl_get(ns, p) {
                     Ok(v) => CmdResult::out(format!("{}\n", v.rsplit(" = ").next().unwrap_or(""))),
@@ -311,6 +326,22 @@ impl Shell<'_> {
                 }
             }
             "iptables-save" | "iptables-nft-save" => self.iptables_save(ns, &args),
+            "ipset" => {
+                let nf = &mut self.world.netns[ns].netfilter;
+                match crate::netfilter::ipset::run(nf, &args) {
+                    Ok(out) => CmdResult {
+                        status: 0,
+                        stdout: out.stdout,
+                        stderr: out.stderr,
+                    },
+                    // `-q` failures print nothing.
+                    Err(e) if e.msg.is_empty() => CmdResult {
+                        status: e.status,
+                        ..CmdResult::default()
+                    },
+                    Err(e) => CmdResult::err(e.status, e.msg),
+                }
+            }
             "iptables-restore" => CmdResult::err(
                 1,
                 "hopsim: iptables-restore reads its rules from stdin, which scripts cannot give it here",
@@ -372,6 +403,7 @@ impl Shell<'_> {
 
     fn ip(&mut self, mut ns: NsId, args: &[&str]) -> CmdResult {
         let mut i = 0;
+        let mut details = false;
         while i < args.len() && args[i].starts_with('-') {
             let opt = args[i].trim_start_matches('-');
             match opt {
@@ -388,7 +420,8 @@ impl Shell<'_> {
                     i += 2;
                     continue;
                 }
-                "4" | "d" | "details" | "s" | "stats" | "c" | "color" | "o" | "oneline" => {}
+                "d" | "details" => details = true,
+                "4" | "s" | "stats" | "c" | "color" | "o" | "oneline" => {}
                 _ if opt.starts_with("color") => {}
                 _ => {
                     return CmdResult::err(
@@ -411,6 +444,16 @@ impl Shell<'_> {
         } else if matches(obj, "neighbor") || matches(obj, "neighbour") {
             self.ip_neigh(ns, sub)
         } else if matches(obj, "link") {
+            let showing = sub
+                .first()
+                .is_none_or(|c| matches(c, "show") || *c == "list");
+            if details && showing {
+                let dev = sub.iter().skip(1).copied().find(|a| *a != "dev");
+                return match show::ip_link_details(self.world, ns, dev) {
+                    Ok(s) => CmdResult::out(s),
+                    Err(e) => CmdResult::err(1, e),
+                };
+            }
             self.ip_link(ns, sub)
         } else if matches(obj, "netns") {
             self.ip_netns(sub)
@@ -514,6 +557,7 @@ impl Shell<'_> {
         let mut peer: Option<&str> = None;
         let mut peer_ns: Option<&str> = None;
         let mut mac: Option<&str> = None;
+        let mut type_args: &[&str] = &[];
         let mut i = 0;
         while i < args.len() {
             match args[i] {
@@ -524,6 +568,10 @@ impl Shell<'_> {
                 "type" => {
                     kind = args.get(i + 1).copied();
                     i += 2;
+                    if matches!(kind, Some("ipip" | "vxlan")) {
+                        type_args = &args[i..];
+                        break;
+                    }
                     if kind == Some("veth") {
                         // veth-specific arguments follow: peer [name] NAME [netns NS]
                         while i < args.len() {
@@ -607,8 +655,27 @@ impl Shell<'_> {
             }
             "bridge" => self.world.add_bridge(ns, name),
             "dummy" => self.world.add_dummy(ns, name),
-            "vxlan" | "ipip" | "gre" | "macvlan" | "ipvlan" | "vlan" | "bond" | "wireguard"
-            | "vrf" | "tun" => {
+            "ipip" => match self.ipip_args(ns, type_args) {
+                Ok(t) => self.world.add_ipip(ns, name, t),
+                Err(e) => return e,
+            },
+            "vxlan" => match self.vxlan_args(ns, type_args) {
+                Ok(v) => {
+                    let warn = v.dstport.is_none();
+                    let r = self.world.add_vxlan(ns, name, v);
+                    if warn && r.is_ok() {
+                        // iproute2's warning, on stderr, when dstport is left out.
+                        return CmdResult {
+                            status: 0,
+                            stdout: String::new(),
+                            stderr: VXLAN_DSTPORT_WARNING.into(),
+                        };
+                    }
+                    r
+                }
+                Err(e) => return e,
+            },
+            "gre" | "macvlan" | "ipvlan" | "vlan" | "bond" | "wireguard" | "vrf" | "tun" => {
                 return CmdResult::err(
                     2,
                     format!("hopsim: device type \"{kind}\" is not modelled yet"),
@@ -627,6 +694,175 @@ impl Shell<'_> {
             }
             Err(e) => e.into(),
         }
+    }
+
+    /// The arguments after `type ipip`, as iproute2's `iptunnel_parse_opt` reads them.
+    fn ipip_args(&self, ns: NsId, args: &[&str]) -> Result<IpTunnel, CmdResult> {
+        let usage = || CmdResult::err(1, IPIP_USAGE);
+        let addr = |v: Option<&&str>| -> Result<Option<Ipv4Addr>, CmdResult> {
+            match v.copied() {
+                None => Err(usage()),
+                Some("any") => Ok(None),
+                Some(a) => parse_inet(a).map(Some).ok_or_else(|| {
+                    CmdResult::err(
+                        1,
+                        format!("Error: inet address is expected rather than \"{a}\"."),
+                    )
+                }),
+            }
+        };
+        let mut t = IpTunnel {
+            pmtudisc: true,
+            ..IpTunnel::default()
+        };
+        let mut i = 0;
+        while i < args.len() {
+            match args[i] {
+                "remote" => t.remote = addr(args.get(i + 1))?,
+                "local" => t.local = addr(args.get(i + 1))?,
+                "ttl" | "hoplimit" | "hlim" => {
+                    t.ttl = match args.get(i + 1).copied() {
+                        Some("inherit") => 0,
+                        Some(v) => match v.parse::<u8>() {
+                            Ok(n) if n > 0 => n,
+                            _ => {
+                                return Err(CmdResult::err(
+                                    255,
+                                    format!("Error: argument \"{v}\" is wrong: invalid TTL"),
+                                ))
+                            }
+                        },
+                        None => return Err(usage()),
+                    }
+                }
+                "dev" => {
+                    let d = args.get(i + 1).copied().ok_or_else(usage)?;
+                    t.link = Some(self.world.find_iface(ns, d).ok_or_else(|| {
+                        CmdResult::err(255, format!("Cannot find device \"{d}\""))
+                    })?);
+                }
+                "pmtudisc" => {
+                    t.pmtudisc = true;
+                    i += 1;
+                    continue;
+                }
+                "nopmtudisc" => {
+                    t.pmtudisc = false;
+                    i += 1;
+                    continue;
+                }
+                "mode" if args.get(i + 1) == Some(&"ipip") => {}
+                _ => return Err(usage()),
+            }
+            i += 2;
+        }
+        if !t.pmtudisc && t.ttl != 0 {
+            return Err(CmdResult::err(
+                255,
+                "ttl != 0 and nopmtudisc are incompatible",
+            ));
+        }
+        Ok(t)
+    }
+
+    /// The arguments after `type vxlan`, as iproute2's `vxlan_parse_opt` reads them.
+    fn vxlan_args(&self, ns: NsId, args: &[&str]) -> Result<VxlanSpec, CmdResult> {
+        let mut spec = VxlanSpec::new(0);
+        let mut vni: Option<u32> = None;
+        let mut i = 0;
+        let bad = |v: &str, what: &str| {
+            CmdResult::err(255, format!("Error: argument \"{v}\" is wrong: {what}"))
+        };
+        while i < args.len() {
+            let a = args[i];
+            let v = args.get(i + 1).copied();
+            let need = || {
+                v.ok_or_else(|| {
+                    CmdResult::err(255, "Command line is not complete. Try option \"help\"")
+                })
+            };
+            match a {
+                "id" | "vni" => {
+                    let x = need()?;
+                    vni = Some(
+                        x.parse::<u32>()
+                            .ok()
+                            .filter(|n| *n < 1 << 24)
+                            .ok_or_else(|| bad(x, "invalid id"))?,
+                    );
+                }
+                "remote" | "local" | "group" => {
+                    let x = need()?;
+                    let ip = parse_inet(x).ok_or_else(|| {
+                        CmdResult::err(
+                            1,
+                            format!("Error: any valid address is expected rather than \"{x}\"."),
+                        )
+                    })?;
+                    match a {
+                        "remote" if ip.is_multicast() => return Err(bad(x, "invalid remote address")),
+                        "remote" => spec.remote = Some(ip),
+                        "local" => spec.local = Some(ip),
+                        _ => {
+                            return Err(CmdResult::err(
+                                2,
+                                "hopsim: multicast VXLAN (group) is not modelled; use remote or bridge fdb append",
+                            ))
+                        }
+                    }
+                }
+                "dev" => {
+                    let x = need()?;
+                    spec.link = Some(self.world.find_iface(ns, x).ok_or_else(|| {
+                        CmdResult::err(255, format!("Cannot find device \"{x}\""))
+                    })?);
+                }
+                "dstport" | "port" => {
+                    let x = need()?;
+                    spec.dstport = Some(x.parse::<u16>().map_err(|_| bad(x, "dstport"))?);
+                }
+                "ttl" | "hoplimit" => {
+                    let x = need()?;
+                    spec.ttl = match x {
+                        "auto" | "inherit" => 0,
+                        n => n.parse::<u8>().map_err(|_| bad(x, "TTL"))?,
+                    };
+                }
+                "ageing" | "tos" | "maxaddress" | "df" | "flowlabel" => {
+                    need()?;
+                }
+                "srcport" => {
+                    i += 3;
+                    continue;
+                }
+                "learning" | "nolearning" => {
+                    spec.learning = a == "learning";
+                    i += 1;
+                    continue;
+                }
+                "udpcsum" | "noudpcsum" | "proxy" | "noproxy" | "rsc" | "norsc" | "l2miss"
+                | "nol2miss" | "l3miss" | "nol3miss" | "udp6zerocsumtx" | "noudp6zerocsumtx"
+                | "udp6zerocsumrx" | "noudp6zerocsumrx" => {
+                    i += 1;
+                    continue;
+                }
+                other => {
+                    return Err(CmdResult::err(
+                        1,
+                        format!("vxlan: unknown command \"{other}\"?\n{VXLAN_USAGE}"),
+                    ))
+                }
+            }
+            i += 2;
+        }
+        let Some(vni) = vni else {
+            return Err(CmdResult::err(
+                1,
+                "vxlan: missing virtual network identifier",
+            ));
+        };
+        spec.vni = vni;
+        Ok(spec)
     }
 
     fn link_set(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
@@ -1270,6 +1506,33 @@ impl Shell<'_> {
                     opts.interval_ms = num(v).map(|t| (t * 1000.0) as u32).unwrap_or(1000);
                     i += 2;
                 }
+                "-s" => {
+                    match v.and_then(|s| s.parse::<u32>().ok()) {
+                        Some(s) if s <= u32::from(crate::format::MAX_PING_SIZE) => {
+                            opts.size = s as u16
+                        }
+                        Some(s) => {
+                            return CmdResult::err(
+                                2,
+                                format!("hopsim: ping -s {s}: sizes above 65507 (an IPv4 packet's limit) are not modelled"),
+                            )
+                        }
+                        None => {
+                            return CmdResult::err(
+                                1,
+                                format!("ping: invalid argument: '{}'", v.unwrap_or("")),
+                            )
+                        }
+                    }
+                    i += 2;
+                }
+                "-M" => {
+                    match crate::engine::ping::PmtuDisc::parse(v.unwrap_or("")) {
+                        Ok(m) => opts.pmtudisc = m,
+                        Err(e) => return CmdResult::err(2, e),
+                    }
+                    i += 2;
+                }
                 "-q" | "-n" => i += 1,
                 a if a.starts_with("-c") => {
                     opts.count = a[2..].parse().unwrap_or(1);
@@ -1459,9 +1722,35 @@ impl Shell<'_> {
         }
     }
 
-    fn bridge(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+    fn bridge(&mut self, mut ns: NsId, mut args: &[&str]) -> CmdResult {
+        while let Some(opt) = args.first().filter(|a| a.starts_with('-')) {
+            match opt.trim_start_matches('-') {
+                "n" | "netns" => {
+                    let Some(name) = args.get(1) else {
+                        return CmdResult::err(255, "No netns name specified");
+                    };
+                    match self.ns_by_name(name) {
+                        Some(n) => ns = n,
+                        None => {
+                            return CmdResult::err(
+                                255,
+                                format!("Cannot open network namespace \"{name}\": No such file or directory"),
+                            )
+                        }
+                    }
+                    args = &args[2..];
+                }
+                "d" | "details" | "s" | "statistics" | "c" | "color" => args = &args[1..],
+                _ => {
+                    return CmdResult::err(
+                        255,
+                        format!("Option \"{opt}\" is unknown, try \"bridge help\"."),
+                    )
+                }
+            }
+        }
         match args.first().copied() {
-            Some(o) if matches(o, "fdb") => CmdResult::out(show::bridge_fdb(self.world, ns)),
+            Some(o) if matches(o, "fdb") => self.bridge_fdb(ns, &args[1..]),
             Some(o) if matches(o, "link") => {
                 let mut out = String::new();
                 for i in self.world.ns_ifaces(ns) {
@@ -1487,6 +1776,110 @@ impl Shell<'_> {
                 1,
                 "hopsim: only `bridge fdb show` and `bridge link` are modelled",
             ),
+        }
+    }
+
+    /// `bridge fdb [show [dev DEV]]`, and `add|append|replace|del MAC dev VXLAN dst IP
+    /// [self] [permanent]` for VXLAN devices (flannel and Calico program theirs so).
+    fn bridge_fdb(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        let cmd = args.first().copied().unwrap_or("show");
+        let rest = if args.is_empty() { args } else { &args[1..] };
+        let mut dev: Option<&str> = None;
+        let mut dst: Option<&str> = None;
+        let mut mac: Option<&str> = None;
+        let mut i = 0;
+        while i < rest.len() {
+            match rest[i] {
+                "dev" => {
+                    dev = rest.get(i + 1).copied();
+                    i += 2;
+                }
+                "dst" => {
+                    dst = rest.get(i + 1).copied();
+                    i += 2;
+                }
+                "self" | "permanent" | "static" | "master" | "router" | "use" | "sticky" => i += 1,
+                "br" | "brport" | "vlan" | "port" | "vni" | "via" | "src_vni" | "nhid" => {
+                    return CmdResult::err(
+                        2,
+                        format!("hopsim: bridge fdb {} is not modelled", rest[i]),
+                    )
+                }
+                other if mac.is_none() && cmd != "show" => {
+                    mac = Some(other);
+                    i += 1;
+                }
+                other => {
+                    return CmdResult::err(
+                        255,
+                        format!(
+                            "Unknown bridge fdb argument \"{other}\"? Try \"bridge fdb help\"."
+                        ),
+                    )
+                }
+            }
+        }
+        let dev_id = match dev {
+            Some(d) => match self.world.find_iface(ns, d) {
+                Some(id) => Some(id),
+                None => return CmdResult::err(255, format!("Cannot find device \"{d}\"")),
+            },
+            None => None,
+        };
+        if matches(cmd, "show") || cmd == "list" {
+            return CmdResult::out(show::bridge_fdb_dev(self.world, ns, dev_id));
+        }
+        let mode = match cmd {
+            "add" => Some(crate::model::tunnel::FdbMode::Add),
+            "append" => Some(crate::model::tunnel::FdbMode::Append),
+            "replace" => Some(crate::model::tunnel::FdbMode::Replace),
+            "del" | "delete" => None,
+            other => {
+                return CmdResult::err(
+                    255,
+                    format!("Command \"{other}\" is unknown, try \"bridge fdb help\"."),
+                )
+            }
+        };
+        let Some(dev_id) = dev_id else {
+            return CmdResult::err(255, "Device is a compulsory argument.");
+        };
+        let Some(mac_s) = mac else {
+            return CmdResult::err(255, "Device and address are required arguments.");
+        };
+        let Ok(mac) = mac_s.parse::<Mac>() else {
+            return CmdResult::err(255, format!("Invalid mac address {mac_s}"));
+        };
+        let dst = match dst {
+            Some(x) => match parse_inet(x) {
+                Some(ip) => Some(ip),
+                None => {
+                    return CmdResult::err(
+                        255,
+                        format!("Error: any valid address is expected rather than \"{x}\"."),
+                    )
+                }
+            },
+            None => None,
+        };
+        let is_vxlan = self
+            .world
+            .iface(dev_id)
+            .is_some_and(|i| matches!(i.kind, crate::model::IfKind::Vxlan(_)));
+        if !is_vxlan {
+            return CmdResult::err(
+                2,
+                "hopsim: bridge fdb add/del is modelled for VXLAN devices only (bridges learn)",
+            );
+        }
+        let r = match (mode, dst) {
+            (Some(_), None) => return CmdResult::err(255, "RTNETLINK answers: Invalid argument"),
+            (Some(m), Some(ip)) => self.world.vxlan_fdb_add(dev_id, mac, ip, m),
+            (None, d) => self.world.vxlan_fdb_del(dev_id, mac, d),
+        };
+        match r {
+            Ok(()) => CmdResult::ok(),
+            Err(e) => CmdResult::err(255, e.msg),
         }
     }
 
@@ -1541,3 +1934,12 @@ impl Shell<'_> {
         }
     }
 }
+
+/// iproute2's warning when `dstport` is left out of `ip link add ... type vxlan`.
+const VXLAN_DSTPORT_WARNING: &str = "vxlan: destination port not specified\nWill use Linux kernel default (non-standard value)\nUse 'dstport 4789' to get the IANA assigned value\nUse 'dstport 0' to get default and quiet this message\n";
+
+/// iproute2's usage text for `type ipip` (printed on an unknown argument).
+const IPIP_USAGE: &str = "Usage: ... ipip  \t[ remote ADDR ]\n\t\t\t[ local ADDR ]\n\t\t\t[ ttl TTL ]\n\t\t\t[ tos TOS ]\n\t\t\t[ [no]pmtudisc ]\n\t\t\t[ 6rd-prefix ADDR ]\n\t\t\t[ 6rd-relay_prefix ADDR ]\n\t\t\t[ 6rd-reset ]\n\t\t\t[ dev PHYS_DEV ]\n\t\t\t[ fwmark MARK ]\n\t\t\t[ external ]\n\t\t\t[ noencap ]\n\t\t\t[ encap { fou | gue | none } ]\n\t\t\t[ encap-sport PORT ]\n\t\t\t[ encap-dport PORT ]\n\t\t\t[ [no]encap-csum ]\n\t\t\t[ [no]encap-csum6 ]\n\t\t\t[ [no]encap-remcsum ]\n\t\t\t[ mode { ipip | mplsip | any } ]\n\nWhere:\tADDR := { IP_ADDRESS | any }\n\tTOS  := { NUMBER | inherit }\n\tTTL  := { 1..255 | inherit }\n\tMARK := { 0x0..0xffffffff }\n";
+
+/// iproute2's usage text for `type vxlan` (printed on an unknown argument).
+const VXLAN_USAGE: &str = "Usage: ... vxlan id VNI\n\t\t[ { group | remote } IP_ADDRESS ]\n\t\t[ local ADDR ]\n\t\t[ ttl TTL ]\n\t\t[ tos TOS ]\n\t\t[ df DF ]\n\t\t[ flowlabel LABEL ]\n\t\t[ dev PHYS_DEV ]\n\t\t[ dstport PORT ]\n\t\t[ srcport MIN MAX ]\n\t\t[ [no]learning ]\n\t\t[ [no]proxy ]\n\t\t[ [no]rsc ]\n\t\t[ [no]l2miss ]\n\t\t[ [no]l3miss ]\n\t\t[ ageing SECONDS ]\n\t\t[ maxaddress NUMBER ]\n\t\t[ [no]udpcsum ]\n\t\t[ [no]udp6zerocsumtx ]\n\t\t[ [no]udp6zerocsumrx ]\n\t\t[ [no]remcsumtx ] [ [no]remcsumrx ]\n\t\t[ [no]external ] [ gbp ] [ gpe ]\n\t\t[ [no]vnifilter ]\n\nWhere:\tVNI\t:= 0-16777215\n\tADDR\t:= { IP_ADDRESS | any }\n\tTOS\t:= { NUMBER | inherit }\n\tTTL\t:= { 1..255 | auto | inherit }\n\tDF\t:= { unset | set | inherit }\n\tLABEL := 0-1048575\n";

@@ -79,6 +79,8 @@ struct MachineSpec {
     #[serde(default)]
     sysctl: IndexMap<String, S<Scalar>>,
     #[serde(default)]
+    ipsets: IndexMap<String, S<IpsetSpec>>,
+    #[serde(default)]
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
@@ -100,11 +102,28 @@ struct NsSpec {
     #[serde(default)]
     sysctl: IndexMap<String, S<Scalar>>,
     #[serde(default)]
+    ipsets: IndexMap<String, S<IpsetSpec>>,
+    #[serde(default)]
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
+}
+
+/// One IP set: `ipset create NAME TYPE [hashsize N] [maxelem N]`, then `ipset add` of
+/// each member.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IpsetSpec {
+    #[serde(rename = "type")]
+    kind: S<String>,
+    #[serde(default)]
+    members: Vec<S<String>>,
+    #[serde(default)]
+    hashsize: Option<u32>,
+    #[serde(default)]
+    maxelem: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,6 +147,12 @@ struct IfSpec {
     master: Option<S<String>>,
     #[serde(default)]
     up: Option<bool>,
+    /// For `type: ipip` and `type: vxlan`: what follows `ip link add NAME type KIND`.
+    #[serde(default)]
+    options: Option<S<String>>,
+    /// For `type: vxlan`: FDB entries, `MAC dst IP` (as `bridge fdb append`).
+    #[serde(default)]
+    fdb: Vec<S<String>>,
 }
 
 struct Builder {
@@ -160,8 +185,28 @@ impl Builder {
 
 /// Load a YAML topology.
 pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
+    load_yaml_budget(path, text, opts, None)
+}
+
+/// Load a YAML topology with a parser budget other than serde-saphyr's default (which
+/// caps a document at 250,000 nodes): for topologies hopsim generated itself, such as a
+/// compiled cluster of thousands of pods.
+pub fn load_yaml_budget(
+    path: &Path,
+    text: &str,
+    opts: LoadOptions,
+    budget: Option<serde_saphyr::Budget>,
+) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let spec: FileSpec = serde_saphyr::from_str(text).map_err(|e| {
+    let parsed: Result<FileSpec, _> = match budget {
+        None => serde_saphyr::from_str(text),
+        Some(b) => {
+            let mut o = serde_saphyr::Options::default();
+            o.budget = Some(b);
+            serde_saphyr::from_str_with_options(text, o)
+        }
+    };
+    let spec: FileSpec = parsed.map_err(|e| {
         let (line, col) = e
             .location()
             .map(|l| (l.line() as usize, l.column() as usize))
@@ -291,6 +336,7 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 routes: m.routes,
                 neigh: m.neigh,
                 sysctl: m.sysctl,
+                ipsets: m.ipsets,
                 iptables: m.iptables,
                 iptables_save: m.iptables_save,
                 listen: m.listen,
@@ -368,6 +414,10 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 .as_ref()
                 .map(|k| k.value.as_str())
                 .unwrap_or("nic");
+            if matches!(kind, "ipip" | "vxlan") {
+                // Tunnels come after every other device: `dev eth0` names their underlay.
+                continue;
+            }
             let r = match kind {
                 "nic" | "ether" | "eth" => b.world.add_nic(*ns, dev),
                 "bridge" => b.world.add_bridge(*ns, dev),
@@ -385,10 +435,52 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                         Some(k) => err_at(&file, k, format!("unknown interface type \"{other}\"")),
                         None => err_at(&file, s, format!("unknown interface type \"{other}\"")),
                     };
-                    return Err(e.hint("types: nic, veth, bridge, dummy"));
+                    return Err(e.hint("types: nic, veth, bridge, dummy, ipip, vxlan"));
                 }
             };
             let id = r.map_err(|e| err_at(&file, s, format!("{dev}: {}", e.msg)))?;
+            created.insert((*ns, dev.clone()), id);
+        }
+    }
+    for (ns, spec) in &all_ns {
+        for (dev, s) in &spec.interfaces {
+            let Some(kind) = s.value.kind.as_ref().map(|k| k.value.as_str()) else {
+                continue;
+            };
+            if !matches!(kind, "ipip" | "vxlan") || created.contains_key(&(*ns, dev.clone())) {
+                continue;
+            }
+            let options = s.value.options.as_ref();
+            let id = if kind == "ipip" && dev == "tunl0" && options.is_none() {
+                // The ipip module's fallback device: it exists once the module is loaded.
+                b.world.load_ipip(*ns);
+                b.world.find_iface(*ns, "tunl0")
+            } else {
+                let at: &dyn Fn(String) -> LoadError = &|m| match options {
+                    Some(o) => err_at(&file, o, m),
+                    None => err_at(&file, s, m),
+                };
+                let host = b.world.netns[*ns].host;
+                let cmd = format!(
+                    "ip link add {dev} type {kind} {}",
+                    options.map(|o| o.value.as_str()).unwrap_or("")
+                );
+                let res = Shell {
+                    world: &mut b.world,
+                    host,
+                }
+                .run_command(*ns, cmd.trim_end());
+                if res.status != 0 {
+                    let first = res.stderr.lines().next().unwrap_or("").to_string();
+                    return Err(at(format!("{dev}: {first}")).hint(if kind == "vxlan" {
+                        "options are what follows `ip link add NAME type vxlan`, e.g. `id 1 local 192.168.1.12 dev eth0 dstport 8472 nolearning`"
+                    } else {
+                        "options are what follows `ip link add NAME type ipip`, e.g. `remote 192.168.1.13 local 192.168.1.12`; a bare `tunl0` is the module's fallback device"
+                    }));
+                }
+                b.world.find_iface(*ns, dev)
+            };
+            let id = id.ok_or_else(|| err_at(&file, s, format!("{dev}: not created")))?;
             created.insert((*ns, dev.clone()), id);
         }
     }
@@ -419,6 +511,18 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                 b.world
                     .set_mtu(id, m.value)
                     .map_err(|e| err_at(&file, m, e.msg))?;
+            }
+            for f in &v.fdb {
+                let host = b.world.netns[*ns].host;
+                let res = Shell {
+                    world: &mut b.world,
+                    host,
+                }
+                .run_command(*ns, &format!("bridge fdb append {} dev {dev}", f.value));
+                if res.status != 0 {
+                    return Err(err_at(&file, f, format!("fdb: {}", res.stderr.trim_end()))
+                        .hint("write `MAC dst IP`, e.g. `66:c0:d0:7a:17:07 dst 192.168.1.13`, on a vxlan device"));
+                }
             }
             if let Some(br) = &v.master {
                 let brid = b.world.find_iface(*ns, &br.value).ok_or_else(|| {
@@ -525,17 +629,62 @@ pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology,
                     .hint(route_hint(&res.stderr)));
             }
         }
+        // IP sets before the rules that name them.
+        for (name, set) in &spec.ipsets {
+            let mut create = format!(
+                "ipset create {} {}",
+                crate::format::shell::quote(name),
+                crate::format::shell::quote(&set.value.kind.value)
+            );
+            if let Some(n) = set.value.hashsize {
+                create.push_str(&format!(" hashsize {n}"));
+            }
+            if let Some(n) = set.value.maxelem {
+                create.push_str(&format!(" maxelem {n}"));
+            }
+            let mut sh = Shell {
+                world: &mut b.world,
+                host,
+            };
+            let res = sh.run_command(*ns, &create);
+            if res.status != 0 {
+                return Err(err_at(&file, set, res.stderr.trim_end().to_string())
+                    .hint("a set is `NAME: { type: hash:net, members: [10.0.0.0/8, 192.168.1.2] }` (types: hash:ip, hash:net)"));
+            }
+            for m in &set.value.members {
+                let res = sh.run_command(
+                    *ns,
+                    &format!(
+                        "ipset add {} {}",
+                        crate::format::shell::quote(name),
+                        crate::format::shell::quote(&m.value)
+                    ),
+                );
+                if res.status != 0 {
+                    return Err(err_at(&file, m, res.stderr.trim_end().to_string())
+                        .hint("a member is an address, or for hash:net a network (10.0.0.0/8)"));
+                }
+            }
+        }
         if let Some(text) = &spec.iptables_save {
-            let nf = crate::netfilter::save::parse_restore(&text.value).map_err(|e| {
-                // The text starts on the line after `iptables-save: |`.
-                LoadError::at(
-                    &file,
-                    text.referenced.line() as usize + e.line,
-                    0,
-                    format!("iptables-save: {}", e.msg),
-                )
-                .hint("paste the output of `iptables-save` as it is")
-            })?;
+            let sets = b.world.netns[*ns].netfilter.ipsets.clone();
+            let nf = crate::netfilter::save::parse_restore_with_sets(&text.value, &sets).map_err(
+                |e| {
+                    // The scalar's span starts at its first line (the one after
+                    // `iptables-save: |`), which is the restore text's line 1.
+                    LoadError::at(
+                        &file,
+                        text.referenced.line() as usize + e.line - 1,
+                        0,
+                        format!("iptables-save: {}", e.msg.trim_end()),
+                    )
+                    .hint(if e.msg.contains("doesn't exist.") {
+                        "declare the IP sets the rules name under `ipsets:` of the same namespace"
+                    } else {
+                        "paste the output of `iptables-save` as it is"
+                    })
+                },
+            )?;
             b.world.netns[*ns].netfilter = nf;
         }
         for r in &spec.iptables {

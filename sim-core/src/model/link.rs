@@ -26,6 +26,67 @@ pub enum IfKind {
     Bridge(Bridge),
     /// A dummy device (no carrier partner; frames sent to it vanish).
     Dummy,
+    /// An IPv4-in-IPv4 tunnel (`ip link add NAME type ipip`, or the `tunl0` fallback
+    /// device the ipip module creates in every namespace): a layer-3 device with no MAC
+    /// and no ARP.
+    Ipip(IpTunnel),
+    /// A VXLAN device: Ethernet frames inside UDP, sent to the remote its FDB names.
+    Vxlan(Vxlan),
+}
+
+/// Parameters of an ipip tunnel (`ip -d link show`: `ipip remote R local L ttl T`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IpTunnel {
+    /// `local`: the outer source (any: chosen by the route to the outer destination).
+    pub local: Option<Ipv4Addr>,
+    /// `remote`: the outer destination (any: the inner route's gateway, an NBMA tunnel
+    /// like Calico's `tunl0`).
+    pub remote: Option<Ipv4Addr>,
+    /// `ttl`: outer TTL (0 = `inherit`, the inner packet's TTL).
+    pub ttl: u8,
+    /// `pmtudisc` (the default for `ip link add`): the outer header always has DF. The
+    /// fallback `tunl0` has it off and copies DF from the inner packet.
+    pub pmtudisc: bool,
+    /// `dev`: the underlay device the outer packet must leave by.
+    pub link: Option<IfId>,
+    /// The module's fallback device `tunl0`.
+    pub fallback: bool,
+}
+
+/// A VXLAN device's configuration and forwarding database.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Vxlan {
+    /// `id`: the VXLAN network identifier (24 bits).
+    pub vni: u32,
+    /// `dstport`: the UDP port (the kernel's default is 8472, IANA's is 4789).
+    pub dstport: u16,
+    /// `local`: the outer source address.
+    pub local: Option<Ipv4Addr>,
+    /// `remote` as configured (it also made the default FDB entry).
+    pub remote: Option<Ipv4Addr>,
+    /// `dev`: the underlay device.
+    pub link: Option<IfId>,
+    /// Learn remote MACs from received packets (`nolearning` turns it off).
+    pub learning: bool,
+    /// `ttl`: outer TTL (0 = `auto`, the namespace's default TTL).
+    pub ttl: u8,
+    /// The VXLAN FDB (`bridge fdb ... self`): where each MAC's VTEP is.
+    pub fdb: Vec<VxlanFdb>,
+}
+
+/// One VXLAN FDB entry: frames for `mac` go to the VTEP at `dst` (the all-zeros MAC is
+/// the default entry used for broadcast and unknown destinations; it may have several).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VxlanFdb {
+    /// The inner destination MAC (00:00:00:00:00:00 for the default entries).
+    pub mac: Mac,
+    /// The remote VTEP address.
+    pub dst: Ipv4Addr,
+    /// `permanent` (configured) rather than learned.
+    pub permanent: bool,
+    /// The underlay device of the entry (`via eth0`): the default entry made from
+    /// `remote ... dev eth0` at creation has it, `bridge fdb add` entries do not.
+    pub via: Option<IfId>,
 }
 
 /// Bridge state: the forwarding database.
@@ -128,6 +189,13 @@ impl Interface {
             IfKind::Ether { .. } => "ether",
             IfKind::Bridge(_) => "bridge",
             IfKind::Dummy => "dummy",
+            IfKind::Ipip(_) => "ipip",
+            IfKind::Vxlan(_) => "vxlan",
         }
+    }
+
+    /// A layer-3 device without a link-layer header or ARP (`IFF_NOARP`, ipip).
+    pub fn is_noarp_l3(&self) -> bool {
+        matches!(self.kind, IfKind::Ipip(_))
     }
 }

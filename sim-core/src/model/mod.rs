@@ -8,8 +8,9 @@ pub mod neigh;
 pub mod ops;
 pub mod route;
 pub mod sysctl;
+pub mod tunnel;
 
-pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface};
+pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface, IpTunnel, Vxlan, VxlanFdb};
 pub use neigh::{Neighbour, NudState};
 pub use route::{Proto, Route, RouteType, Scope, Table};
 pub use sysctl::{DevConf, Sysctls};
@@ -44,6 +45,9 @@ pub struct Host {
     pub kind: HostKind,
     /// Its root namespace.
     pub root: NsId,
+    /// Whether the ipip module is loaded: every namespace of the machine then has the
+    /// fallback device `tunl0`.
+    pub ipip_loaded: bool,
 }
 
 /// A network namespace.
@@ -80,6 +84,10 @@ pub struct Netns {
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,
+    /// Path MTUs learned from ICMP "fragmentation needed" (route exceptions): destination
+    /// -> (MTU, expiry time in µs; `mtu_expires` is 600 s).
+    #[serde(skip)]
+    pub pmtu: std::collections::BTreeMap<Ipv4Addr, (u32, u64)>,
 }
 
 /// ICMP rate-limit tokens towards one peer (`inet_peer.rate_tokens`/`rate_last`), in µs.
@@ -149,6 +157,8 @@ pub struct World {
     /// Simulated time in µs: each run (a ping, a connection) starts where the last ended,
     /// so state with a memory (ICMP rate limits, conntrack timeouts) carries over.
     pub clock_us: u64,
+    /// Other names `--from` accepts for a namespace (a cluster's `NAMESPACE/POD`).
+    pub ns_aliases: Vec<(String, NsId)>,
 }
 
 /// FNV-1a, for deterministic derived values (MACs, IP ids).
@@ -225,6 +235,11 @@ impl World {
             .collect();
         if let Some((id, _)) = live.iter().find(|(_, n)| n.name == what) {
             return Ok(*id);
+        }
+        if let Some((_, id)) = self.ns_aliases.iter().find(|(a, _)| a == what) {
+            if live.iter().any(|(i, _)| i == id) {
+                return Ok(*id);
+            }
         }
         if let Some((machine, local)) = what.split_once('/') {
             if let Some((id, _)) = live.iter().find(|(_, n)| {
@@ -330,7 +345,7 @@ impl World {
             return false;
         }
         match &i.kind {
-            IfKind::Loopback | IfKind::Dummy => true,
+            IfKind::Loopback | IfKind::Dummy | IfKind::Ipip(_) | IfKind::Vxlan(_) => true,
             IfKind::Veth { peer } => self.iface(*peer).is_some_and(|p| p.up),
             IfKind::Ether { peer } => peer.and_then(|p| self.iface(p)).is_some_and(|p| p.up),
             IfKind::Bridge(b) => {
@@ -358,10 +373,18 @@ impl World {
 
     /// The preferred source address for sending through `dev` towards `dst` within
     /// `scope` (`inet_select_addr`): a primary address on `dev` whose subnet holds `dst`,
-    /// else the first primary on `dev`, else the first global address on another device.
+    /// else the first primary on `dev`, else the first global address on any device of the
+    /// namespace, in device order.
     pub fn select_src(&self, ns: NsId, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
         if let Some(i) = dev.and_then(|d| self.iface(d)) {
-            let prim: Vec<&IfAddr> = i.addrs.iter().filter(|a| !a.secondary).collect();
+            // 127/8 has scope host (as `ip` assigns it), wider than the universe scope
+            // asked for: inet_select_addr skips it, so a packet masqueraded out of lo
+            // (a DNAT to one of our own addresses) gets a global address.
+            let prim: Vec<&IfAddr> = i
+                .addrs
+                .iter()
+                .filter(|a| !a.secondary && !a.addr().is_loopback())
+                .collect();
             if let Some(a) = prim.iter().find(|a| a.net.contains(&dst)) {
                 return Some(a.addr());
             }
@@ -369,11 +392,13 @@ impl World {
                 return Some(a.addr());
             }
         }
+        // The fallback walks every device in list order, lo first ("Not loopback addresses
+        // on loopback should be preferred", inet_select_addr), skipping host-scope addresses:
+        // 127.0.0.1 is passed over, a global address on lo is chosen.
         self.ns_ifaces(ns)
             .into_iter()
-            .filter(|i| !i.is_loopback())
             .flat_map(|i| i.addrs.iter())
-            .find(|a| !a.secondary)
+            .find(|a| !a.secondary && !a.addr().is_loopback())
             .map(|a| a.addr())
     }
 
@@ -399,6 +424,25 @@ impl World {
         let id = n.ip_id;
         n.ip_id = n.ip_id.wrapping_add(1);
         id
+    }
+
+    /// The path MTU learned for `dst`, if one is still valid at `now` (µs).
+    pub fn pmtu(&self, ns: NsId, dst: Ipv4Addr, now: u64) -> Option<u32> {
+        self.netns[ns]
+            .pmtu
+            .get(&dst)
+            .filter(|(_, expires)| *expires > now)
+            .map(|(m, _)| *m)
+    }
+
+    /// `__ip_rt_update_pmtu`: remember a smaller path MTU towards `dst` for 600 s (never
+    /// below `min_pmtu`, 552).
+    pub fn learn_pmtu(&mut self, ns: NsId, dst: Ipv4Addr, mtu: u32, now: u64) {
+        let mtu = mtu.max(552);
+        let cur = self.pmtu(ns, dst, now);
+        if cur.is_none_or(|c| mtu < c) {
+            self.netns[ns].pmtu.insert(dst, (mtu, now + 600_000_000));
+        }
     }
 
     /// The namespace's default TTL.

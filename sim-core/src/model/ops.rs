@@ -91,6 +91,7 @@ impl World {
             name: name.to_string(),
             kind,
             root: ns,
+            ipip_loaded: false,
         });
         let ns = self.push_netns(name, "", hid, true);
         // A machine's root namespace was set up at boot: its lo is up (only namespaces
@@ -119,9 +120,13 @@ impl World {
             conntrack: Default::default(),
             sockets: Vec::new(),
             icmp_peers: Default::default(),
+            pmtu: Default::default(),
         });
         if self.hosts[host].kind == HostKind::Linux {
             self.new_iface(id, "lo", IfKind::Loopback, Some(Mac::ZERO));
+            if self.hosts[host].ipip_loaded {
+                self.add_tunl0(id);
+            }
         }
         id
     }
@@ -154,7 +159,13 @@ impl World {
         self.netns[ns].deleted = true;
     }
 
-    fn new_iface(&mut self, ns: NsId, name: &str, kind: IfKind, mac: Option<Mac>) -> IfId {
+    pub(crate) fn new_iface(
+        &mut self,
+        ns: NsId,
+        name: &str,
+        kind: IfKind,
+        mac: Option<Mac>,
+    ) -> IfId {
         let id = self.ifaces.len();
         let n = &mut self.netns[ns];
         let ifindex = n.next_ifindex;
@@ -162,6 +173,7 @@ impl World {
         let key = format!("{}/{}", n.name, name);
         let mtu = match kind {
             IfKind::Loopback => 65536,
+            IfKind::Ipip(_) => 1480,
             _ => 1500,
         };
         self.ifaces.push(Some(Interface {
@@ -182,7 +194,7 @@ impl World {
         id
     }
 
-    fn check_new_name(&self, ns: NsId, name: &str) -> OpResult {
+    pub(crate) fn check_new_name(&self, ns: NsId, name: &str) -> OpResult {
         if name.is_empty()
             || name.len() > 15
             || name.contains('/')
@@ -640,6 +652,11 @@ impl World {
 
     /// `ip link set DEV mtu N`.
     pub fn set_mtu(&mut self, dev: IfId, mtu: u32) -> OpResult {
+        if let Some(max) = self.max_mtu(dev) {
+            if mtu > max {
+                return Err(OpError::rtnl("RTNETLINK answers: Invalid argument"));
+            }
+        }
         let Some(i) = self.iface_mut(dev) else {
             return Err(OpError::no_device("?"));
         };
@@ -891,10 +908,20 @@ impl World {
             ["net", "bridge", "bridge-nf-call-arptables"] => {
                 self.netns[ns].sysctl.bridge_nf_call_arptables = as_bool()?;
             }
-            ["net", "ipv4", "conf", dev, field] => {
+            ["net", "ipv4", kind @ ("conf" | "neigh"), dev, field] => {
                 let field = *field;
+                let neigh = *kind == "neigh";
                 let set = |c: &mut DevConf| -> OpResult {
                     match field {
+                        "proxy_delay" if neigh => {
+                            c.proxy_delay = v.parse().map_err(|_| {
+                                OpError::rtnl(format!(
+                                    "sysctl: setting key \"{key}\": Invalid argument"
+                                ))
+                            })?
+                        }
+                        _ if neigh => return Err(unknown()),
+                        "route_localnet" => c.route_localnet = as_bool()?,
                         "forwarding" => c.forwarding = as_bool()?,
                         "proxy_arp" => c.proxy_arp = as_bool()?,
                         "send_redirects" => c.send_redirects = as_bool()?,
@@ -942,7 +969,8 @@ impl World {
             ["net", "ipv4", "ip_default_ttl"] => s.default_ttl.to_string(),
             ["net", "bridge", "bridge-nf-call-iptables"] => b(s.bridge_nf_call_iptables),
             ["net", "bridge", "bridge-nf-call-arptables"] => b(s.bridge_nf_call_arptables),
-            ["net", "ipv4", "conf", dev, field] => {
+            ["net", "ipv4", kind @ ("conf" | "neigh"), dev, field] => {
+                let neigh = *kind == "neigh";
                 let c = match *dev {
                     "all" => s.all.clone(),
                     "default" => s.default.clone(),
@@ -952,6 +980,9 @@ impl World {
                         .ok_or_else(|| unknown_sysctl(&key))?,
                 };
                 match *field {
+                    "proxy_delay" if neigh => c.proxy_delay.to_string(),
+                    _ if neigh => return Err(unknown_sysctl(&key)),
+                    "route_localnet" => b(c.route_localnet),
                     "forwarding" => b(c.forwarding),
                     "proxy_arp" => b(c.proxy_arp),
                     "send_redirects" => b(c.send_redirects),
@@ -966,7 +997,7 @@ impl World {
 }
 
 /// The sysctls hopsim models, for the error that names them.
-pub const MODELLED_SYSCTLS: &str = "net.ipv4.ip_forward, net.ipv4.conf.{all,default,DEV}.{forwarding,proxy_arp,send_redirects,rp_filter}, net.ipv4.icmp_echo_ignore_all, net.ipv4.ip_default_ttl, net.bridge.bridge-nf-call-{iptables,arptables}";
+pub const MODELLED_SYSCTLS: &str = "net.ipv4.ip_forward, net.ipv4.conf.{all,default,DEV}.{forwarding,proxy_arp,send_redirects,rp_filter,route_localnet}, net.ipv4.neigh.{default,DEV}.proxy_delay, net.ipv4.icmp_echo_ignore_all, net.ipv4.ip_default_ttl, net.bridge.bridge-nf-call-{iptables,arptables}";
 
 fn unknown_sysctl(key: &str) -> OpError {
     OpError {

@@ -15,6 +15,12 @@ pub struct DevConf {
     pub send_redirects: bool,
     /// `rp_filter` (0 off, 1 strict, 2 loose). Stored and shown; not yet enforced.
     pub rp_filter: u8,
+    /// `route_localnet` (Calico sets it on its veths). Stored and shown; 127/8 routing
+    /// is not modelled.
+    pub route_localnet: bool,
+    /// `net.ipv4.neigh.<dev>.proxy_delay` (in 1/100 s, 80 by default; Calico sets 0).
+    /// Stored and shown; hopsim answers proxy ARP at once.
+    pub proxy_delay: u32,
 }
 
 impl Default for DevConf {
@@ -24,6 +30,8 @@ impl Default for DevConf {
             proxy_arp: false,
             send_redirects: true,
             rp_filter: 0,
+            route_localnet: false,
+            proxy_delay: 80,
         }
     }
 }

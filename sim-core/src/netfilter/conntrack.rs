@@ -24,7 +24,10 @@ pub struct Tuple {
 }
 
 impl Tuple {
-    /// The tuple of a packet, if conntrack can track it (TCP, UDP, ICMP echo).
+    /// The tuple of a packet, if conntrack can track it as a connection of its own (TCP,
+    /// UDP, ICMP echo, and any other protocol by its addresses alone: the generic tracker,
+    /// `nf_conntrack_generic`, which is how an IPIP packet (protocol 4) is tracked). Other
+    /// ICMP messages are errors about a connection (RELATED), not connections.
     pub fn of(p: &Ipv4Packet) -> Option<Tuple> {
         let (proto, sport, dport) = match &p.payload {
             IpPayload::Tcp(t) => (6, t.sport, t.dport),
@@ -32,7 +35,8 @@ impl Tuple {
             IpPayload::Icmp(
                 IcmpRepr::EchoRequest { ident, .. } | IcmpRepr::EchoReply { ident, .. },
             ) => (1, *ident, *ident),
-            _ => return None,
+            IpPayload::Icmp(_) => return None,
+            IpPayload::Ipip(_) | IpPayload::Raw { .. } => (p.protocol(), 0, 0),
         };
         Some(Tuple {
             src: p.header.src,
@@ -143,7 +147,9 @@ impl CtEntry {
             (6, Some(s)) => s.timeout(),
             (17, _) if self.assured => 120,
             (17, _) => 30,
-            _ => 30,
+            (1, _) => 30,
+            // nf_conntrack_generic_timeout
+            _ => 600,
         }
     }
 }
@@ -210,7 +216,8 @@ impl Conntrack {
             let (name, num) = match e.orig.proto {
                 6 => ("tcp", 6),
                 17 => ("udp", 17),
-                _ => ("icmp", 1),
+                1 => ("icmp", 1),
+                n => ("unknown", n),
             };
             let elapsed = now_us.saturating_sub(e.last_us) / 1_000_000;
             let left = e.timeout_s().saturating_sub(elapsed);
@@ -222,6 +229,8 @@ impl Conntrack {
                 if t.proto == 1 {
                     let (ty, id) = if reply { (0, t.sport) } else { (8, t.sport) };
                     format!("src={} dst={} type={ty} code=0 id={id}", t.src, t.dst)
+                } else if !matches!(t.proto, 6 | 17) {
+                    format!("src={} dst={}", t.src, t.dst)
                 } else {
                     format!(
                         "src={} dst={} sport={} dport={}",

@@ -5,6 +5,7 @@
 //! policy counters are updated as the kernel updates them. Every rule evaluated is recorded,
 //! which is what the trace shows and what "rules evaluated per packet" counts.
 
+use super::ipset::IpSets;
 use super::{
     AddrType, Hook, Match, NatRange, Netfilter, Policy, PortRange, RejectWith, Rule, TableName,
     Target,
@@ -50,8 +51,10 @@ pub struct EvalCtx<'a> {
     pub ct: CtInfo,
     /// The packet's mark.
     pub mark: u32,
-    /// `-m addrtype`: the type of an address in this namespace.
-    pub addr_type: &'a dyn Fn(Ipv4Addr) -> AddrType,
+    /// `-m addrtype`: the type of an address in this namespace, or, with a device
+    /// (`--limit-iface-in`/`--limit-iface-out`), its type on that device only
+    /// (`inet_dev_addr_type`: an address local to another device is UNICAST there).
+    pub addr_type: &'a dyn Fn(Ipv4Addr, Option<&str>) -> AddrType,
 }
 
 /// Decides `-m statistic --mode random` draws: seeded, or scripted to enumerate branches.
@@ -150,7 +153,13 @@ fn ct_matches(states: &super::CtStates, ct: &CtInfo) -> bool {
 
 /// Evaluate one match. `None` means the packet does not carry what the match needs
 /// (e.g. `--dport` on ICMP), which is a non-match.
-fn eval_match(m: &Match, ctx: &EvalCtx, chance: &mut dyn Chance, nth: &mut u32) -> bool {
+fn eval_match(
+    m: &Match,
+    ctx: &EvalCtx,
+    sets: &IpSets,
+    chance: &mut dyn Chance,
+    nth: &mut u32,
+) -> bool {
     let h = &ctx.packet.header;
     let xor = |v: bool, neg: bool| v != neg;
     match m {
@@ -198,6 +207,8 @@ fn eval_match(m: &Match, ctx: &EvalCtx, chance: &mut dyn Chance, nth: &mut u32) 
             xor(v, *neg)
         }
         Match::Comment { .. } => true,
+        // xt_nfacct: true unless the object is over its quota; no quota is modelled.
+        Match::Nfacct { .. } => true,
         Match::StatisticRandom { threshold, neg } => xor(chance.draw(*threshold), *neg),
         Match::StatisticNth { every, packet, neg } => {
             // xt_statistic: count = (count + 1) % every; match when count == packet... the
@@ -209,9 +220,35 @@ fn eval_match(m: &Match, ctx: &EvalCtx, chance: &mut dyn Chance, nth: &mut u32) 
         }
         Match::Mark { value, mask, neg } => xor(ctx.mark & mask == *value, *neg),
         Match::CtState { states, neg, .. } => xor(ct_matches(states, &ctx.ct), *neg),
-        Match::AddrType { src, dst, .. } => {
-            src.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.src) == t, neg))
-                && dst.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.dst) == t, neg))
+        Match::AddrType {
+            src,
+            dst,
+            limit_iface_in,
+            limit_iface_out,
+        } => {
+            // addrtype_mt_v1: the limit names the device; without one (no input device
+            // at OUTPUT, say) the type is the namespace-wide one.
+            let dev = if *limit_iface_in {
+                ctx.in_dev
+            } else if *limit_iface_out {
+                ctx.out_dev
+            } else {
+                None
+            };
+            src.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.src, dev) == t, neg))
+                && dst.is_none_or(|(t, neg)| xor((ctx.addr_type)(h.dst, dev) == t, neg))
+        }
+        Match::Set { name, dirs, neg } => {
+            // ip_set_test: the address the first direction names, tested against the set
+            // (hash:ip exact, hash:net the networks containing it). A set that is gone
+            // (never, while a rule holds it) matches nothing.
+            let addr = if dirs.first().copied().unwrap_or(true) {
+                h.src
+            } else {
+                h.dst
+            };
+            let hit = sets.get(name).is_some_and(|s| s.contains(addr));
+            xor(hit, *neg)
         }
         Match::Physdev {
             physdev_in,
@@ -278,10 +315,13 @@ pub fn run_table(
     };
     let len = u64::from(ctx.packet.total_len() as u32);
     let base = ctx.hook.chain().to_string();
-    let t = nf.table_mut(table);
-    if !t.chains.contains_key(&base) {
+    let Netfilter { tables, ipsets } = nf;
+    if !tables[table as usize].chains.contains_key(&base) {
         return run;
     }
+    // Copy on write: a table shared with other namespaces is copied before its counters
+    // change.
+    let t = std::sync::Arc::make_mut(&mut tables[table as usize]);
     // Stack of (chain, next rule index) to return to.
     let mut stack: Vec<(String, usize)> = Vec::new();
     let (mut chain, mut idx) = (base.clone(), 0usize);
@@ -361,7 +401,7 @@ pub fn run_table(
         let mut counter = nth.get(&key).copied().unwrap_or(0);
         let matched = rule.matches.iter().all(|m| {
             let mut n = counter;
-            let r = eval_match(m, &local, chance, &mut n);
+            let r = eval_match(m, &local, ipsets, chance, &mut n);
             counter = n;
             r
         });
@@ -714,7 +754,7 @@ mod tests {
             iptables::run(&mut nf, &args, &iptables::IptablesCtx::default())
                 .unwrap_or_else(|e| panic!("{r}: {}", e.msg));
         }
-        let at = |a: Ipv4Addr| {
+        let at = |a: Ipv4Addr, _dev: Option<&str>| {
             if a == Ipv4Addr::new(10, 0, 0, 1) {
                 AddrType::Local
             } else {
@@ -1069,7 +1109,7 @@ mod tests {
             let args: Vec<&str> = r.split_whitespace().collect();
             iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
         }
-        let at = |_: Ipv4Addr| AddrType::Unicast;
+        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
         let ctx = EvalCtx {
             hook: Hook::Input,
             packet: &p,
@@ -1106,7 +1146,7 @@ mod tests {
             .split_whitespace()
             .collect();
         iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
-        let at = |_: Ipv4Addr| AddrType::Unicast;
+        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
         let ctx = EvalCtx {
             hook: Hook::Input,
             packet: &p,
@@ -1133,5 +1173,186 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![true, false, false, true, false, false]);
+    }
+
+    /// Sets made with `ipset`, rules with `iptables`, then one packet through `hook` of
+    /// `table`. 10.0.0.1 is local, on eth0 only.
+    fn with_sets(
+        sets: &[&str],
+        rules: &[&str],
+        table: TableName,
+        hook: Hook,
+        p: &Ipv4Packet,
+        out_dev: Option<&str>,
+    ) -> TableVerdict {
+        let mut nf = Netfilter::default();
+        for c in sets {
+            let args: Vec<&str> = c.split_whitespace().collect();
+            crate::netfilter::ipset::run(&mut nf, &args).unwrap_or_else(|e| panic!("{c}: {e}"));
+        }
+        for r in rules {
+            let args: Vec<&str> = r.split_whitespace().collect();
+            iptables::run(&mut nf, &args, &iptables::IptablesCtx::default())
+                .unwrap_or_else(|e| panic!("{r}: {}", e.msg));
+        }
+        let at = |a: Ipv4Addr, dev: Option<&str>| {
+            if a == Ipv4Addr::new(10, 0, 0, 1) && dev.is_none_or(|d| d == "eth0") {
+                AddrType::Local
+            } else {
+                AddrType::Unicast
+            }
+        };
+        let ctx = EvalCtx {
+            hook,
+            packet: p,
+            in_dev: None,
+            out_dev,
+            physdev_in: None,
+            physdev_out: None,
+            ct: CtInfo::default(),
+            mark: 0,
+            addr_type: &at,
+        };
+        run_table(
+            &mut nf,
+            table,
+            &ctx,
+            &mut Always(true),
+            &mut NthState::new(),
+        )
+        .verdict
+    }
+
+    #[test]
+    fn set_match_member_negation_and_direction() {
+        let sets = [
+            "create hosts hash:net",
+            "add hosts 192.168.100.0/24",
+            "add hosts 192.168.100.101",
+            "create one hash:ip",
+            "add one 10.0.0.1",
+        ];
+        let p = icmp_echo("192.168.100.7", "10.0.0.1");
+        let input = |rule: &str, p: &Ipv4Packet| {
+            with_sets(&sets, &[rule], TableName::Filter, Hook::Input, p, None)
+        };
+        // hash:net: the source is inside 192.168.100.0/24.
+        assert_eq!(
+            input("-A INPUT -m set --match-set hosts src -j DROP", &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            input("-A INPUT -m set ! --match-set hosts src -j DROP", &p),
+            TableVerdict::Accept
+        );
+        // The destination is not in hosts, it is in one (hash:ip, exact).
+        assert_eq!(
+            input("-A INPUT -m set --match-set hosts dst -j DROP", &p),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            input("-A INPUT -m set --match-set one dst -j DROP", &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            input("-A INPUT -m set --match-set one src -j DROP", &p),
+            TableVerdict::Accept
+        );
+        // A one-dimensional set uses the first direction only.
+        assert_eq!(
+            input("-A INPUT -m set --match-set one dst,src -j DROP", &p),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            input("-A INPUT -m set --match-set one src,dst -j DROP", &p),
+            TableVerdict::Accept
+        );
+        // Outside every network of hosts; hash:ip holds no neighbour of a member.
+        let q = icmp_echo("192.168.101.7", "10.0.0.2");
+        assert_eq!(
+            input("-A INPUT -m set --match-set hosts src -j DROP", &q),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            input("-A INPUT -m set ! --match-set hosts src -j DROP", &q),
+            TableVerdict::Drop
+        );
+        assert_eq!(
+            input("-A INPUT -m set --match-set one dst -j DROP", &q),
+            TableVerdict::Accept
+        );
+    }
+
+    #[test]
+    fn calico_nat_outgoing_masquerades_pool_traffic_leaving_the_pools() {
+        let sets = [
+            "create cali40masq-ipam-pools hash:net",
+            "add cali40masq-ipam-pools 172.16.0.0/16",
+            "create cali40all-ipam-pools hash:net",
+            "add cali40all-ipam-pools 172.16.0.0/16",
+        ];
+        let rules = [
+            "-t nat -N cali-nat-outgoing",
+            "-t nat -A POSTROUTING -j cali-nat-outgoing",
+            "-t nat -A cali-nat-outgoing -m set --match-set cali40masq-ipam-pools src -m set ! --match-set cali40all-ipam-pools dst -j MASQUERADE --random-fully",
+        ];
+        let nat = |p: &Ipv4Packet| {
+            with_sets(
+                &sets,
+                &rules,
+                TableName::Nat,
+                Hook::Postrouting,
+                p,
+                Some("eth0"),
+            )
+        };
+        assert!(matches!(
+            nat(&icmp_echo("172.16.158.5", "8.8.8.8")),
+            TableVerdict::Masquerade { .. }
+        ));
+        assert_eq!(
+            nat(&icmp_echo("172.16.158.5", "172.16.184.2")),
+            TableVerdict::Accept
+        );
+        assert_eq!(
+            nat(&icmp_echo("10.0.2.15", "8.8.8.8")),
+            TableVerdict::Accept
+        );
+    }
+
+    #[test]
+    fn addrtype_limit_iface_out_asks_the_output_device() {
+        // Calico's tunl0 rule: MASQUERADE what the host sends through tunl0 from an
+        // address that is local but not tunl0's.
+        let rules = [
+            "-t nat -A POSTROUTING -o tunl0 -m addrtype ! --src-type LOCAL --limit-iface-out -m addrtype --src-type LOCAL -j MASQUERADE --random-fully",
+        ];
+        let p = icmp_echo("10.0.0.1", "172.16.184.2");
+        let v = |dev| {
+            with_sets(
+                &[],
+                &rules,
+                TableName::Nat,
+                Hook::Postrouting,
+                &p,
+                Some(dev),
+            )
+        };
+        assert!(matches!(v("tunl0"), TableVerdict::Masquerade { .. }));
+        // Through eth0, 10.0.0.1 is local on the output device: the rule does not hold
+        // (and -o tunl0 fails anyway).
+        assert_eq!(v("eth0"), TableVerdict::Accept);
+        let from_pod = icmp_echo("172.16.158.5", "172.16.184.2");
+        assert_eq!(
+            with_sets(
+                &[],
+                &rules,
+                TableName::Nat,
+                Hook::Postrouting,
+                &from_pod,
+                Some("tunl0")
+            ),
+            TableVerdict::Accept
+        );
     }
 }

@@ -14,6 +14,7 @@
 //! Every message below was compared with the real tool (iptables v1.8.9 (nf_tables), Linux
 //! 6.18) in a throw-away network namespace; the unit tests quote them.
 
+use super::ipset::IpSets;
 use super::{
     AddrType, Chain, CtStates, Hook, Match, NatRange, Netfilter, Policy, PortRange, RejectWith,
     Rule, Table, TableName, Target,
@@ -115,7 +116,7 @@ impl IptablesCtx {
 /// it prints on stdout (listings, `-S`, `--version`), or the error it prints and its status.
 /// On error `nf` is unchanged.
 pub fn run(nf: &mut Netfilter, args: &[&str], ctx: &IptablesCtx) -> Result<String, IptablesError> {
-    let parsed = parse_command(args, ctx)?;
+    let parsed = parse_command(args, ctx, &nf.ipsets)?;
     execute(nf, parsed, ctx)
 }
 
@@ -209,6 +210,7 @@ enum Pm {
     },
     Icmp(Option<(u8, Option<u8>, bool)>),
     Comment(Option<String>),
+    Nfacct(Option<String>),
     Statistic {
         mode: Option<bool>, // Some(true) random, Some(false) nth
         probability: Option<u32>,
@@ -231,6 +233,8 @@ enum Pm {
         pout: Option<(String, bool)>,
         bridged: Option<bool>,
     },
+    /// `-m set --match-set NAME DIRS`: name, directions (`true` = src), negation.
+    Set(Option<(String, Vec<bool>, bool)>),
 }
 
 /// A target being assembled.
@@ -330,6 +334,7 @@ fn match_opts(m: &Pm) -> &'static [(&'static str, bool)] {
         ],
         Pm::Icmp(_) => &[("icmp-type", true)],
         Pm::Comment(_) => &[("comment", true)],
+        Pm::Nfacct(_) => &[("nfacct-name", true)],
         Pm::Statistic { .. } => &[
             ("mode", true),
             ("probability", true),
@@ -368,6 +373,19 @@ fn match_opts(m: &Pm) -> &'static [(&'static str, bool)] {
             ("physdev-is-in", false),
             ("physdev-is-out", false),
             ("physdev-is-bridged", false),
+        ],
+        Pm::Set(_) => &[
+            ("match-set", true),
+            ("set", true),
+            ("return-nomatch", false),
+            ("update-counters", false),
+            ("update-subcounters", false),
+            ("packets-eq", true),
+            ("packets-lt", true),
+            ("packets-gt", true),
+            ("bytes-eq", true),
+            ("bytes-lt", true),
+            ("bytes-gt", true),
         ],
     }
 }
@@ -422,9 +440,7 @@ fn target_opts(t: &Pt) -> &'static [(&'static str, bool)] {
 
 /// Matches iptables knows but hopsim does not model.
 const UNMODELLED_MATCHES: &[&str] = &[
-    "set",
     "recent",
-    "nfacct",
     "limit",
     "owner",
     "iprange",
@@ -526,6 +542,8 @@ struct Parser<'a> {
     args: &'a [&'a str],
     i: usize,
     ctx: &'a IptablesCtx,
+    /// The namespace's IP sets, which `--match-set` must name.
+    sets: &'a IpSets,
     invert: bool,
     cmd: Option<Cmd>,
     table: Option<String>,
@@ -542,11 +560,12 @@ struct Parser<'a> {
 }
 
 /// Parse a command line into a command, its options and its rule.
-fn parse_command(args: &[&str], ctx: &IptablesCtx) -> Result<Parsed, IptablesError> {
+fn parse_command(args: &[&str], ctx: &IptablesCtx, sets: &IpSets) -> Result<Parsed, IptablesError> {
     let mut p = Parser {
         args,
         i: 0,
         ctx,
+        sets,
         invert: false,
         cmd: None,
         table: None,
@@ -1013,6 +1032,7 @@ impl<'a> Parser<'a> {
                 Pm::Icmp(None)
             }
             "comment" => Pm::Comment(None),
+            "nfacct" => Pm::Nfacct(None),
             "statistic" => Pm::Statistic {
                 mode: None,
                 probability: None,
@@ -1035,6 +1055,7 @@ impl<'a> Parser<'a> {
                 pout: None,
                 bridged: None,
             },
+            "set" => Pm::Set(None),
             other if UNMODELLED_MATCHES.contains(&other) => {
                 return Err(ctx.unmodelled(format!("match `{other}'")));
             }
@@ -1135,6 +1156,14 @@ impl<'a> Parser<'a> {
                 }
                 let (t, c) = parse_icmp_type(&a, ctx)?;
                 *v = Some((t, c, inv));
+            }
+            Pm::Nfacct(v) => {
+                if v.is_some() {
+                    return Err(
+                        ctx.usage_nl("nfacct: option \"--nfacct-name\" can only be used once.")
+                    );
+                }
+                *v = Some(a.clone());
             }
             Pm::Comment(v) => {
                 if v.is_some() {
@@ -1250,6 +1279,30 @@ impl<'a> Parser<'a> {
                 let pname = if proto == 17 { "udp" } else { "tcp" };
                 let ports = parse_multiport(&a, pname, ctx)?;
                 *v = Some((which, ports, inv));
+            }
+            Pm::Set(v) => {
+                // libxt_set set_parse_v4, in its order of checks.
+                if opt != "match-set" {
+                    return Err(ctx.unmodelled(format!("-m set --{opt}")));
+                }
+                if v.is_some() {
+                    return Err(ctx.usage("--match-set can be specified only once"));
+                }
+                let dirs = match self.args.get(self.i) {
+                    Some(d) if !d.starts_with('-') && !d.starts_with('!') => *d,
+                    _ => return Err(ctx.usage("--match-set requires two args.")),
+                };
+                if a.len() > super::ipset::MAX_NAME_LEN {
+                    return Err(ctx.usage(format!(
+                        "setname `{a}' too long, max {} characters.",
+                        super::ipset::MAX_NAME_LEN
+                    )));
+                }
+                if self.sets.get(&a).is_none() {
+                    return Err(ctx.usage_nl(format!("Set {a} doesn't exist.")));
+                }
+                *v = Some((a.clone(), parse_set_dirs(dirs, ctx)?, inv));
+                self.i += 1;
             }
             Pm::Physdev { pin, pout, bridged } => match opt {
                 "physdev-in" => *pin = Some((parse_iface(&a, ctx)?, inv)),
@@ -1397,6 +1450,9 @@ impl<'a> Parser<'a> {
                 Pm::Comment(None) => {
                     return Err(ctx.usage_nl("comment: option \"--comment\" must be specified"));
                 }
+                Pm::Nfacct(None) => {
+                    return Err(ctx.usage_nl("nfacct: option \"--nfacct-name\" must be specified"));
+                }
                 Pm::Statistic {
                     mode,
                     probability,
@@ -1463,6 +1519,9 @@ impl<'a> Parser<'a> {
                     bridged: None,
                 } => {
                     return Err(ctx.usage("PHYSDEV: no physdev option specified"));
+                }
+                Pm::Set(None) => {
+                    return Err(ctx.usage("You must specify `--match-set' with proper arguments"));
                 }
                 _ => {}
             }
@@ -1574,6 +1633,29 @@ fn load_target(name: &str, goto: bool, ctx: &IptablesCtx) -> Result<Pt, Iptables
 // ---------------------------------------------------------------------------------------
 // Value parsers
 // ---------------------------------------------------------------------------------------
+
+/// The directions of `--match-set` (libxt_set `parse_dirs`): up to 6 comma-separated
+/// words, each starting with `src` or `dst` (only the first three letters count).
+fn parse_set_dirs(s: &str, ctx: &IptablesCtx) -> Result<Vec<bool>, IptablesError> {
+    let mut dirs = Vec::new();
+    let mut parts = s.split(',');
+    for p in parts.by_ref() {
+        if p.starts_with("src") {
+            dirs.push(true);
+        } else if p.starts_with("dst") {
+            dirs.push(false);
+        } else {
+            return Err(ctx.usage("You must spefify (the comma separated list of) 'src' or 'dst'."));
+        }
+        if dirs.len() == 6 {
+            break;
+        }
+    }
+    if parts.next().is_some() {
+        return Err(ctx.usage("Can't be more src/dst options than 6."));
+    }
+    Ok(dirs)
+}
 
 fn parse_rulenum(s: &str, ctx: &IptablesCtx) -> Result<usize, IptablesError> {
     match s.parse::<usize>() {
@@ -2122,6 +2204,9 @@ fn build_rule(spec: &Spec, table: &Table, ctx: &IptablesCtx) -> Result<Rule, Ipt
             Pm::Comment(t) => Match::Comment {
                 text: t.clone().unwrap_or_default(),
             },
+            Pm::Nfacct(n) => Match::Nfacct {
+                name: n.clone().unwrap_or_default(),
+            },
             Pm::Statistic {
                 mode,
                 probability,
@@ -2178,6 +2263,10 @@ fn build_rule(spec: &Spec, table: &Table, ctx: &IptablesCtx) -> Result<Rule, Ipt
                 physdev_out: pout.clone(),
                 is_bridged: *bridged,
             },
+            Pm::Set(v) => {
+                let (name, dirs, neg) = v.clone().unwrap_or_default();
+                Match::Set { name, dirs, neg }
+            }
         });
     }
     let target = match &spec.target {
@@ -2685,8 +2774,9 @@ pub(crate) fn apply_restore_line(
     args: &[&str],
     counters: Option<(u64, u64)>,
     ctx: &IptablesCtx,
+    sets: &IpSets,
 ) -> Result<(), IptablesError> {
-    let p = parse_command(args, ctx)?;
+    let p = parse_command(args, ctx, sets)?;
     if matches!(
         p.cmd,
         Cmd::List(..) | Cmd::ListRules(..) | Cmd::Help | Cmd::Version
@@ -3352,8 +3442,13 @@ mod tests {
     #[test]
     fn unmodelled_features_say_so() {
         let mut nf = Netfilter::default();
+        crate::netfilter::ipset::run(&mut nf, &["create", "x", "hash:ip"]).expect("ipset");
         for (cmd, what) in [
-            ("iptables -A INPUT -m set --match-set x src", "match `set'"),
+            ("iptables -A INPUT -m recent --name x", "match `recent'"),
+            (
+                "iptables -A INPUT -m set --match-set x src --return-nomatch",
+                "-m set --return-nomatch",
+            ),
             ("iptables -A INPUT -j CONNMARK", "target CONNMARK"),
             (
                 "iptables -t nat -A PREROUTING -p tcp -j DNAT --to-destination 1.1.1.1 --random",

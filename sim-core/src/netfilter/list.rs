@@ -463,6 +463,12 @@ fn match_text(m: &Match, rule_proto: Option<u8>, numeric: bool) -> String {
             s
         }
         Match::Comment { text } => format!(" /* {text} */"),
+        Match::Set { name, dirs, neg } => format!(
+            " {}match-set {name} {}",
+            if *neg { "! " } else { "" },
+            super::save::dirs_text(dirs)
+        ),
+        Match::Nfacct { name } => format!(" nfacct-name  {}", super::save::save_string(name)),
         Match::StatisticRandom { threshold, neg } => format!(
             " statistic mode random{} probability {}",
             neg_sp(*neg),

@@ -14,6 +14,7 @@
 
 pub mod conntrack;
 pub mod eval;
+pub mod ipset;
 pub mod iptables;
 pub mod list;
 pub mod save;
@@ -22,6 +23,7 @@ use indexmap::IndexMap;
 use ipnet::Ipv4Net;
 use serde::Serialize;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// The four iptables tables hopsim models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -266,6 +268,13 @@ pub enum Match {
         /// The text.
         text: String,
     },
+    /// `-m nfacct --nfacct-name NAME`: counts into an nfacct object. kube-proxy's objects
+    /// have no quota, and `nfacct_mt` matches whenever the object is not over quota, so
+    /// the match always holds (hopsim does not model the objects or their counters).
+    Nfacct {
+        /// The accounting object.
+        name: String,
+    },
     /// `-m statistic --mode random --probability P`: stored as the kernel stores it, a
     /// 31-bit fraction (`0x80000000 * P`), printed back as `P'` with 11 decimals.
     StatisticRandom {
@@ -311,6 +320,16 @@ pub enum Match {
         limit_iface_in: bool,
         /// `--limit-iface-out`.
         limit_iface_out: bool,
+    },
+    /// `-m set [!] --match-set NAME src|dst[,src|dst...]`: the packet's address (the
+    /// first direction; the set types modelled have one dimension) is in the set.
+    Set {
+        /// The set's name.
+        name: String,
+        /// The directions as given, `true` for `src` (at most 6).
+        dirs: Vec<bool>,
+        /// Negated.
+        neg: bool,
     },
     /// `-m physdev [!] --physdev-in NAME [!] --physdev-out NAME [!] --physdev-is-bridged`.
     Physdev {
@@ -517,17 +536,23 @@ impl Table {
     }
 }
 
-/// All tables of one namespace.
+/// All tables of one namespace, and its IP sets (which the tables' `-m set` matches
+/// reference). Each table is reference-counted and copied on write, so that namespaces
+/// with identical rule sets (the nodes of a cluster, where kube-proxy writes the same nat
+/// table on every node) share one copy until a rule or counter changes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Netfilter {
     /// raw, mangle, nat, filter.
-    pub tables: [Table; 4],
+    pub tables: [Arc<Table>; 4],
+    /// The namespace's IP sets (`ipset`).
+    pub ipsets: ipset::IpSets,
 }
 
 impl Default for Netfilter {
     fn default() -> Self {
         Netfilter {
-            tables: TableName::ALL.map(Table::new),
+            tables: TableName::ALL.map(|t| Arc::new(Table::new(t))),
+            ipsets: ipset::IpSets::default(),
         }
     }
 }
@@ -538,15 +563,26 @@ impl Netfilter {
         &self.tables[t as usize]
     }
 
-    /// A table, mutable.
+    /// A table, mutable (copied first if another namespace shares it).
     pub fn table_mut(&mut self, t: TableName) -> &mut Table {
-        &mut self.tables[t as usize]
+        Arc::make_mut(&mut self.tables[t as usize])
+    }
+
+    /// Install a table that other namespaces may share (see [`Netfilter::shared_table`]).
+    pub fn set_shared_table(&mut self, table: Arc<Table>) {
+        let i = table.name as usize;
+        self.tables[i] = table;
+    }
+
+    /// The table as a shared handle, for installing in another namespace.
+    pub fn shared_table(&self, t: TableName) -> Arc<Table> {
+        Arc::clone(&self.tables[t as usize])
     }
 
     /// Whether any table has a rule or a non-default policy (a namespace where nobody ran
     /// iptables has no netfilter work to do).
     pub fn is_configured(&self) -> bool {
-        self.tables.iter().any(Table::is_configured)
+        self.tables.iter().any(|t| t.is_configured())
     }
 
     /// Whether connection tracking is in use: the kernel loads it when a rule needs it

@@ -26,6 +26,40 @@ pub fn to_dot(world: &World) -> String {
             g.add_edge(*a, *b, label);
         }
     }
+    // Tunnels: a dashed edge to each endpoint a tunnel device sends to (VXLAN FDB
+    // remotes, ipip remotes and the gateways of routes through an ipip device).
+    let owner = |ip: std::net::Ipv4Addr| {
+        world
+            .live_netns()
+            .find(|(id, _)| world.is_local_addr(*id, ip))
+            .map(|(id, _)| id)
+    };
+    let mut tunnels: std::collections::BTreeSet<(usize, usize, String)> = Default::default();
+    for i in world.live_ifaces() {
+        let (ends, label): (Vec<std::net::Ipv4Addr>, String) = match &i.kind {
+            IfKind::Vxlan(v) => (
+                v.fdb.iter().map(|e| e.dst).collect(),
+                format!("{} vxlan {}", i.name, v.vni),
+            ),
+            IfKind::Ipip(t) => {
+                let mut ends: Vec<std::net::Ipv4Addr> = t.remote.into_iter().collect();
+                ends.extend(
+                    world.netns[i.ns]
+                        .routes
+                        .iter()
+                        .filter(|r| r.dev == Some(i.id))
+                        .filter_map(|r| r.gateway),
+                );
+                (ends, format!("{} ipip", i.name))
+            }
+            _ => continue,
+        };
+        for e in ends {
+            if let Some(o) = owner(e).filter(|o| *o != i.ns) {
+                tunnels.insert((i.ns, o, label.clone()));
+            }
+        }
+    }
     let mut out = String::from("graph hopsim {\n  node [shape=box, style=rounded];\n");
     for (hid, h) in world.hosts.iter().enumerate() {
         let _ = writeln!(out, "  subgraph \"cluster_{}\" {{", h.name);
@@ -46,9 +80,11 @@ pub fn to_dot(world: &World) -> String {
                     continue;
                 }
                 let addrs: Vec<String> = i.addrs.iter().map(|a| a.net.to_string()).collect();
-                let kind = match i.kind {
-                    IfKind::Bridge(_) => " (bridge)",
-                    _ => "",
+                let kind = match &i.kind {
+                    IfKind::Bridge(_) => " (bridge)".to_string(),
+                    IfKind::Ipip(_) => " (ipip)".to_string(),
+                    IfKind::Vxlan(v) => format!(" (vxlan {})", v.vni),
+                    _ => String::new(),
                 };
                 let _ = write!(
                     label,
@@ -81,6 +117,17 @@ pub fn to_dot(world: &World) -> String {
                 a.index(),
                 b.index(),
                 g[e]
+            );
+        }
+    }
+    for (a, b, label) in &tunnels {
+        if let (Some(x), Some(y)) = (ns_node.get(a), ns_node.get(b)) {
+            let _ = writeln!(
+                out,
+                "  n{} -- n{} [label=\"{}\", style=dashed];",
+                x.index(),
+                y.index(),
+                label.replace('"', "'")
             );
         }
     }

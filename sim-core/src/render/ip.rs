@@ -107,6 +107,8 @@ fn flags(world: &World, i: &Interface) -> String {
     }
     if i.is_loopback() {
         f.push("LOOPBACK");
+    } else if i.is_noarp_l3() {
+        f.push("NOARP");
     } else {
         f.push("BROADCAST");
         f.push("MULTICAST");
@@ -125,7 +127,7 @@ fn oper_state(world: &World, i: &Interface) -> &'static str {
         return "DOWN";
     }
     match &i.kind {
-        IfKind::Loopback | IfKind::Dummy => "UNKNOWN",
+        IfKind::Loopback | IfKind::Dummy | IfKind::Ipip(_) | IfKind::Vxlan(_) => "UNKNOWN",
         IfKind::Bridge(b) if world.bridge_ports(i.id).is_empty() && !b.had_ports => "UNKNOWN",
         IfKind::Veth { .. } if !world.carrier(i.id) => "LOWERLAYERDOWN",
         _ if world.carrier(i.id) => "UP",
@@ -143,6 +145,14 @@ fn link_head(world: &World, i: &Interface, link_mode: bool) -> String {
                 name = format!("{}@if{}", i.name, p.ifindex);
             }
         }
+    }
+    if let IfKind::Ipip(t) = &i.kind {
+        // ip_tunnel_get_iflink: the underlay given with `dev`, else 0, which iproute2
+        // prints as NONE (`tunl0@NONE`, as on every Calico node).
+        name = match t.link.and_then(|l| world.iface(l)) {
+            Some(l) => format!("{}@{}", i.name, l.name),
+            None => format!("{}@NONE", i.name),
+        };
     }
     let qdisc = if !i.up {
         "noop"
@@ -170,6 +180,12 @@ fn link_line(world: &World, i: &Interface) -> String {
     let mac = world.mac_of(i.id);
     let mut s = if i.is_loopback() {
         format!("    link/loopback {mac} brd 00:00:00:00:00:00")
+    } else if let IfKind::Ipip(t) = &i.kind {
+        let any = std::net::Ipv4Addr::UNSPECIFIED;
+        match t.remote {
+            Some(r) => format!("    link/ipip {} peer {r}", t.local.unwrap_or(any)),
+            None => format!("    link/ipip {} brd 0.0.0.0", t.local.unwrap_or(any)),
+        }
     } else {
         format!("    link/ether {mac} brd ff:ff:ff:ff:ff:ff")
     };
@@ -207,6 +223,36 @@ pub fn ip_link(world: &World, ns: NsId, dev: Option<&str>) -> Result<String, Str
             out.push('\n');
             out.push_str(&link_line(world, i));
             out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// `ip -d link [show [dev] DEV]`: with the device kind's own line where hopsim models it
+/// (VXLAN: `vxlan id 1 local ... dstport 8472 nolearning ttl auto ageing 300 ...`).
+pub fn ip_link_details(world: &World, ns: NsId, dev: Option<&str>) -> Result<String, String> {
+    let mut out = String::new();
+    for id in find_dev(world, ns, dev)? {
+        let Some(i) = world.iface(id) else { continue };
+        out.push_str(&link_head(world, i, true));
+        out.push('\n');
+        out.push_str(&link_line(world, i));
+        out.push_str(" promiscuity 0  allmulti 0 minmtu 68 maxmtu 65535 \n");
+        if let IfKind::Vxlan(v) = &i.kind {
+            let _ = writeln!(
+                out,
+                "    vxlan id {}{}{}{} srcport 0 0 dstport {} {}ttl {} ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx ",
+                v.vni,
+                v.remote.map(|r| format!(" remote {r}")).unwrap_or_default(),
+                v.local.map(|l| format!(" local {l}")).unwrap_or_default(),
+                v.link.map(|l| format!(" dev {}", world.ifname(l))).unwrap_or_default(),
+                v.dstport,
+                if v.learning { "" } else { "nolearning " },
+                match v.ttl {
+                    0 => "auto".to_string(),
+                    n => n.to_string(),
+                }
+            );
         }
     }
     Ok(out)
@@ -299,29 +345,68 @@ pub fn arp_n(world: &World, ns: NsId) -> String {
 /// `bridge fdb show` for the bridges of a namespace (learned and port entries; the
 /// kernel's multicast `self permanent` entries are not modelled).
 pub fn bridge_fdb(world: &World, ns: NsId) -> String {
-    let mut out = String::new();
+    bridge_fdb_dev(world, ns, None)
+}
+
+/// `bridge fdb show [dev DEV]`: the bridges' FDBs (`master`) and the VXLAN devices' own
+/// (`self`, with `dst`). With a device, its entries only, without `dev DEV`. iproute2 ends
+/// each entry with its state, which is empty for a learned one: `MAC dev P master BR `
+/// and `MAC dst IP self ` keep that trailing space (kernel-logs/04.log).
+pub fn bridge_fdb_dev(world: &World, ns: NsId, only: Option<IfId>) -> String {
+    let mut rows: Vec<(IfId, String)> = Vec::new();
     for i in world.ns_ifaces(ns) {
-        if let IfKind::Bridge(b) = &i.kind {
-            let _ = writeln!(
-                out,
-                "{} dev {} master {} permanent",
-                world.mac_of(i.id),
-                i.name,
-                i.name
-            );
-            for e in &b.fdb {
-                let _ = writeln!(
-                    out,
-                    "{} dev {} master {} {}",
-                    e.mac,
-                    world.ifname(e.port),
-                    i.name,
-                    if e.dynamic { "" } else { "permanent" }
-                );
+        match &i.kind {
+            IfKind::Bridge(b) => {
+                rows.push((
+                    i.id,
+                    format!("{} master {} permanent", world.mac_of(i.id), i.name),
+                ));
+                for e in &b.fdb {
+                    rows.push((
+                        e.port,
+                        format!(
+                            "{} master {} {}",
+                            e.mac,
+                            i.name,
+                            if e.dynamic { "" } else { "permanent" }
+                        ),
+                    ));
+                }
+            }
+            IfKind::Vxlan(v) => {
+                for e in &v.fdb {
+                    let via = e
+                        .via
+                        .map(|l| format!(" via {}", world.ifname(l)))
+                        .unwrap_or_default();
+                    rows.push((
+                        i.id,
+                        format!(
+                            "{} dst {}{via} self {}",
+                            e.mac,
+                            e.dst,
+                            if e.permanent { "permanent" } else { "" }
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    for (dev, row) in rows {
+        match only {
+            Some(d) if d != dev => {}
+            Some(_) => {
+                let _ = writeln!(out, "{row}");
+            }
+            None => {
+                let (mac, rest) = row.split_once(' ').unwrap_or((&row, ""));
+                let _ = writeln!(out, "{mac} dev {} {rest}", world.ifname(dev));
             }
         }
     }
-    out.lines().map(|l| format!("{}\n", l.trim_end())).collect()
+    out
 }
 
 /// `ip route get ADDR`, or iproute2's error.
@@ -351,7 +436,26 @@ pub fn ip_route_get(world: &World, ns: NsId, dst: std::net::Ipv4Addr) -> Result<
 pub fn sockets(world: &World, ns: NsId) -> String {
     let mut out =
         String::from("Netid State  Recv-Q Send-Q Local Address:Port  Peer Address:Port Process\n");
-    let mut socks: Vec<_> = world.netns[ns].sockets.iter().collect();
+    // An up VXLAN device holds a kernel UDP socket on 0.0.0.0:dstport.
+    let vxlan: Vec<crate::model::Listener> = world
+        .ns_ifaces(ns)
+        .into_iter()
+        .filter(|i| i.up)
+        .filter_map(|i| match &i.kind {
+            IfKind::Vxlan(v) => Some(v.dstport),
+            _ => None,
+        })
+        .collect::<std::collections::BTreeSet<u16>>()
+        .into_iter()
+        .map(|port| crate::model::Listener {
+            proto: crate::model::L4Proto::Udp,
+            addr: std::net::Ipv4Addr::UNSPECIFIED,
+            port,
+            process: None,
+            reuseport: false,
+        })
+        .collect();
+    let mut socks: Vec<_> = world.netns[ns].sockets.iter().chain(vxlan.iter()).collect();
     socks.sort_by_key(|s| (s.proto, s.port, u32::from(s.addr)));
     for s in socks {
         let tcp = s.proto == crate::model::L4Proto::Tcp;

@@ -1,7 +1,7 @@
 //! Traces as text for people: one block per hop, one line per step, each saying what
 //! the kernel decided and why. `bytes` adds a hex dump of every frame.
 
-use crate::trace::{BridgeAction, Cause, FrameRecord, Hop, Step, Trace};
+use crate::trace::{BridgeAction, Cause, Hop, Step, Trace};
 use std::fmt::Write;
 
 /// Options for the text renderer.
@@ -27,12 +27,9 @@ fn cause(h: &Hop) -> String {
     }
 }
 
-fn frame_lines(out: &mut String, f: &FrameRecord, opts: TextOptions) {
+fn byte_lines(out: &mut String, bytes: &[u8], opts: TextOptions) {
     if opts.bytes {
-        let bytes: Vec<u8> = (0..f.hex.len() / 2)
-            .filter_map(|i| u8::from_str_radix(&f.hex[2 * i..2 * i + 2], 16).ok())
-            .collect();
-        for line in crate::wire::hexdump(&bytes).lines() {
+        for line in crate::wire::hexdump(bytes).lines() {
             let _ = writeln!(out, "                 {line}");
         }
     }
@@ -93,6 +90,28 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
             "transmit",
             format!("on {dev}: {} ({} bytes)", frame.summary, frame.len),
         ),
+        Step::TransmitIp { dev, packet } => (
+            "transmit",
+            format!("on {dev}: {} ({} bytes)", packet.summary, packet.len),
+        ),
+        Step::ReceiveIp { dev, packet } => (
+            "receive",
+            format!("on {dev}: {} ({} bytes)", packet.summary, packet.len),
+        ),
+        Step::Encap {
+            dev,
+            tunnel,
+            outer,
+            detail,
+        } => (
+            "encap",
+            format!("{dev} ({tunnel}) wraps it: {outer}; {detail}"),
+        ),
+        Step::Decap {
+            dev,
+            tunnel,
+            detail,
+        } => ("decap", format!("{dev} ({tunnel}) unwraps it: {detail}")),
         Step::IcmpSend { detail } => ("icmp", detail.clone()),
         Step::SocketDeliver { detail } => ("socket", detail.clone()),
         Step::Netfilter {
@@ -148,8 +167,14 @@ pub fn render_trace(trace: &Trace, opts: TextOptions) -> String {
         for s in &h.steps {
             let (label, text) = step_text(s);
             let _ = writeln!(out, "  {label:<10} {text}");
-            if let Step::Receive { frame, .. } | Step::Transmit { frame, .. } = s {
-                frame_lines(&mut out, frame, opts);
+            match s {
+                Step::Receive { frame, .. } | Step::Transmit { frame, .. } => {
+                    byte_lines(&mut out, &frame.bytes(), opts)
+                }
+                Step::ReceiveIp { packet, .. } | Step::TransmitIp { packet, .. } => {
+                    byte_lines(&mut out, &packet.bytes(), opts)
+                }
+                _ => {}
             }
         }
     }

@@ -101,6 +101,8 @@ pub enum IpPayload {
     Tcp(TcpRepr),
     /// UDP (protocol 17).
     Udp(UdpRepr),
+    /// IPv4 in IPv4 (protocol 4, `ipencap`): the inner packet, whole.
+    Ipip(Box<Ipv4Packet>),
     /// Any other protocol, as raw bytes.
     Raw {
         /// IP protocol number.
@@ -188,6 +190,8 @@ pub struct UdpRepr {
 pub const IPPROTO_TCP: u8 = 6;
 /// Protocol numbers.
 pub const IPPROTO_UDP: u8 = 17;
+/// Protocol numbers: IPv4 in IPv4.
+pub const IPPROTO_IPIP: u8 = 4;
 
 /// ICMP messages the simulator sends and understands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -375,6 +379,7 @@ impl Ipv4Packet {
             IpPayload::Icmp(_) => IPPROTO_ICMP,
             IpPayload::Tcp(_) => IPPROTO_TCP,
             IpPayload::Udp(_) => IPPROTO_UDP,
+            IpPayload::Ipip(_) => IPPROTO_IPIP,
             IpPayload::Raw { protocol, .. } => *protocol,
         }
     }
@@ -430,6 +435,7 @@ impl Ipv4Packet {
             IpNumber::ICMP => IpPayload::Icmp(IcmpRepr::parse(rest)?),
             IpNumber::TCP => IpPayload::Tcp(parse_tcp(rest, ip.source, ip.destination)?),
             IpNumber::UDP => IpPayload::Udp(parse_udp(rest, ip.source, ip.destination)?),
+            IpNumber::IPV4 => IpPayload::Ipip(Box::new(Ipv4Packet::parse(rest)?)),
             other => IpPayload::Raw {
                 protocol: other.0,
                 data: rest.to_vec(),
@@ -456,6 +462,7 @@ impl IpPayload {
             IpPayload::Icmp(i) => i.len(),
             IpPayload::Tcp(t) => 20 + t.options.len() + t.data.len(),
             IpPayload::Udp(u) => 8 + u.data.len(),
+            IpPayload::Ipip(p) => p.total_len(),
             IpPayload::Raw { data, .. } => data.len(),
         }
     }
@@ -522,6 +529,7 @@ impl IpPayload {
                 out.extend_from_slice(&u.data);
                 out
             }
+            IpPayload::Ipip(p) => p.emit(),
             IpPayload::Raw { data, .. } => data.clone(),
         }
     }
@@ -823,6 +831,7 @@ impl fmt::Display for Ipv4Packet {
             IpPayload::Udp(u) => {
                 write!(f, "UDP {} > {}, length {}", u.sport, u.dport, u.data.len())
             }
+            IpPayload::Ipip(inner) => write!(f, "IPIP: {inner}"),
             IpPayload::Raw { protocol, data } => {
                 write!(f, "protocol {protocol}, {} bytes", data.len())
             }
@@ -881,6 +890,8 @@ pub fn hexdump(bytes: &[u8]) -> String {
     }
     s
 }
+
+pub mod vxlan;
 
 #[cfg(test)]
 mod test;

@@ -206,3 +206,41 @@ fn from_accepts_machine_slash_namespace() {
     assert_eq!(w.resolve_ns("host"), Ok(ns));
     assert!(w.resolve_ns("other/red").is_err());
 }
+
+/// `inet_select_addr` on a device without addresses takes the first global address of the
+/// namespace in device order, lo first (measured: a Calico node's ARP on its address-less
+/// cali device says `tell 10.0.2.15`, its eth0 address, and `tell 10.9.9.9` once
+/// 10.9.9.9/32 is on lo).
+#[test]
+fn source_for_a_device_without_addresses_prefers_a_global_address_on_lo() {
+    let (mut w, ns, a, b) = setup();
+    w.link_up(a);
+    w.link_up(b);
+    w.addr_add(b, net("10.0.2.15/24")).expect("add");
+    let dst: Ipv4Addr = "172.16.158.15".parse().expect("ip");
+    assert_eq!(
+        w.select_src(ns, Some(a), dst),
+        Some("10.0.2.15".parse().expect("ip"))
+    );
+    let lo = w.find_iface(ns, "lo").expect("lo");
+    w.addr_add(lo, net("10.9.9.9/32")).expect("add");
+    assert_eq!(
+        w.select_src(ns, Some(a), dst),
+        Some("10.9.9.9".parse().expect("ip"))
+    );
+}
+
+#[test]
+fn source_for_lo_is_never_a_loopback_address() {
+    // inet_select_addr(lo, dst, RT_SCOPE_UNIVERSE) skips 127.0.0.1 (scope host) and
+    // falls back to a global address of another device: what MASQUERADE picks for a
+    // connection DNATed to one of the host's own addresses (kube-proxy's
+    // default/kubernetes from the control plane itself).
+    let (mut w, ns, a, _) = setup();
+    w.addr_add(a, net("192.168.10.10/24")).expect("addr");
+    let lo = w.find_iface(ns, "lo").expect("lo");
+    assert_eq!(
+        w.select_src(ns, Some(lo), "192.168.10.10".parse().unwrap()),
+        Some("192.168.10.10".parse().unwrap())
+    );
+}

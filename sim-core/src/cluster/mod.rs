@@ -1,0 +1,596 @@
+//! Kubernetes clusters from a spec (docs/cluster.md): a file with a top-level `cluster:`
+//! key lists nodes, the CNI, pods, Deployments and Services, and hopsim builds what kubelet,
+//! the CNI plugin and kube-proxy (iptables mode) would build on every node: the pods'
+//! network namespaces (one per pod, shared by its containers as the pause container's),
+//! veth pairs, tunnels, routes, sysctls and the iptables rules, exactly as a real node's
+//! `iptables-save` prints them.
+//!
+//! The stages, one module each: [`spec`] reads and checks the file (located errors),
+//! [`ipam`] allocates blocks, pod addresses, cluster IPs and node ports, [`cni`] wires pods
+//! and nodes ([`cni::calico`], [`cni::bridge_routes`]), [`kube_proxy`] writes the service
+//! rules, [`rules`] merges rule sets into restore texts, and [`plan`] is the compiled
+//! topology, which loads through the ordinary YAML loader (so `hopsim compile` prints
+//! exactly what the other commands simulate). Identical rule tables are parsed once and
+//! shared between nodes.
+
+pub mod cni;
+pub mod hash;
+pub mod ipam;
+pub mod kube_proxy;
+pub mod model;
+pub mod plan;
+pub mod rules;
+mod spec;
+
+use crate::format::{yaml, Expect, LoadError, LoadOptions, Topology};
+use crate::netfilter::{save, Table, TableName};
+use model::*;
+use plan::{IfPlan, MachinePlan, NsPlan, Plan};
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Whether a YAML text is a cluster file: it has a top-level `cluster:` key.
+pub fn is_cluster_text(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.strip_prefix("cluster:")
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '#']))
+    })
+}
+
+/// A compiled cluster: the validated cluster with everything allocated, and the topology.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// The cluster, as the API server would hold it.
+    pub cluster: Cluster,
+    /// The topology.
+    pub plan: Plan,
+    /// The file's expectations.
+    pub expects: Vec<Expect>,
+    /// The `expect:` section as written, for `hopsim compile`.
+    pub expect_text: Option<String>,
+}
+
+/// The name of a pod's network namespace on its node: the pod's name, or
+/// `NAMESPACE.POD` when two pods of that name run on the node.
+pub fn pod_ns_name(c: &Cluster, p: &Pod) -> String {
+    let clash = c
+        .pods
+        .iter()
+        .filter(|o| o.node == p.node && o.name == p.name)
+        .count()
+        > 1;
+    if clash {
+        format!("{}.{}", p.namespace, p.name)
+    } else {
+        p.name.clone()
+    }
+}
+
+/// A pod's listening sockets: every container port, in the pod's one namespace.
+pub fn pod_listeners(p: &Pod) -> Vec<String> {
+    p.containers
+        .iter()
+        .flat_map(|c| {
+            c.ports
+                .iter()
+                .map(move |cp| format!("{} {} {}", cp.proto.name(), cp.port, c.name))
+        })
+        .collect()
+}
+
+fn parse_error(file: &str, e: serde_saphyr::Error) -> LoadError {
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line() as usize, l.column() as usize))
+        .unwrap_or((0, 0));
+    let msg = e.to_string();
+    let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
+    let hint = if first.contains("unknown field") {
+        "see docs/cluster.md for the keys each section takes"
+    } else if first.contains("did not match any variant") {
+        "a port is a number, or a mapping such as {name: http, port: 80, target-port: 8080}"
+    } else {
+        "check the indentation and the value's type against docs/cluster.md"
+    };
+    LoadError::at(file, line, col, first).hint(hint)
+}
+
+/// The `expect:` section of the file as written (to copy into the compiled topology).
+fn expect_section(text: &str) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.iter().position(|l| l.starts_with("expect:"))?;
+    let mut end = lines.len();
+    for (i, l) in lines.iter().enumerate().skip(start + 1) {
+        if !l.is_empty() && !l.starts_with([' ', '-', '#', '\t']) {
+            end = i;
+            break;
+        }
+    }
+    Some(lines[start..end].join("\n") + "\n")
+}
+
+/// Read, check and compile a cluster file.
+pub fn compile(path: &Path, text: &str) -> Result<Compiled, LoadError> {
+    let file = path.display().to_string();
+    let f: spec::FileSpec = serde_saphyr::from_str(text).map_err(|e| parse_error(&file, e))?;
+    let mut expects = Vec::new();
+    for e in &f.expect {
+        let (line, col) = (e.referenced.line() as usize, e.referenced.column() as usize);
+        expects.push(e.value.clone().resolve(&file, line, col)?);
+    }
+    let cx = spec::Ctx { file: &file };
+    let mut c = spec::resolve(&cx, f)?;
+    if c.kubernetes_service
+        && !c
+            .services
+            .iter()
+            .any(|s| s.namespace == "default" && s.name == "kubernetes")
+    {
+        let ip = Ipv4Addr::from(u32::from(c.service_cidr.network()) + 1);
+        c.services.insert(
+            0,
+            Service {
+                namespace: "default".into(),
+                name: "kubernetes".into(),
+                kind: ServiceType::ClusterIp,
+                cluster_ip: ClusterIp::Fixed(ip, 0, 0),
+                allocated_ip: None,
+                selector: Default::default(),
+                ports: vec![ServicePort {
+                    name: Some("https".into()),
+                    port: 443,
+                    target: Target::Number(6443),
+                    proto: Protocol::Tcp,
+                    node_port: None,
+                    line: 0,
+                    column: 0,
+                }],
+                etp_local: false,
+                itp_local: false,
+                lb_ips: vec![],
+                lb_source_ranges: vec![],
+                external_ips: vec![],
+                health_check_node_port: None,
+                line: 0,
+            },
+        );
+    }
+    ipam::allocate(&file, &mut c)?;
+    let plan = build_plan(&file, &c)?;
+    Ok(Compiled {
+        cluster: c,
+        plan,
+        expects,
+        expect_text: expect_section(text),
+    })
+}
+
+/// A LAN of the underlay: its prefix, its switch, its gateway.
+struct Lan {
+    net: ipnet::Ipv4Net,
+    switch: String,
+    gateway: Ipv4Addr,
+}
+
+fn lans(file: &str, c: &Cluster) -> Result<Vec<Lan>, LoadError> {
+    let mut out: Vec<Lan> = Vec::new();
+    let members = c
+        .nodes
+        .iter()
+        .map(|n| (n.ip, n.gateway, n.line))
+        .chain(c.externals.iter().map(|e| (e.ip, e.gateway, 0)));
+    for (ip, gw, line) in members {
+        let net = ip.trunc();
+        match out.iter_mut().find(|l| l.net == net) {
+            Some(l) => {
+                if let Some(g) = gw {
+                    if g != l.gateway {
+                        return Err(LoadError::at(
+                            file,
+                            line,
+                            0,
+                            format!(
+                                "gateway {g} differs from {} given for {net} earlier",
+                                l.gateway
+                            ),
+                        )
+                        .hint("one router address per LAN"));
+                    }
+                }
+            }
+            None => {
+                let gateway = gw.unwrap_or_else(|| Ipv4Addr::from(u32::from(net.network()) + 1));
+                let switch = format!("lan{}", out.len() + 1);
+                out.push(Lan {
+                    net,
+                    switch,
+                    gateway,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The rule texts of one node, per table, shared between nodes with identical rules.
+#[derive(Default)]
+struct RuleCache {
+    mangle: Option<Arc<String>>,
+    nat: HashMap<Option<usize>, Arc<String>>,
+    filter: HashMap<Option<usize>, Arc<String>>,
+}
+
+fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
+    let lans = lans(file, c)?;
+    // Every LAN has a gateway, a router joining the LANs: nodes always have a default
+    // route (kubeadm needs one, and Calico's proxy ARP for 169.254.1.1 needs a route to
+    // it, `arp_fwd_proxy`).
+    for l in &lans {
+        let clash = c
+            .nodes
+            .iter()
+            .map(|n| (n.ip.addr(), n.line))
+            .chain(c.externals.iter().map(|e| (e.ip.addr(), 0)))
+            .find(|(a, _)| *a == l.gateway);
+        if let Some((a, line)) = clash {
+            return Err(LoadError::at(
+                file,
+                line,
+                0,
+                format!(
+                    "{a} is the router's address on {} (the first address of the LAN)",
+                    l.net
+                ),
+            )
+            .hint("give the nodes of that LAN a `gateway:` that no machine uses"));
+        }
+    }
+    let lan_of = |ip: ipnet::Ipv4Net| lans.iter().find(|l| l.net == ip.trunc()).expect("lan");
+    let eps = kube_proxy::endpoints(c);
+    let per_node = kube_proxy::node_dependent(c);
+    let cni_nat = match c.cni {
+        Cni::CalicoIpip => Some(cni::calico::nat()),
+        Cni::BridgeRoutes => None,
+    };
+    let mut cache = RuleCache::default();
+    let mut plan = Plan {
+        name: c.name.clone(),
+        source: c.source.clone(),
+        about: c.about.clone(),
+        ..Plan::default()
+    };
+    plan.header = header(c, &eps);
+    let mut router_routes: Vec<String> = Vec::new();
+    for (n, node) in c.nodes.iter().enumerate() {
+        let lan = lan_of(node.ip);
+        let net = cni::node(c, n);
+        let mut root = NsPlan::default();
+        root.interfaces.push(IfPlan {
+            name: "lo".into(),
+            ..IfPlan::default()
+        });
+        root.interfaces.push(IfPlan {
+            name: "eth0".into(),
+            cable: Some(lan.switch.clone()),
+            addrs: vec![node.ip.to_string()],
+            mac: node.mac.map(|m| m.to_string()),
+            mtu: (c.mtu != 1500).then_some(c.mtu),
+            ..IfPlan::default()
+        });
+        root.interfaces.extend(net.root.interfaces);
+        root.routes
+            .push(format!("default via {} dev eth0", lan.gateway));
+        root.routes.extend(net.root.routes);
+        root.sysctl.push(("net.ipv4.ip_forward".into(), "1".into()));
+        root.sysctl.extend(net.root.sysctl);
+        root.ipsets.extend(net.root.ipsets);
+        if node.role == Role::ControlPlane {
+            root.listen.push("tcp 6443 kube-apiserver".into());
+        }
+        root.listen.push("tcp 10250 kubelet".into());
+        router_routes.extend(net.router_routes);
+        // Rules: the CNI's above kube-proxy's (Calico inserts its jumps at the top).
+        let key = per_node.then_some(n);
+        let mut kp = None;
+        let mut kube = || kube_proxy::rules(c, &eps, n);
+        let mangle = match &cache.mangle {
+            Some(m) => Arc::clone(m),
+            None => {
+                let r = kp.get_or_insert_with(&mut kube);
+                let m = Arc::new(rules::restore_text(TableName::Mangle, &[&r.0]));
+                cache.mangle = Some(Arc::clone(&m));
+                m
+            }
+        };
+        let cni_filter_empty = net.filter.lines.is_empty()
+            && net.filter.top.is_empty()
+            && net.filter.bottom.is_empty()
+            && net.filter.chains.is_empty();
+        let filter = match cache.filter.get(&key).filter(|_| cni_filter_empty) {
+            Some(f) => Arc::clone(f),
+            None => {
+                let r = kp.get_or_insert_with(&mut kube);
+                let f = Arc::new(rules::restore_text(TableName::Filter, &[&net.filter, &r.1]));
+                if cni_filter_empty {
+                    cache.filter.insert(key, Arc::clone(&f));
+                }
+                f
+            }
+        };
+        let nat = match cache.nat.get(&key) {
+            Some(t) => Arc::clone(t),
+            None => {
+                let r = kp.get_or_insert_with(&mut kube);
+                let parts: Vec<&rules::TableRules> = cni_nat.iter().chain([&r.2]).collect();
+                let t = Arc::new(rules::restore_text(TableName::Nat, &parts));
+                cache.nat.insert(key, Arc::clone(&t));
+                t
+            }
+        };
+        root.iptables = vec![mangle, filter, nat];
+        plan.machines.push(MachinePlan {
+            name: node.name.clone(),
+            comment: Some(format!(
+                "node {} ({}), pods {} ({})",
+                node.name,
+                match node.role {
+                    Role::ControlPlane => "control plane",
+                    Role::Worker => "worker",
+                },
+                node.pod_cidr.expect("allocated"),
+                c.cni.name()
+            )),
+            root,
+            namespaces: net.pods,
+        });
+    }
+    for e in &c.externals {
+        let lan = lan_of(e.ip);
+        let mut root = NsPlan::default();
+        root.interfaces.push(IfPlan {
+            name: "lo".into(),
+            ..IfPlan::default()
+        });
+        root.interfaces.push(IfPlan {
+            name: "eth0".into(),
+            cable: Some(lan.switch.clone()),
+            addrs: vec![e.ip.to_string()],
+            ..IfPlan::default()
+        });
+        root.routes.push(format!(
+            "default via {} dev eth0",
+            e.gateway.unwrap_or(lan.gateway)
+        ));
+        root.listen = e.listen.clone();
+        plan.machines.push(MachinePlan {
+            name: e.name.clone(),
+            comment: Some("outside the cluster".into()),
+            root,
+            namespaces: vec![],
+        });
+    }
+    {
+        let name = c.router.clone().unwrap_or_else(|| "router".into());
+        let mut root = NsPlan::default();
+        for (i, l) in lans.iter().enumerate() {
+            root.interfaces.push(IfPlan {
+                name: format!("eth{i}"),
+                cable: Some(l.switch.clone()),
+                addrs: vec![format!("{}/{}", l.gateway, l.net.prefix_len())],
+                ..IfPlan::default()
+            });
+        }
+        root.sysctl.push(("net.ipv4.ip_forward".into(), "1".into()));
+        root.routes = router_routes;
+        plan.machines.push(MachinePlan {
+            name,
+            comment: Some("the router between the LANs".into()),
+            root,
+            namespaces: vec![],
+        });
+    }
+    plan.switches = lans.iter().map(|l| l.switch.clone()).collect();
+    Ok(plan)
+}
+
+/// The header of the compiled topology: what `kubectl get` would list.
+fn header(c: &Cluster, eps: &[Vec<Vec<kube_proxy::Endpoint>>]) -> Vec<String> {
+    let mut h = vec![
+        format!(
+            "Compiled by hopsim from the cluster \"{}\" ({}).",
+            c.name,
+            c.cni.name()
+        ),
+        String::new(),
+        "NODE            INTERNAL-IP       POD-CIDR".into(),
+    ];
+    for n in &c.nodes {
+        h.push(format!(
+            "{:<15} {:<17} {}",
+            n.name,
+            n.ip.addr().to_string(),
+            n.pod_cidr.map(|b| b.to_string()).unwrap_or_default()
+        ));
+    }
+    if !c.pods.is_empty() {
+        h.push(String::new());
+        h.push("NAMESPACE   POD                                  IP                NODE".into());
+        for p in &c.pods {
+            h.push(format!(
+                "{:<11} {:<36} {:<17} {}",
+                p.namespace,
+                p.name,
+                p.ip.to_string(),
+                c.nodes[p.node].name
+            ));
+        }
+    }
+    h.push(String::new());
+    h.push("NAMESPACE   SERVICE              TYPE          CLUSTER-IP        PORT(S)            ENDPOINTS".into());
+    for (si, s) in c.services.iter().enumerate() {
+        let ports: Vec<String> = s
+            .ports
+            .iter()
+            .map(|p| match p.node_port {
+                Some(np) => format!("{}:{np}/{}", p.port, p.proto.name().to_uppercase()),
+                None => format!("{}/{}", p.port, p.proto.name().to_uppercase()),
+            })
+            .collect();
+        let e: Vec<String> = eps[si]
+            .first()
+            .map(|v| v.iter().map(|e| e.text.clone()).collect())
+            .unwrap_or_default();
+        h.push(format!(
+            "{:<11} {:<20} {:<13} {:<17} {:<18} {}",
+            s.namespace,
+            s.name,
+            match s.kind {
+                ServiceType::ClusterIp => "ClusterIP",
+                ServiceType::NodePort => "NodePort",
+                ServiceType::LoadBalancer => "LoadBalancer",
+            },
+            s.allocated_ip
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "None".into()),
+            ports.join(","),
+            if e.is_empty() {
+                "<none>".into()
+            } else {
+                e.join(",")
+            }
+        ));
+    }
+    h
+}
+
+/// Load a cluster file: compile it, load the topology, install the rule tables (each
+/// distinct table parsed once and shared), and name the pods for `--from`.
+pub fn load_cluster(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
+    let compiled = compile(path, text)?;
+    load_compiled(path, &compiled, opts)
+}
+
+/// Build the world of a compiled cluster.
+pub fn load_compiled(
+    path: &Path,
+    compiled: &Compiled,
+    opts: LoadOptions,
+) -> Result<Topology, LoadError> {
+    let file = path.display().to_string();
+    let yaml_text = compiled.plan.to_yaml(None, false);
+    let internal = |e: LoadError| {
+        LoadError::at(
+            &file,
+            0,
+            0,
+            format!(
+                "the compiled topology did not load (a hopsim bug): {}",
+                e.message
+            ),
+        )
+        .hint("please report it with the cluster file; `hopsim compile` shows the topology")
+    };
+    // The text is ours and may be large (a node per pod and device): scale the parser's
+    // budget with it.
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = 250_000 + yaml_text.len() / 2;
+    budget.max_events = 1_000_000 + yaml_text.len();
+    budget.max_total_scalar_bytes = 64 * 1024 * 1024 + yaml_text.len();
+    let mut topo =
+        yaml::load_yaml_budget(path, &yaml_text, opts, Some(budget)).map_err(internal)?;
+    let mut parsed: HashMap<*const String, Vec<Arc<Table>>> = HashMap::new();
+    for m in &compiled.plan.machines {
+        if m.root.iptables.is_empty() {
+            continue;
+        }
+        let ns = topo
+            .world
+            .resolve_ns(&m.name)
+            .map_err(|e| LoadError::at(&file, 0, 0, e))?;
+        for text in &m.root.iptables {
+            let tables = match parsed.get(&Arc::as_ptr(text)) {
+                Some(t) => t.clone(),
+                None => {
+                    // The namespace's sets (its `ipsets:`) are there already; every node
+                    // sharing this text has the same ones.
+                    let sets = &topo.world.netns[ns].netfilter.ipsets;
+                    let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
+                        let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
+                        LoadError::at(
+                            &file,
+                            0,
+                            0,
+                            format!(
+                                "the compiled rules did not load (a hopsim bug): {} at `{line}`",
+                                e.msg
+                            ),
+                        )
+                    })?;
+                    let t: Vec<Arc<Table>> = TableName::ALL
+                        .into_iter()
+                        .filter(|t| text.starts_with(&format!("*{}\n", t.name())))
+                        .map(|t| nf.shared_table(t))
+                        .collect();
+                    parsed.insert(Arc::as_ptr(text), t.clone());
+                    t
+                }
+            };
+            for t in tables {
+                topo.world.netns[ns].netfilter.set_shared_table(t);
+            }
+        }
+    }
+    // `--from NAMESPACE/POD` (and `NODE/POD`, which the loader already knows).
+    for p in &compiled.cluster.pods {
+        let node = &compiled.cluster.nodes[p.node].name;
+        let local = pod_ns_name(&compiled.cluster, p);
+        if let Ok(ns) = topo.world.resolve_ns(&format!("{node}/{local}")) {
+            topo.world
+                .ns_aliases
+                .push((format!("{}/{}", p.namespace, p.name), ns));
+        }
+    }
+    topo.expects = compiled.expects.clone();
+    topo.source = compiled.cluster.source.clone();
+    topo.about = compiled.cluster.about.clone();
+    Ok(topo)
+}
+
+/// `hopsim compile`: the topology as YAML, with every node's rules as its
+/// `iptables-save` prints them.
+pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
+    let compiled = compile(path, text)?;
+    let topo = load_compiled(path, &compiled, LoadOptions::default())?;
+    let mut plan = compiled.plan.clone();
+    for m in &mut plan.machines {
+        if m.root.iptables.is_empty() {
+            continue;
+        }
+        if let Ok(ns) = topo.world.resolve_ns(&m.name) {
+            let saved = save::render_save(&topo.world.netns[ns].netfilter, None);
+            m.root.iptables = vec![Arc::new(saved)];
+        }
+    }
+    // A plain topology knows pods by NODE/POD only: rewrite NAMESPACE/POD in the
+    // expectations' `FROM ->` and `NS: COMMAND` positions.
+    let expect = compiled.expect_text.as_ref().map(|e| {
+        let mut e = e.clone();
+        for p in &compiled.cluster.pods {
+            let alias = format!("{}/{}", p.namespace, p.name);
+            let real = format!(
+                "{}/{}",
+                compiled.cluster.nodes[p.node].name,
+                pod_ns_name(&compiled.cluster, p)
+            );
+            for (a, b) in [(" ->", " ->"), (": ", ": ")] {
+                for lead in [" ", "\"", "'"] {
+                    e = e.replace(&format!("{lead}{alias}{a}"), &format!("{lead}{real}{b}"));
+                }
+            }
+        }
+        e
+    });
+    Ok(plan.to_yaml(expect.as_deref(), true))
+}

@@ -1,0 +1,262 @@
+//! The compiled cluster as plain topology objects (machines, namespaces, devices, routes,
+//! sysctls, listeners, rule texts), written out as the YAML of docs/format.md by
+//! [`Plan::to_yaml`]. Loading a cluster file loads exactly this YAML, so `hopsim compile`
+//! shows what every other command simulates.
+
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// One device.
+#[derive(Clone, Debug, Default)]
+pub struct IfPlan {
+    /// Name.
+    pub name: String,
+    /// `type:` (`None`: a NIC).
+    pub kind: Option<&'static str>,
+    /// `veth: NS/DEV`.
+    pub veth: Option<String>,
+    /// `cable: SWITCH`.
+    pub cable: Option<String>,
+    /// Addresses.
+    pub addrs: Vec<String>,
+    /// MAC.
+    pub mac: Option<String>,
+    /// MTU.
+    pub mtu: Option<u32>,
+    /// `master: BR`.
+    pub master: Option<String>,
+    /// For tunnels: options after `ip link add NAME type KIND`.
+    pub options: Option<String>,
+    /// A comment written above the device (what it is).
+    pub comment: Option<String>,
+}
+
+/// A namespace (a machine's root one or a pod's).
+#[derive(Clone, Debug, Default)]
+pub struct NsPlan {
+    /// A comment written above it.
+    pub comment: Option<String>,
+    /// Devices, in creation order.
+    pub interfaces: Vec<IfPlan>,
+    /// Routes (`ip route add` syntax).
+    pub routes: Vec<String>,
+    /// Sysctls.
+    pub sysctl: Vec<(String, String)>,
+    /// Listening sockets.
+    pub listen: Vec<String>,
+    /// IP sets (`ipsets:`), created before the rules that name them.
+    pub ipsets: Vec<SetPlan>,
+    /// Rule texts, one per table, in iptables-restore syntax; shared between nodes whose
+    /// rules are identical.
+    pub iptables: Vec<Arc<String>>,
+}
+
+/// An IP set, as `ipset create NAME TYPE` then `ipset add NAME MEMBER` for each member.
+#[derive(Clone, Debug, Default)]
+pub struct SetPlan {
+    /// Name.
+    pub name: String,
+    /// `hash:ip` or `hash:net`.
+    pub kind: &'static str,
+    /// Members.
+    pub members: Vec<String>,
+    /// A comment written above it (who fills it, with what).
+    pub comment: Option<String>,
+}
+
+/// A machine.
+#[derive(Clone, Debug, Default)]
+pub struct MachinePlan {
+    /// Name.
+    pub name: String,
+    /// A comment written above it.
+    pub comment: Option<String>,
+    /// Its root namespace.
+    pub root: NsPlan,
+    /// Named namespaces (pods).
+    pub namespaces: Vec<(String, NsPlan)>,
+}
+
+/// The whole compiled topology.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// Scenario id.
+    pub name: String,
+    /// Source document.
+    pub source: Option<String>,
+    /// Free text.
+    pub about: Option<String>,
+    /// Lines of the header comment (what was compiled: pods, services).
+    pub header: Vec<String>,
+    /// Machines.
+    pub machines: Vec<MachinePlan>,
+    /// Switches (one per LAN).
+    pub switches: Vec<String>,
+}
+
+/// Quote a YAML scalar when it is not plainly safe.
+fn q(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./: ".contains(c))
+        && !s.starts_with(['-', ':', '.', ' '])
+        && !s.ends_with([' ', ':'])
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && s.parse::<f64>().is_err()
+        && !matches!(
+            s,
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
+        );
+    if plain {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
+    if !ns.interfaces.is_empty() {
+        let _ = writeln!(out, "{ind}interfaces:");
+        for i in &ns.interfaces {
+            if let Some(c) = &i.comment {
+                let _ = writeln!(out, "{ind}  # {c}");
+            }
+            let mut f: Vec<String> = Vec::new();
+            if let Some(k) = i.kind {
+                f.push(format!("type: {k}"));
+            }
+            if let Some(o) = &i.options {
+                f.push(format!("options: {}", q(o)));
+            }
+            if let Some(v) = &i.veth {
+                f.push(format!("veth: {}", q(v)));
+            }
+            if let Some(c) = &i.cable {
+                f.push(format!("cable: {}", q(c)));
+            }
+            match i.addrs.as_slice() {
+                [] => {}
+                [a] => f.push(format!("addr: {}", q(a))),
+                many => f.push(format!(
+                    "addrs: [{}]",
+                    many.iter().map(|a| q(a)).collect::<Vec<_>>().join(", ")
+                )),
+            }
+            if let Some(m) = &i.mac {
+                f.push(format!("mac: \"{m}\""));
+            }
+            if let Some(m) = i.mtu {
+                f.push(format!("mtu: {m}"));
+            }
+            if let Some(m) = &i.master {
+                f.push(format!("master: {}", q(m)));
+            }
+            let _ = writeln!(out, "{ind}  {}: {{ {} }}", q(&i.name), f.join(", "));
+        }
+    }
+    if !ns.routes.is_empty() {
+        let _ = writeln!(out, "{ind}routes:");
+        for r in &ns.routes {
+            let _ = writeln!(out, "{ind}  - {}", q(r));
+        }
+    }
+    if !ns.sysctl.is_empty() {
+        let _ = writeln!(out, "{ind}sysctl:");
+        for (k, v) in &ns.sysctl {
+            let _ = writeln!(out, "{ind}  {k}: {v}");
+        }
+    }
+    if !ns.listen.is_empty() {
+        let _ = writeln!(out, "{ind}listen:");
+        for l in &ns.listen {
+            let _ = writeln!(out, "{ind}  - {}", q(l));
+        }
+    }
+    // The sets go out with or without the rules: the loader creates them in the
+    // namespace, where the rules (written here or installed by the cluster loader) name
+    // them.
+    if !ns.ipsets.is_empty() {
+        let _ = writeln!(out, "{ind}ipsets:");
+        for set in &ns.ipsets {
+            if let Some(c) = &set.comment {
+                let _ = writeln!(out, "{ind}  # {c}");
+            }
+            let _ = writeln!(
+                out,
+                "{ind}  {}: {{ type: \"{}\", members: [{}] }}",
+                q(&set.name),
+                set.kind,
+                set.members
+                    .iter()
+                    .map(|m| q(m))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    if with_rules && !ns.iptables.is_empty() {
+        let _ = writeln!(out, "{ind}iptables-save: |");
+        for t in &ns.iptables {
+            for l in t.lines() {
+                let _ = writeln!(out, "{ind}  {l}");
+            }
+        }
+    }
+}
+
+impl Plan {
+    /// The topology as YAML (docs/format.md). `with_rules: false` leaves the rule texts
+    /// out (they are installed directly, shared, when a cluster file is loaded).
+    pub fn to_yaml(&self, expect: Option<&str>, with_rules: bool) -> String {
+        let mut out = String::new();
+        for h in &self.header {
+            if h.is_empty() {
+                out.push_str("#\n");
+            } else {
+                let _ = writeln!(out, "# {h}");
+            }
+        }
+        let _ = writeln!(out, "name: {}", q(&self.name));
+        if let Some(s) = &self.source {
+            let _ = writeln!(out, "source: {}", q(s));
+        }
+        if let Some(a) = &self.about {
+            out.push_str("about: >\n");
+            for l in a.lines() {
+                let _ = writeln!(out, "  {l}");
+            }
+        }
+        out.push_str("machines:\n");
+        for m in &self.machines {
+            if let Some(c) = &m.comment {
+                let _ = writeln!(out, "  # {c}");
+            }
+            let _ = writeln!(out, "  {}:", q(&m.name));
+            write_ns(&mut out, &m.root, "    ", with_rules);
+            if !m.namespaces.is_empty() {
+                out.push_str("    namespaces:\n");
+                for (n, ns) in &m.namespaces {
+                    if let Some(c) = &ns.comment {
+                        let _ = writeln!(out, "      # {c}");
+                    }
+                    let _ = writeln!(out, "      {}:", q(n));
+                    write_ns(&mut out, ns, "        ", with_rules);
+                }
+            }
+        }
+        if !self.switches.is_empty() {
+            out.push_str("switches:\n");
+            for s in &self.switches {
+                let _ = writeln!(out, "  {}: {{}}", q(s));
+            }
+        }
+        if let Some(e) = expect {
+            out.push_str(e);
+            if !e.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+        out
+    }
+}

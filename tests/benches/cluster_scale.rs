@@ -1,0 +1,91 @@
+//! `cargo bench -p hopsim-tests --bench cluster_scale`: compile and load a cluster of
+//! NODES nodes with SERVICES ClusterIP services of 3 endpoints each (defaults 100 and
+//! 5000; `HOPSIM_BENCH_NODES`/`HOPSIM_BENCH_SERVICES` override), and report the time of
+//! each stage. kube-proxy's nat table (about 14 rules per service) is parsed once and
+//! shared by every node.
+
+use hopsim_core::cluster;
+use hopsim_core::format::LoadOptions;
+use std::fmt::Write;
+use std::path::Path;
+use std::time::Instant;
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The cluster file: nodes on one /16 LAN, a /22 pod block each (calico-ipip), one
+/// Deployment of 3 replicas per service.
+pub fn cluster_text(nodes: usize, services: usize) -> String {
+    let mut s = String::new();
+    s.push_str("name: scale\nsource: \"generated (no source document)\"\ncluster:\n");
+    s.push_str("  cni: calico-ipip\n  cluster-cidr: 10.0.0.0/8\n  block-size: 22\n  nodes:\n");
+    for n in 0..nodes {
+        let _ = writeln!(
+            s,
+            "    node{n}: {{ ip: 172.20.{}.{}/16 }}",
+            (n + 10) / 250,
+            (n + 10) % 250 + 2
+        );
+    }
+    s.push_str("  deployments:\n");
+    for i in 0..services {
+        let _ = writeln!(
+            s,
+            "    - {{ name: app{i}, replicas: 3, labels: {{ app: app{i} }}, containers: [{{ name: c, ports: [8080] }}] }}"
+        );
+    }
+    s.push_str("  services:\n");
+    for i in 0..services {
+        let _ = writeln!(
+            s,
+            "    - {{ name: app{i}, selector: {{ app: app{i} }}, ports: [{{ port: 80, target-port: 8080 }}] }}"
+        );
+    }
+    s
+}
+
+fn main() {
+    let nodes = env("HOPSIM_BENCH_NODES", 100);
+    let services = env("HOPSIM_BENCH_SERVICES", 5000);
+    let text = cluster_text(nodes, services);
+    let path = Path::new("scale.yaml");
+    let t0 = Instant::now();
+    let compiled = cluster::compile(path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let t1 = Instant::now();
+    let topo = cluster::load_compiled(path, &compiled, LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let t2 = Instant::now();
+    let w = &topo.world;
+    let n0 = w.resolve_ns("node0").unwrap();
+    let n1 = w.resolve_ns(&format!("node{}", nodes - 1)).unwrap();
+    let nat = hopsim_core::netfilter::TableName::Nat;
+    let shared = std::sync::Arc::ptr_eq(
+        &w.netns[n0].netfilter.shared_table(nat),
+        &w.netns[n1].netfilter.shared_table(nat),
+    );
+    let rules: usize = w.netns[n0]
+        .netfilter
+        .table(nat)
+        .chains
+        .values()
+        .map(|c| c.rules.len())
+        .sum();
+    println!(
+        "cluster_scale: {nodes} nodes, {services} services x 3 endpoints, {} pods",
+        compiled.cluster.pods.len()
+    );
+    println!(
+        "  compile (spec, IPAM, CNI, kube-proxy rule texts): {:?}",
+        t1 - t0
+    );
+    println!(
+        "  load (topology, pods, one parse of each distinct table): {:?}",
+        t2 - t1
+    );
+    println!("  nat rules per node: {rules}; one nat table shared by all nodes: {shared}");
+    assert!(shared);
+}
