@@ -632,3 +632,48 @@ fn nfacct_match_round_trips_and_matches() {
     );
     assert_eq!(r.exit, 1, "dropped by the nfacct rule in ext's INPUT");
 }
+
+/// A client and a server on one veth, the server listening on TCP 80 (the differential
+/// tier's measurements, `kernel-check/cases/nat-and-l4.sh`).
+const CS: &str = "ip netns add c\nip netns add s\nip -n c link add eth0 type veth peer name eth0 netns s\nip -n c addr add 10.2.0.1/24 dev eth0\nip -n s addr add 10.2.0.2/24 dev eth0\nip -n c link set eth0 up\nip -n s link set eth0 up\nip -n s link set lo up\nip netns exec s nc -l 80 &\n";
+
+fn seen_at_server(extra: &str, sport: u16) -> Option<(std::net::Ipv4Addr, u16)> {
+    let w = world(&format!("{CS}{extra}"));
+    let c = w.resolve_ns("c").expect("c");
+    let opts = ConnectOptions {
+        proto: L4Proto::Tcp,
+        wait_s: 1,
+        sport: Some(sport),
+        seed: 0,
+    };
+    let r = connect(w, c, "10.2.0.2".parse().expect("ip"), 80, &opts);
+    assert_eq!(r.exit, 0, "{}", r.lines.join("\n"));
+    r.seen_from
+}
+
+/// `-t nat -A INPUT -j SNAT` rewrites the source of a connection delivered locally
+/// (NF_INET_LOCAL_IN, NF_IP_PRI_NAT_SRC); measured: the socket saw 10.2.0.77.
+#[test]
+fn nat_input_snat_changes_the_source_the_socket_sees() {
+    let seen = seen_at_server(
+        "ip netns exec s iptables -t nat -A INPUT -s 10.2.0.1 -p tcp -j SNAT --to-source 10.2.0.77\n",
+        40000,
+    );
+    assert_eq!(seen, Some(("10.2.0.77".parse().expect("ip"), 40000)));
+}
+
+/// A NAT port range keeps the packet's own port when it is inside the range
+/// (`nf_nat_l4proto_unique_tuple`); measured with `MASQUERADE --to-ports 1024-65535`.
+#[test]
+fn nat_port_range_keeps_a_port_inside_it() {
+    let masq = "ip netns exec c iptables -t nat -A POSTROUTING -p tcp -j MASQUERADE --to-ports 1024-65535\n";
+    assert_eq!(
+        seen_at_server(masq, 40000),
+        Some(("10.2.0.1".parse().expect("ip"), 40000))
+    );
+    let narrow = "ip netns exec c iptables -t nat -A POSTROUTING -p tcp -j MASQUERADE --to-ports 2000-2010\n";
+    assert_eq!(
+        seen_at_server(narrow, 40000),
+        Some(("10.2.0.1".parse().expect("ip"), 2000))
+    );
+}

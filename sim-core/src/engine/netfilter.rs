@@ -535,8 +535,19 @@ pub(crate) fn prerouting(
     Verdict::Accept
 }
 
+/// The port a NAT range gives a packet (`nf_nat_l4proto_unique_tuple`): the packet's own
+/// when it is in the range (`nf_nat_used_tuple` aside: hopsim runs one connection at a
+/// time), else the first of the range (the kernel starts from a hashed offset instead).
+fn nat_port(range: Option<crate::netfilter::PortRange>, current: Option<u16>) -> Option<u16> {
+    let r = range?;
+    Some(match current {
+        Some(c) if r.contains(c) => c,
+        _ => r.lo,
+    })
+}
+
 fn apply_dnat(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta, to: &NatRange) {
-    let port = to.ports.map(|r| r.lo);
+    let port = nat_port(to.ports, p.payload.ports().map(|(_, d)| d));
     if let Some(i) = meta.ct {
         if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
             e.reply.src = to.addr_lo;
@@ -559,7 +570,12 @@ pub(crate) fn input(
     if !active(&sim.world, ns) {
         return Verdict::Accept;
     }
-    for t in [TableName::Mangle, TableName::Filter] {
+    // NF_INET_LOCAL_IN in priority order: mangle, filter, then nat (NF_IP_PRI_NAT_SRC:
+    // SNAT of a new connection delivered locally, as `-t nat -A INPUT ... -j SNAT`).
+    for t in [TableName::Mangle, TableName::Filter, TableName::Nat] {
+        if t == TableName::Nat && !meta.new {
+            continue;
+        }
         let v = table(
             sim,
             ns,
@@ -574,8 +590,14 @@ pub(crate) fn input(
         if let Some(v) = verdict_of(&v) {
             return v;
         }
+        if let TableVerdict::Snat { to } = v {
+            let port = nat_port(to.ports, p.payload.ports().map(|(s, _)| s));
+            apply_snat(sim, ns, p, meta, to.addr_lo, port, "SNAT");
+        }
     }
-    manip_src_from_ct(sim, ns, p, meta);
+    if !meta.new {
+        manip_src_from_ct(sim, ns, p, meta);
+    }
     confirm(sim, ns, meta);
     Verdict::Accept
 }
@@ -690,28 +712,21 @@ pub(crate) fn postrouting(
         if let Some(v) = verdict_of(&v) {
             return v;
         }
+        let sport = p.payload.ports().map(|(s, _)| s);
         let to_src = match v {
-            TableVerdict::Snat { to } => Some((to.addr_lo, to.ports.map(|r| r.lo), "SNAT")),
+            TableVerdict::Snat { to } => Some((to.addr_lo, nat_port(to.ports, sport), "SNAT")),
             TableVerdict::Masquerade { to_ports } => {
                 // The address of the output device, chosen as for a locally sent packet.
                 let a = sim
                     .world
                     .select_src(ns, Some(out_dev), p.header.dst)
                     .unwrap_or(Ipv4Addr::UNSPECIFIED);
-                Some((a, to_ports.map(|r| r.lo), "MASQUERADE"))
+                Some((a, nat_port(to_ports, sport), "MASQUERADE"))
             }
             _ => None,
         };
         if let Some((addr, port, kind)) = to_src {
-            if let Some(i) = meta.ct {
-                if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
-                    e.reply.dst = addr;
-                    if let Some(port) = port {
-                        e.reply.dport = port;
-                    }
-                }
-            }
-            set_src(sim, kind, p, addr, port);
+            apply_snat(sim, ns, p, meta, addr, port, kind);
         }
     }
     if !meta.new {
@@ -719,6 +734,27 @@ pub(crate) fn postrouting(
     }
     confirm(sim, ns, meta);
     Verdict::Accept
+}
+
+/// Source NAT of a new connection: the reply tuple comes back to the new source.
+fn apply_snat(
+    sim: &mut Sim,
+    ns: NsId,
+    p: &mut Ipv4Packet,
+    meta: &Meta,
+    addr: Ipv4Addr,
+    port: Option<u16>,
+    kind: &str,
+) {
+    if let Some(i) = meta.ct {
+        if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
+            e.reply.dst = addr;
+            if let Some(port) = port {
+                e.reply.dport = port;
+            }
+        }
+    }
+    set_src(sim, kind, p, addr, port);
 }
 
 fn confirm(sim: &mut Sim, ns: NsId, meta: &Meta) {
