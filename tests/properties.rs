@@ -169,8 +169,7 @@ proptest! {
         );
         // Every frame on the wire parses back with valid checksums.
         for (_, _, f) in a.trace.transmitted() {
-            let bytes: Vec<u8> = (0..f.hex.len() / 2).map(|i| u8::from_str_radix(&f.hex[2 * i..2 * i + 2], 16).expect("hex")).collect();
-            let parsed = Frame::parse(&bytes);
+            let parsed = Frame::parse(&f.bytes());
             prop_assert_eq!(parsed.as_ref(), Ok(&f.decoded));
         }
     }

@@ -68,6 +68,41 @@ pub fn pod_ns_name(c: &Cluster, p: &Pod) -> String {
     }
 }
 
+/// A pod's network namespace as the CNI leaves it (the pause container's, shared by every
+/// container): `lo`, `eth0` (the veth whose host end is `host_dev` on `node`) with `addr`,
+/// and the containers' listening sockets. The CNI adds the routes.
+pub(crate) fn pod_namespace(
+    p: &Pod,
+    node: &str,
+    host_dev: &str,
+    addr: String,
+    mtu: Option<u32>,
+) -> plan::NsPlan {
+    let containers: Vec<&str> = p.containers.iter().map(|c| c.name.as_str()).collect();
+    let mut ns = plan::NsPlan {
+        comment: Some(format!(
+            "pod {}/{} ({}): one network namespace, the pause container's",
+            p.namespace,
+            p.name,
+            containers.join(", ")
+        )),
+        ..plan::NsPlan::default()
+    };
+    ns.interfaces.push(plan::IfPlan {
+        name: "lo".into(),
+        ..plan::IfPlan::default()
+    });
+    ns.interfaces.push(plan::IfPlan {
+        name: "eth0".into(),
+        veth: Some(format!("{node}/{host_dev}")),
+        addrs: vec![addr],
+        mtu,
+        ..plan::IfPlan::default()
+    });
+    ns.listen = pod_listeners(p);
+    ns
+}
+
 /// A pod's listening sockets: every container port, in the pod's one namespace.
 pub fn pod_listeners(p: &Pod) -> Vec<String> {
     p.containers
@@ -81,20 +116,15 @@ pub fn pod_listeners(p: &Pod) -> Vec<String> {
 }
 
 fn parse_error(file: &str, e: serde_saphyr::Error) -> LoadError {
-    let (line, col) = e
-        .location()
-        .map(|l| (l.line() as usize, l.column() as usize))
-        .unwrap_or((0, 0));
-    let msg = e.to_string();
-    let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
-    let hint = if first.contains("unknown field") {
-        "see docs/cluster.md for the keys each section takes"
-    } else if first.contains("did not match any variant") {
-        "a port is a number, or a mapping such as {name: http, port: 80, target-port: 8080}"
-    } else {
-        "check the indentation and the value's type against docs/cluster.md"
-    };
-    LoadError::at(file, line, col, first).hint(hint)
+    crate::format::saphyr_error(file, &e, |first| {
+        if first.contains("unknown field") {
+            "see docs/cluster.md for the keys each section takes"
+        } else if first.contains("did not match any variant") {
+            "a port is a number, or a mapping such as {name: http, port: 80, target-port: 8080}"
+        } else {
+            "check the indentation and the value's type against docs/cluster.md"
+        }
+    })
 }
 
 /// The `expect:` section of the file as written (to copy into the compiled topology).

@@ -264,25 +264,18 @@ pub(crate) fn ip_output(
         return;
     }
     let mtu = sim.world.iface(dev).map(|i| i.mtu).unwrap_or(1500) as usize;
-    if packet.total_len() > mtu && !packet.header.df {
-        sim.drop_packet(
-            DropReason::SimLimit,
-            format!(
-                "hopsim: {} bytes without DF exceed {}'s MTU {mtu}: Linux would fragment the packet, and IP fragmentation is not modelled",
-                packet.total_len(),
-                sim.world.ifname(dev)
-            ),
-        );
-        return;
-    }
-    if packet.total_len() > mtu && packet.header.df {
+    if packet.total_len() > mtu {
+        let (len, name) = (packet.total_len(), sim.world.ifname(dev));
+        if !packet.header.df {
+            sim.drop_packet(
+                DropReason::SimLimit,
+                format!("hopsim: {len} bytes without DF exceed {name}'s MTU {mtu}: Linux would fragment the packet, and IP fragmentation is not modelled"),
+            );
+            return;
+        }
         sim.drop_packet(
             DropReason::PktTooBig,
-            format!(
-                "{} bytes with DF set do not fit {}'s MTU {mtu}",
-                packet.total_len(),
-                sim.world.ifname(dev)
-            ),
+            format!("{len} bytes with DF set do not fit {name}'s MTU {mtu}"),
         );
         super::icmp::icmp_send(
             sim,
@@ -354,7 +347,7 @@ fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
             return;
         }
         IfKind::Vxlan(_) => {
-            super::vxlan::xmit(sim, dev, frame, mark);
+            super::vxlan::xmit(sim, dev, frame, &bytes, mark);
             return;
         }
         IfKind::Loopback | IfKind::Bridge(_) | IfKind::Ipip(_) => None,

@@ -48,16 +48,15 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, bytes: Vec<u8>, from_hop: 
     dispatch(sim, dev, master, frame);
 }
 
-/// A frame a tunnel device decapsulated is received on it (`netif_rx` from `vxlan_rcv`):
-/// recorded, then handed to its bridge or its protocol, in the current hop.
-pub(crate) fn receive_frame(sim: &mut Sim, dev: IfId, frame: Frame) {
+/// A frame a tunnel device decapsulated (`bytes`, as carried) is received on it (`netif_rx`
+/// from `vxlan_rcv`): recorded, then handed to its bridge or its protocol, in the current hop.
+pub(crate) fn receive_frame(sim: &mut Sim, dev: IfId, frame: Frame, bytes: &[u8]) {
     let Some(master) = sim.world.iface(dev).map(|i| i.master) else {
         return;
     };
-    let bytes = frame.emit();
     sim.step(Step::Receive {
         dev: sim.world.ifname(dev),
-        frame: FrameRecord::new(&frame, &bytes),
+        frame: FrameRecord::new(&frame, bytes),
     });
     dispatch(sim, dev, master, frame);
 }

@@ -19,7 +19,7 @@
 use super::{ip_output, receive, Sim};
 use crate::model::{stable_hash, IfId, IfKind, NsId, VxlanFdb};
 use crate::trace::{DropReason, Step};
-use crate::wire::vxlan::VxlanPacket;
+use crate::wire::vxlan::{encapsulate, VxlanPacket, VXLAN_HLEN};
 use crate::wire::{Frame, IpPayload, Ipv4Packet, Ipv4Repr, Mac, UdpRepr, L3};
 use std::net::Ipv4Addr;
 
@@ -76,15 +76,37 @@ fn fdb_remotes(fdb: &[VxlanFdb], dst: Mac) -> (Vec<Ipv4Addr>, bool) {
     (defaults, true)
 }
 
-/// `vxlan_xmit`: the stack sent `frame` (its skb marked `mark`) on the VXLAN device `dev`.
-pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
-    let Some((ns, name, v)) = sim.world.iface(dev).and_then(|i| match &i.kind {
-        IfKind::Vxlan(v) => Some((i.ns, i.name.clone(), v.clone())),
-        _ => None,
-    }) else {
+/// What transmit needs of a VXLAN device's configuration (not its FDB).
+struct Endpoint {
+    vni: u32,
+    dstport: u16,
+    local: Option<Ipv4Addr>,
+    link: Option<IfId>,
+    ttl: u8,
+}
+
+/// `vxlan_xmit`: the stack sent `frame` (its skb marked `mark`, `bytes` as it was
+/// transmitted) on the VXLAN device `dev`.
+pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, bytes: &[u8], mark: u32) {
+    let Some((ns, name, v, (remotes, default))) =
+        sim.world.iface(dev).and_then(|i| match &i.kind {
+            IfKind::Vxlan(v) => Some((
+                i.ns,
+                i.name.clone(),
+                Endpoint {
+                    vni: v.vni,
+                    dstport: v.dstport,
+                    local: v.local,
+                    link: v.link,
+                    ttl: v.ttl,
+                },
+                fdb_remotes(&v.fdb, frame.dst),
+            )),
+            _ => None,
+        })
+    else {
         return;
     };
-    let (remotes, default) = fdb_remotes(&v.fdb, frame.dst);
     if remotes.is_empty() {
         sim.drop_packet(
             DropReason::VxlanNoRemote,
@@ -96,11 +118,7 @@ pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
         return;
     }
     let tunnel = format!("vxlan vni {}", v.vni);
-    let inner = VxlanPacket {
-        vni: v.vni,
-        inner: frame.clone(),
-    };
-    let data = inner.emit();
+    let data = encapsulate(v.vni, bytes);
     let sport = flow_src_port(frame);
     for remote in remotes {
         let out = ip_output::route_output(&sim.world, ns, remote, v.link);
@@ -227,7 +245,7 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
             }
         ),
     });
-    receive::receive_frame(sim, dev, pkt.inner);
+    receive::receive_frame(sim, dev, pkt.inner, &u.data[VXLAN_HLEN..]);
 }
 
 /// `vxlan_snoop`: learn (or move) the inner source MAC's remote. `None` with `nolearning`,

@@ -360,6 +360,23 @@ pub struct LoadOptions {
     pub strict: bool,
 }
 
+/// A serde-saphyr error as a located [`LoadError`]: its first line, at its line and
+/// column, with the hint `hint` picks for that line.
+pub(crate) fn saphyr_error(
+    file: &str,
+    e: &serde_saphyr::Error,
+    hint: impl Fn(&str) -> &'static str,
+) -> LoadError {
+    let (line, col) = e
+        .location()
+        .map(|l| (l.line() as usize, l.column() as usize))
+        .unwrap_or((0, 0));
+    let msg = e.to_string();
+    let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
+    let h = hint(&first);
+    LoadError::at(file, line, col, first).hint(h)
+}
+
 /// Load a YAML topology or a script, by extension. A YAML file with a top-level
 /// `cluster:` key is a Kubernetes cluster spec ([`crate::cluster`]), compiled first.
 pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> {

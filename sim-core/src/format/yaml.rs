@@ -207,18 +207,13 @@ pub fn load_yaml_budget(
         }
     };
     let spec: FileSpec = parsed.map_err(|e| {
-        let (line, col) = e
-            .location()
-            .map(|l| (l.line() as usize, l.column() as usize))
-            .unwrap_or((0, 0));
-        let msg = e.to_string();
-        let first = msg.lines().next().unwrap_or("invalid YAML").to_string();
-        let hint = if first.contains("unknown field") {
-            "see docs/format.md for the keys each section takes"
-        } else {
-            "check the indentation and the value's type against docs/format.md"
-        };
-        LoadError::at(&file, line, col, first).hint(hint)
+        super::saphyr_error(&file, &e, |first| {
+            if first.contains("unknown field") {
+                "see docs/format.md for the keys each section takes"
+            } else {
+                "check the indentation and the value's type against docs/format.md"
+            }
+        })
     })?;
     let mut b = Builder {
         world: World::new(),

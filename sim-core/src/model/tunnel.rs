@@ -77,8 +77,7 @@ impl World {
             fallback: true,
             ..IpTunnel::default()
         };
-        let id = self.new_iface(ns, "tunl0", IfKind::Ipip(t), Some(Mac::ZERO));
-        let _ = id;
+        self.new_iface(ns, "tunl0", IfKind::Ipip(t), Some(Mac::ZERO));
     }
 
     /// `ip link add NAME type ipip [local A] [remote B] [ttl N] [dev D]`. The module
@@ -180,9 +179,8 @@ impl World {
         let at = v
             .fdb
             .iter()
-            .position(|e| e.mac == mac)
-            .map(|p| p + v.fdb.iter().filter(|e| e.mac == mac).count())
-            .unwrap_or(0);
+            .rposition(|e| e.mac == mac)
+            .map_or(0, |p| p + 1);
         v.fdb.insert(
             at,
             VxlanFdb {

@@ -9,6 +9,17 @@ pub const VXLAN_HLEN: usize = 8;
 /// The I flag: a valid VNI follows.
 pub const VXLAN_FLAG_I: u8 = 0x08;
 
+/// The UDP payload for an inner frame already in bytes: the 8-byte header (flags 0x08,
+/// the VNI), then the frame.
+pub fn encapsulate(vni: u32, frame: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(VXLAN_HLEN + frame.len());
+    let vni = vni & 0x00ff_ffff;
+    out.extend_from_slice(&[VXLAN_FLAG_I, 0, 0, 0]);
+    out.extend_from_slice(&[(vni >> 16) as u8, (vni >> 8) as u8, vni as u8, 0]);
+    out.extend_from_slice(frame);
+    out
+}
+
 /// A VXLAN datagram's payload: the VNI and the inner frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VxlanPacket {
@@ -22,13 +33,7 @@ impl VxlanPacket {
     /// The UDP payload: header, then the inner frame's bytes (no padding: the kernel
     /// encapsulates the frame as the stack built it).
     pub fn emit(&self) -> Vec<u8> {
-        let frame = self.inner.emit();
-        let mut out = Vec::with_capacity(VXLAN_HLEN + frame.len());
-        let vni = self.vni & 0x00ff_ffff;
-        out.extend_from_slice(&[VXLAN_FLAG_I, 0, 0, 0]);
-        out.extend_from_slice(&[(vni >> 16) as u8, (vni >> 8) as u8, vni as u8, 0]);
-        out.extend_from_slice(&frame);
-        out
+        encapsulate(self.vni, &self.inner.emit())
     }
 
     /// Read a UDP payload as VXLAN. The I flag must be set (`vxlan_rcv` drops the packet

@@ -58,31 +58,14 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
             comment: Some(format!("pod {}/{}", p.namespace, p.name)),
             ..IfPlan::default()
         });
-        let mut ns = NsPlan {
-            comment: Some(format!(
-                "pod {}/{} ({}): one network namespace, the pause container's",
-                p.namespace,
-                p.name,
-                p.containers
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            ..NsPlan::default()
-        };
-        ns.interfaces.push(IfPlan {
-            name: "lo".into(),
-            ..IfPlan::default()
-        });
-        ns.interfaces.push(IfPlan {
-            name: "eth0".into(),
-            veth: Some(format!("{}/{veth}", node.name)),
-            addrs: vec![format!("{}/{}", p.ip, cidr.prefix_len())],
-            ..IfPlan::default()
-        });
+        let mut ns = crate::cluster::pod_namespace(
+            p,
+            &node.name,
+            &veth,
+            format!("{}/{}", p.ip, cidr.prefix_len()),
+            None,
+        );
         ns.routes.push(format!("default via {gw} dev eth0"));
-        ns.listen = crate::cluster::pod_listeners(p);
         pods.push((crate::cluster::pod_ns_name(c, p), ns));
     }
     NodeNet {

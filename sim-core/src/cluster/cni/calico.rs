@@ -216,33 +216,10 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
             .push((format!("net.ipv4.conf.{cali}.proxy_arp"), "1".into()));
         root.sysctl
             .push((format!("net.ipv4.conf.{cali}.forwarding"), "1".into()));
-        let mut ns = NsPlan {
-            comment: Some(format!(
-                "pod {}/{} ({}): one network namespace, the pause container's",
-                p.namespace,
-                p.name,
-                p.containers
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )),
-            ..NsPlan::default()
-        };
-        ns.interfaces.push(IfPlan {
-            name: "lo".into(),
-            ..IfPlan::default()
-        });
-        ns.interfaces.push(IfPlan {
-            name: "eth0".into(),
-            veth: Some(format!("{}/{cali}", node.name)),
-            addrs: vec![format!("{}/32", p.ip)],
-            mtu: Some(tmtu),
-            ..IfPlan::default()
-        });
+        let mut ns =
+            crate::cluster::pod_namespace(p, &node.name, &cali, format!("{}/32", p.ip), Some(tmtu));
         ns.routes.push("169.254.1.1 dev eth0 scope link".into());
         ns.routes.push("default via 169.254.1.1 dev eth0".into());
-        ns.listen = crate::cluster::pod_listeners(p);
         pods.push((crate::cluster::pod_ns_name(c, p), ns));
     }
     // felix's FORWARD chains are not written yet (see the module doc): the FORWARD path
