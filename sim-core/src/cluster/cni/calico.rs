@@ -22,12 +22,8 @@
 //! Left out, with the reason: the raw and mangle chains (`cali-PREROUTING` with
 //! `-m set`/rpfilter, whose sets and rules §3.2 does not give); the per-device sysctls
 //! hopsim refuses (`neigh.caliX.proxy_delay=0`, `conf.caliX.route_localnet=1`: hopsim
-//! answers proxy ARP at once, as `proxy_delay=0` does). Not written yet: felix's FORWARD
-//! chains (`cali-FORWARD`, its jumps, the per-pod `cali-fw-*`/`cali-tw-*` chains with
-//! their position-dependent rule hashes) and so the dispatch chains' rules:
-//! `cali-from-wl-dispatch`, which `cali-wl-to-host` jumps to, is declared empty, so a
-//! pod's packet to its node is accepted by "Configured DefaultEndpointToHostAction", as
-//! the per-pod chains with Calico's default profiles would also let it through.
+//! answers proxy ARP at once, as `proxy_delay=0` does). felix's FORWARD chains, with the
+//! dispatch chains and the per-pod chains, are in [`super::felix`].
 
 use super::NodeNet;
 use crate::cluster::hash::{hex, sha1};
@@ -201,9 +197,11 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
         ));
     }
     let mut pods = Vec::new();
-    let filter = filter();
+    let mut filter = filter();
+    let mut endpoints = Vec::new();
     for p in c.pods.iter().filter(|p| p.node == n) {
         let cali = host_veth(&p.namespace, &p.name);
+        endpoints.push((p.namespace.clone(), cali.clone()));
         root.interfaces.push(IfPlan {
             name: cali.clone(),
             mac: Some("ee:ee:ee:ee:ee:ee".into()),
@@ -222,9 +220,7 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
         ns.routes.push("default via 169.254.1.1 dev eth0".into());
         pods.push((crate::cluster::pod_ns_name(c, p), ns));
     }
-    // felix's FORWARD chains are not written yet (see the module doc): the FORWARD path
-    // through them ends in ACCEPT for pod traffic with Calico's default profiles, which
-    // is what the FORWARD policy gives without them.
+    super::felix::forward(&mut filter, &endpoints);
     root.ipsets = ipsets(c);
     NodeNet {
         root,

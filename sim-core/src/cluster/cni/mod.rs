@@ -3,6 +3,7 @@
 
 pub mod bridge_routes;
 pub mod calico;
+pub mod felix;
 
 use super::model::{Cluster, Cni};
 use super::plan::NsPlan;
