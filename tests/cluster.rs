@@ -246,3 +246,74 @@ fn calico_nodes_get_felix_sets_and_the_rules_that_name_them() {
         }
     }
 }
+
+/// The matrix cluster with `cni`, written out, loaded, and every expectation checked; the
+/// compiled topology loads back to the same outcomes.
+fn check_cni(cni: &str) -> hopsim_core::format::Topology {
+    let text = std::fs::read_to_string(fixture("cni-matrix.yaml"))
+        .unwrap()
+        .replace("cni: CNI", &format!("cni: {cni}"));
+    let dir = std::env::temp_dir().join(format!("hopsim-cni-{cni}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cluster.yaml");
+    std::fs::write(&path, &text).unwrap();
+    let t = load_file(&path, LoadOptions::default()).unwrap_or_else(|e| panic!("{cni}: {e}"));
+    let compiled = dir.join("compiled.yaml");
+    std::fs::write(
+        &compiled,
+        cluster::compile_to_yaml(&path, &text).unwrap_or_else(|e| panic!("{cni}: {e}")),
+    )
+    .unwrap();
+    let back = load_file(&compiled, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    for (what, topo) in [("cluster", &t), ("compiled", &back)] {
+        assert_eq!(topo.expects.len(), 5);
+        for e in &topo.expects {
+            let r = hopsim_core::check::check_one(&topo.world, e);
+            assert!(r.passed(), "{cni} ({what}): {}: {:?}", r.title, r.problems);
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    t
+}
+
+#[test]
+fn calico_ipip_cluster_works() {
+    let t = check_cni("calico-ipip");
+    assert!(saved(&t.world, "w1").contains("-A cali-FORWARD "));
+}
+
+#[test]
+fn calico_vxlan_cluster_works() {
+    let t = check_cni("calico-vxlan");
+    let w1 = saved(&t.world, "w1");
+    assert!(
+        w1.contains("\"Allow IPv4 VXLAN packets from allowed hosts\""),
+        "{w1}"
+    );
+    assert!(w1.contains("-o vxlan.calico -m comment --comment \"cali:e9dnSgSVNmIcpVhP\""));
+}
+
+#[test]
+fn flannel_vxlan_cluster_works() {
+    let t = check_cni("flannel-vxlan");
+    let w1 = saved(&t.world, "w1");
+    for l in [
+        "-A FLANNEL-POSTRTG -s 10.244.1.0/24 -d 10.244.0.0/16 -m comment --comment \"flanneld masq\" -j RETURN",
+        "-A FLANNEL-FWD -s 10.244.0.0/16 -m comment --comment \"flanneld forward\" -j ACCEPT",
+    ] {
+        assert!(w1.lines().any(|x| x == l), "w1: no `{l}`");
+    }
+    // Each node's nat table names its own subnet.
+    assert!(saved(&t.world, "w2").contains("-s 10.244.2.0/24 -d 10.244.0.0/16"));
+}
+
+#[test]
+fn weave_cluster_works() {
+    let t = check_cni("weave");
+    assert!(saved(&t.world, "w1").contains("-A POSTROUTING -j WEAVE"));
+}
+
+#[test]
+fn bridge_routes_cluster_works() {
+    check_cni("bridge-routes");
+}

@@ -71,21 +71,27 @@ fn blocks(file: &str, c: &mut Cluster) -> Result<(), LoadError> {
                 })?;
             c.nodes[i].pod_cidr = Some(b);
         }
-        if c.cni == Cni::CalicoIpip {
-            // Calico gives tunl0 the first address of the node's block.
+        if c.cni.is_calico() {
+            // Calico gives the tunnel device the first address of the node's block.
             c.nodes[i].tunnel_addr = c.nodes[i].pod_cidr.map(|b| b.network());
         }
     }
     Ok(())
 }
 
-/// The first address IPAM hands to pods in a block: Calico keeps the first for tunl0;
-/// host-local skips the network address and the bridge's gateway.
+/// The first address IPAM hands to pods in a block: Calico keeps the first for its
+/// tunnel device, weave for the bridge; host-local skips the network address and the
+/// bridge's gateway (flannel: the network address is flannel.1's).
 fn first_pod_offset(cni: Cni) -> u32 {
     match cni {
-        Cni::CalicoIpip => 1,
-        Cni::BridgeRoutes => 2,
+        Cni::CalicoIpip | Cni::CalicoVxlan | Cni::Weave => 1,
+        Cni::BridgeRoutes | Cni::FlannelVxlan => 2,
     }
+}
+
+/// host-local IPAM (a /24 with a gateway) keeps the block's broadcast address.
+fn host_local(cni: Cni) -> bool {
+    matches!(cni, Cni::BridgeRoutes | Cni::FlannelVxlan)
 }
 
 fn pod_ips(file: &str, c: &mut Cluster) -> Result<(), LoadError> {
@@ -109,7 +115,7 @@ fn pod_ips(file: &str, c: &mut Cluster) -> Result<(), LoadError> {
             )
             .hint("a pod's address comes from its node's block (pod-cidr)"));
         }
-        if off < first_pod_offset(c.cni) || ip == block.broadcast() && c.cni == Cni::BridgeRoutes {
+        if off < first_pod_offset(c.cni) || ip == block.broadcast() && host_local(c.cni) {
             return Err(LoadError::at(
                 file,
                 line,
@@ -120,6 +126,9 @@ fn pod_ips(file: &str, c: &mut Cluster) -> Result<(), LoadError> {
                     p.name,
                     match c.cni {
                         Cni::CalicoIpip => "the first address is tunl0's",
+                        Cni::CalicoVxlan => "the first address is vxlan.calico's",
+                        Cni::Weave => "the first address is the weave bridge's",
+                        Cni::FlannelVxlan => "flannel.1's, cni0's or the broadcast address",
                         Cni::BridgeRoutes => "network, gateway or broadcast address",
                     }
                 ),
@@ -146,11 +155,7 @@ fn pod_ips(file: &str, c: &mut Cluster) -> Result<(), LoadError> {
         let n = c.pods[i].node;
         let block = c.nodes[n].pod_cidr.expect("allocated");
         let size = 1u32 << (32 - block.prefix_len());
-        let last = if c.cni == Cni::BridgeRoutes {
-            size - 1
-        } else {
-            size
-        };
+        let last = if host_local(c.cni) { size - 1 } else { size };
         loop {
             if next[n] >= last {
                 return Err(LoadError::at(

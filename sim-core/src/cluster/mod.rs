@@ -280,10 +280,6 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     let lan_of = |ip: ipnet::Ipv4Net| lans.iter().find(|l| l.net == ip.trunc()).expect("lan");
     let eps = kube_proxy::endpoints(c);
     let per_node = kube_proxy::node_dependent(c);
-    let cni_nat = match c.cni {
-        Cni::CalicoIpip => Some(cni::calico::nat()),
-        Cni::BridgeRoutes => None,
-    };
     let mut cache = RuleCache::default();
     let mut plan = Plan {
         name: c.name.clone(),
@@ -313,6 +309,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
         root.routes
             .push(format!("default via {} dev eth0", lan.gateway));
         root.routes.extend(net.root.routes);
+        root.neigh.extend(net.root.neigh);
         root.sysctl.push(("net.ipv4.ip_forward".into(), "1".into()));
         root.sysctl.extend(net.root.sysctl);
         root.ipsets.extend(net.root.ipsets);
@@ -349,13 +346,14 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
                 f
             }
         };
-        let nat = match cache.nat.get(&key) {
+        let nat_key = (per_node || net.nat_per_node).then_some(n);
+        let nat = match cache.nat.get(&nat_key) {
             Some(t) => Arc::clone(t),
             None => {
                 let r = kp.get_or_insert_with(&mut kube);
-                let parts: Vec<&rules::TableRules> = cni_nat.iter().chain([&r.2]).collect();
+                let parts: Vec<&rules::TableRules> = net.nat.iter().chain([&r.2]).collect();
                 let t = Arc::new(rules::restore_text(TableName::Nat, &parts));
-                cache.nat.insert(key, Arc::clone(&t));
+                cache.nat.insert(nat_key, Arc::clone(&t));
                 t
             }
         };

@@ -12,16 +12,33 @@ pub enum Cni {
     /// Calico with BIRD routing and IPIP encapsulation `Always` (the documents' clusters):
     /// `cali*` veths, proxy ARP, /32 routes, blackhole block routes, `tunl0`.
     CalicoIpip,
+    /// Calico with VXLAN `Always` (no BGP): `vxlan.calico` (VNI 4096, UDP 4789) and
+    /// felix's per-block routes via the remote node's tunnel address, onlink.
+    CalicoVxlan,
+    /// flannel's vxlan backend: `flannel.1` (VNI 1, UDP 8472), the `cni0` bridge, a /24
+    /// per node.
+    FlannelVxlan,
+    /// Weave Net: one `weave` bridge across the nodes (mtu 1376), fast datapath modelled
+    /// as a VXLAN bridge port on UDP 6784.
+    Weave,
     /// A bridge per node (`cni0`, the node's pod CIDR's first address) and plain routes
     /// to the other nodes' pod CIDRs (004's "Pod Networking" by hand, kubenet-like).
     BridgeRoutes,
 }
 
 impl Cni {
+    /// Calico, either encapsulation.
+    pub fn is_calico(self) -> bool {
+        matches!(self, Cni::CalicoIpip | Cni::CalicoVxlan)
+    }
+
     /// The name as written in `cni:`.
     pub fn name(self) -> &'static str {
         match self {
             Cni::CalicoIpip => "calico-ipip",
+            Cni::CalicoVxlan => "calico-vxlan",
+            Cni::FlannelVxlan => "flannel-vxlan",
+            Cni::Weave => "weave",
             Cni::BridgeRoutes => "bridge-routes",
         }
     }
@@ -67,7 +84,7 @@ pub struct Node {
     pub pod_cidr: Option<Ipv4Net>,
     /// eth0's MAC, if given.
     pub mac: Option<crate::wire::Mac>,
-    /// Calico: tunl0's address (the block's first address).
+    /// Calico: the tunnel device's address (the block's first address).
     pub tunnel_addr: Option<Ipv4Addr>,
     /// Where it was defined.
     pub line: usize,

@@ -27,6 +27,8 @@ pub struct IfPlan {
     pub master: Option<String>,
     /// For tunnels: options after `ip link add NAME type KIND`.
     pub options: Option<String>,
+    /// VXLAN: static FDB entries (`MAC dst IP`, as `bridge fdb append`).
+    pub fdb: Vec<String>,
     /// A comment written above the device (what it is).
     pub comment: Option<String>,
 }
@@ -40,6 +42,8 @@ pub struct NsPlan {
     pub interfaces: Vec<IfPlan>,
     /// Routes (`ip route add` syntax).
     pub routes: Vec<String>,
+    /// Neighbour entries (`ip neigh add` syntax).
+    pub neigh: Vec<String>,
     /// Sysctls.
     pub sysctl: Vec<(String, String)>,
     /// Listening sockets.
@@ -152,6 +156,12 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
             if let Some(m) = &i.master {
                 f.push(format!("master: {}", q(m)));
             }
+            if !i.fdb.is_empty() {
+                f.push(format!(
+                    "fdb: [{}]",
+                    i.fdb.iter().map(|e| q(e)).collect::<Vec<_>>().join(", ")
+                ));
+            }
             let _ = writeln!(out, "{ind}  {}: {{ {} }}", q(&i.name), f.join(", "));
         }
     }
@@ -159,6 +169,12 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
         let _ = writeln!(out, "{ind}routes:");
         for r in &ns.routes {
             let _ = writeln!(out, "{ind}  - {}", q(r));
+        }
+    }
+    if !ns.neigh.is_empty() {
+        let _ = writeln!(out, "{ind}neigh:");
+        for n in &ns.neigh {
+            let _ = writeln!(out, "{ind}  - {}", q(n));
         }
     }
     if !ns.sysctl.is_empty() {

@@ -362,11 +362,14 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
     let c = f.cluster.value;
     let cni = match c.cni.value.as_str() {
         "calico-ipip" | "calico" => Cni::CalicoIpip,
-        "bridge-routes" | "bridge" => Cni::BridgeRoutes,
+        "calico-vxlan" => Cni::CalicoVxlan,
+        "flannel-vxlan" | "flannel" => Cni::FlannelVxlan,
+        "weave" => Cni::Weave,
+        "bridge-routes" | "bridge" | "bridge-with-routes" => Cni::BridgeRoutes,
         other => {
             return Err(cx
                 .at(&c.cni, format!("CNI \"{other}\" is not modelled"))
-                .hint("cni: calico-ipip (Calico with BIRD and IPIP Always) or bridge-routes (a bridge per node and routes to the other nodes' pod CIDRs)"))
+                .hint("cni: calico-ipip (Calico with BIRD and IPIP Always), calico-vxlan (Calico with VXLAN Always), flannel-vxlan, weave, or bridge-routes (a bridge per node and routes to the other nodes' pod CIDRs)"))
         }
     };
     let cluster_cidr = cx.net(&c.cluster_cidr, &c.cluster_cidr.value, "cluster-cidr")?;
@@ -383,8 +386,8 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
             .hint("the default is 10.96.0.0/12"));
     }
     let default_block = match cni {
-        Cni::CalicoIpip => 26,
-        Cni::BridgeRoutes => 24,
+        Cni::CalicoIpip | Cni::CalicoVxlan => 26,
+        Cni::FlannelVxlan | Cni::Weave | Cni::BridgeRoutes => 24,
     };
     let block_size =
         match &c.block_size {

@@ -74,5 +74,6 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
         pods,
         filter: super::empty(TableName::Filter),
         nat: None,
+        nat_per_node: false,
     }
 }

@@ -28,7 +28,7 @@ use std::collections::BTreeSet;
 /// iptables' longest chain name, felix's `maxNameLength`.
 const MAX_CHAIN_NAME: usize = 28;
 /// felix's default `VXLANPort`, in the from-workload drop rule.
-const VXLAN_PORT: u16 = 4789;
+pub(crate) const VXLAN_PORT: u16 = 4789;
 
 /// felix's rule hashes for a chain's rules, given felix's rendering of each rule body
 /// (SYSTEM_RULES.md §3.1). Rules felix appends to a kernel chain are hashed with the
@@ -61,13 +61,13 @@ pub fn length_limited(prefix: &str, suffix: &str) -> String {
 /// One felix rule: the saved form around the hash comment (`pre` holds what
 /// `iptables-save` prints before the first `-m`: `-i`, `-o`, `-p`), and felix's rendering
 /// that the hash is computed over.
-struct Rule {
+pub(crate) struct Rule {
     pre: String,
     post: String,
     body: String,
 }
 
-fn rule(pre: &str, post: &str, body: &str) -> Rule {
+pub(crate) fn rule(pre: &str, post: &str, body: &str) -> Rule {
     Rule {
         pre: pre.to_string(),
         post: post.to_string(),
@@ -76,7 +76,7 @@ fn rule(pre: &str, post: &str, body: &str) -> Rule {
 }
 
 /// A jump or goto with nothing else: `-j X` / `--jump X`.
-fn to(verb: &str, target: &str) -> Rule {
+pub(crate) fn to(verb: &str, target: &str) -> Rule {
     let short = if verb == "goto" { "-g" } else { "-j" };
     rule(
         "",
@@ -86,13 +86,13 @@ fn to(verb: &str, target: &str) -> Rule {
 }
 
 /// `-m comment --comment "TEXT" -j TARGET`.
-fn commented(text: &str, post: &str, body: &str) -> Rule {
+pub(crate) fn commented(text: &str, post: &str, body: &str) -> Rule {
     let c = format!("-m comment --comment \"{text}\"");
     rule("", &format!("{c} {post}"), &format!("{c} {body}"))
 }
 
 /// The saved lines of `rules` in `chain` (hashed as `hash_chain`).
-fn lines(hash_chain: &str, rules: &[Rule]) -> Vec<String> {
+pub(crate) fn lines(hash_chain: &str, rules: &[Rule]) -> Vec<String> {
     let hashes = rule_hashes(hash_chain, rules.iter().map(|r| r.body.as_str()));
     rules
         .iter()
@@ -108,7 +108,7 @@ fn lines(hash_chain: &str, rules: &[Rule]) -> Vec<String> {
         .collect()
 }
 
-fn write(t: &mut TableRules, chain: &str, rules: &[Rule]) {
+pub(crate) fn write(t: &mut TableRules, chain: &str, rules: &[Rule]) {
     t.chain(chain);
     for l in lines(chain, rules) {
         t.raw(format!("-A {chain} {l}"));

@@ -4,6 +4,8 @@
 pub mod bridge_routes;
 pub mod calico;
 pub mod felix;
+pub mod flannel;
+pub mod weave;
 
 use super::model::{Cluster, Cni};
 use super::plan::NsPlan;
@@ -21,15 +23,20 @@ pub struct NodeNet {
     pub pods: Vec<(String, NsPlan)>,
     /// Rules in the filter table (inserted above kube-proxy's, appended below).
     pub filter: TableRules,
-    /// Rules in the nat table; `None` when the plugin writes none. They must not depend
-    /// on the node: every node shares one nat table.
+    /// Rules in the nat table; `None` when the plugin writes none.
     pub nat: Option<TableRules>,
+    /// The nat rules depend on the node (flannel's name the node's subnet), so nodes
+    /// cannot share one nat table.
+    pub nat_per_node: bool,
 }
 
 /// The CNI's setup of node `n`.
 pub fn node(c: &Cluster, n: usize) -> NodeNet {
     match c.cni {
-        Cni::CalicoIpip => calico::node(c, n),
+        Cni::CalicoIpip => calico::node(c, n, calico::Encap::Ipip),
+        Cni::CalicoVxlan => calico::node(c, n, calico::Encap::Vxlan),
+        Cni::FlannelVxlan => flannel::node(c, n),
+        Cni::Weave => weave::node(c, n),
         Cni::BridgeRoutes => bridge_routes::node(c, n),
     }
 }
@@ -37,4 +44,15 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
 /// A node-independent empty table, for plugins that write no rules.
 pub(crate) fn empty(t: TableName) -> TableRules {
     TableRules::new(t)
+}
+
+/// A MAC for a device whose real MAC is random (a VXLAN device's): derived from `seed`,
+/// locally administered and unicast, so the same file always gives the same MAC.
+pub fn derived_mac(seed: &str) -> String {
+    let h = crate::cluster::hash::sha256(seed.as_bytes());
+    let b0 = (h[0] & 0xfe) | 0x02;
+    format!(
+        "{b0:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        h[1], h[2], h[3], h[4], h[5]
+    )
 }
