@@ -317,3 +317,33 @@ fn weave_cluster_works() {
 fn bridge_routes_cluster_works() {
     check_cni("bridge-routes");
 }
+
+#[test]
+fn without_metallb_nobody_answers_arp_for_the_load_balancer_address() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/loadbalancer.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with = load_file(&path, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let w1 = with.world.resolve_ns("k8s-w1").unwrap();
+    assert_eq!(with.world.netns[w1].arp_responders.len(), 1);
+    assert_eq!(
+        with.world.netns[w1].arp_responders[0].addr.to_string(),
+        "192.168.10.240"
+    );
+    let w2 = with.world.resolve_ns("k8s-w2").unwrap();
+    assert!(with.world.netns[w2].arp_responders.is_empty());
+    // The same cluster without MetalLB: the rules are there, but the address is nobody's.
+    let dir = std::env::temp_dir().join(format!("hopsim-nolb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("lb.yaml");
+    std::fs::write(
+        &out,
+        text.replace("  load-balancer: metallb-l2\n", "")
+            .replace("      announced-by: k8s-w1\n", ""),
+    )
+    .unwrap();
+    let t = load_file(&out, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let first = &t.expects[0];
+    let r = hopsim_core::check::check_one(&t.world, first);
+    assert!(!r.passed(), "the connect must fail without an ARP answer");
+    let _ = std::fs::remove_dir_all(dir);
+}

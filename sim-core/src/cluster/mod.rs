@@ -183,6 +183,7 @@ pub fn compile(path: &Path, text: &str) -> Result<Compiled, LoadError> {
                 lb_source_ranges: vec![],
                 external_ips: vec![],
                 health_check_node_port: None,
+                announced_by: None,
                 line: 0,
             },
         );
@@ -317,6 +318,12 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             root.listen.push("tcp 6443 kube-apiserver".into());
         }
         root.listen.push("tcp 10250 kubelet".into());
+        for s in c.services.iter().filter(|s| s.announcer(c) == Some(n)) {
+            for ip in &s.lb_ips {
+                root.arp_responders
+                    .push(format!("eth0 {ip} metallb-speaker"));
+            }
+        }
         router_routes.extend(net.router_routes);
         // Rules: the CNI's above kube-proxy's (Calico inserts its jumps at the top).
         let key = per_node.then_some(n);

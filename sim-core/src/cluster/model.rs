@@ -244,6 +244,9 @@ pub struct Service {
     pub external_ips: Vec<Ipv4Addr>,
     /// `healthCheckNodePort` (ETP Local NodePort/LoadBalancer; allocated when absent).
     pub health_check_node_port: Option<u16>,
+    /// MetalLB L2: the node whose speaker announces the load-balancer addresses, if the
+    /// file names it.
+    pub announced_by: Option<usize>,
     /// Where it was defined.
     pub line: usize,
 }
@@ -269,6 +272,9 @@ pub struct Cluster {
     pub mtu: u32,
     /// Create `default/kubernetes` (443 -> the control plane's 6443), as the API server does.
     pub kubernetes_service: bool,
+    /// `load-balancer: metallb-l2`: MetalLB's speakers announce LoadBalancer addresses by
+    /// ARP.
+    pub metallb_l2: bool,
     /// kube-proxy's options.
     pub kube_proxy: KubeProxyConfig,
     /// Nodes, in file order.
@@ -285,6 +291,21 @@ pub struct Cluster {
 }
 
 impl Service {
+    /// MetalLB L2: the node that announces this service's load-balancer addresses (the
+    /// one the file names, or else the first worker: kubeadm labels control planes
+    /// `node.kubernetes.io/exclude-from-external-load-balancers`).
+    pub fn announcer(&self, c: &Cluster) -> Option<usize> {
+        if !c.metallb_l2 || self.lb_ips.is_empty() {
+            return None;
+        }
+        self.announced_by.or_else(|| {
+            c.nodes
+                .iter()
+                .position(|n| n.role == Role::Worker)
+                .or(Some(0))
+        })
+    }
+
     /// `ns/name`.
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.namespace, self.name)

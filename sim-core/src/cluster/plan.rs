@@ -48,6 +48,8 @@ pub struct NsPlan {
     pub sysctl: Vec<(String, String)>,
     /// Listening sockets.
     pub listen: Vec<String>,
+    /// Userspace ARP responders (`DEV ADDR PROCESS`).
+    pub arp_responders: Vec<String>,
     /// IP sets (`ipsets:`), created before the rules that name them.
     pub ipsets: Vec<SetPlan>,
     /// Rule texts, one per table, in iptables-restore syntax; shared between nodes whose
@@ -187,6 +189,12 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
         let _ = writeln!(out, "{ind}listen:");
         for l in &ns.listen {
             let _ = writeln!(out, "{ind}  - {}", q(l));
+        }
+    }
+    if !ns.arp_responders.is_empty() {
+        let _ = writeln!(out, "{ind}arp-responder:");
+        for a in &ns.arp_responders {
+            let _ = writeln!(out, "{ind}  - {}", q(a));
         }
     }
     // The sets go out with or without the rules: the loader creates them in the

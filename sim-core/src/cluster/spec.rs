@@ -54,6 +54,8 @@ pub(crate) struct ClusterSpec {
     pub deployments: Vec<S<DeploymentSpec>>,
     #[serde(default)]
     pub services: Vec<S<ServiceSpec>>,
+    #[serde(default)]
+    pub load_balancer: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -210,6 +212,8 @@ pub(crate) struct ServiceSpec {
     pub external_ips: Vec<S<String>>,
     #[serde(default)]
     pub health_check_node_port: Option<S<u16>>,
+    #[serde(default)]
+    pub announced_by: Option<S<String>>,
 }
 
 /// Errors at a spanned value of the cluster file.
@@ -844,6 +848,15 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
             }
             lb_ips.push(cx.addr(l, &l.value, "load-balancer-ip")?);
         }
+        let announced_by = match &sv.announced_by {
+            Some(a) if lb_ips.is_empty() => {
+                return Err(cx
+                    .at(a, "announced-by on a service without a load-balancer-ip")
+                    .hint("MetalLB announces a LoadBalancer service's load-balancer-ip"))
+            }
+            Some(a) => Some(node_idx(a)?),
+            None => None,
+        };
         let mut lb_source_ranges = Vec::new();
         for r in &sv.load_balancer_source_ranges {
             lb_source_ranges.push(cx.net(r, &r.value, "load-balancer-source-range")?.trunc());
@@ -866,9 +879,20 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
             lb_source_ranges,
             external_ips,
             health_check_node_port: sv.health_check_node_port.as_ref().map(|h| h.value),
+            announced_by,
             line: sv.name.referenced.line() as usize,
         });
     }
+    let metallb =
+        match &c.load_balancer {
+            None => false,
+            Some(l) if l.value == "metallb-l2" => true,
+            Some(l) => return Err(cx
+                .at(l, format!("load-balancer \"{}\" is not modelled", l.value))
+                .hint(
+                    "load-balancer: metallb-l2 (MetalLB's speaker answers ARP for the addresses)",
+                )),
+        };
     Ok(Cluster {
         name: f.name.value,
         source: f.source,
@@ -879,6 +903,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
         block_size,
         mtu,
         kubernetes_service: c.kubernetes_service.unwrap_or(true),
+        metallb_l2: metallb,
         kube_proxy,
         nodes,
         router,

@@ -252,6 +252,33 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
         sim.step(Step::Arp {
             detail: format!("who-has {tip} tell {sip}: not one of our addresses, ignored"),
         });
+        // A program on a packet socket saw the request too and answers for an address it
+        // announces (MetalLB's L2 speaker), with the device's MAC.
+        let responder = sim.world.netns[ns]
+            .arp_responders
+            .iter()
+            .find(|r| r.dev == dev && r.addr == tip)
+            .map(|r| r.process.clone());
+        if let Some(process) = responder {
+            let mac = sim.world.mac_of(dev);
+            sim.step(Step::Arp {
+                detail: format!(
+                    "who-has {tip} tell {sip}: {process} (a packet socket on {devname}) announces {tip}, reply {tip} is-at {mac}"
+                ),
+            });
+            let reply = Frame {
+                dst: eth_src,
+                src: mac,
+                payload: L3::Arp(ArpRepr {
+                    op: ArpOp::Reply,
+                    sender_mac: mac,
+                    sender_ip: tip,
+                    target_mac: arp.sender_mac,
+                    target_ip: sip,
+                }),
+            };
+            ip_output::transmit(sim, dev, &reply);
+        }
         return;
     }
     // A reply: it updates an entry we have; without one it is ignored (arp_accept = 0).

@@ -86,6 +86,8 @@ struct MachineSpec {
     iptables_save: Option<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
+    #[serde(default, rename = "arp-responder")]
+    arp_responder: Vec<S<String>>,
     #[serde(default)]
     namespaces: IndexMap<String, S<NsSpec>>,
 }
@@ -109,6 +111,8 @@ struct NsSpec {
     iptables_save: Option<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
+    #[serde(default, rename = "arp-responder")]
+    arp_responder: Vec<S<String>>,
 }
 
 /// One IP set: `ipset create NAME TYPE [hashsize N] [maxelem N]`, then `ipset add` of
@@ -335,6 +339,7 @@ pub fn load_yaml_budget(
                 iptables: m.iptables,
                 iptables_save: m.iptables_save,
                 listen: m.listen,
+                arp_responder: m.arp_responder,
             },
         ));
         for (nsname, nspec) in m.namespaces {
@@ -703,6 +708,13 @@ pub fn load_yaml_budget(
                 .listen(*ns, listener)
                 .map_err(|e| err_at(&file, l, e.msg))?;
         }
+        for a in &spec.arp_responder {
+            let r = parse_arp_responder(&b.world, *ns, &a.value).map_err(|m| {
+                err_at(&file, a, m)
+                    .hint("write `DEV ADDR [PROCESS]`, e.g. `eth0 192.168.10.240 metallb-speaker`")
+            })?;
+            b.world.netns[*ns].arp_responders.push(r);
+        }
         for n in &spec.neigh {
             let res = Shell {
                 world: &mut b.world,
@@ -735,6 +747,29 @@ fn route_hint(stderr: &str) -> &'static str {
     } else {
         "write the route as after `ip route add`, e.g. `192.168.2.0/24 via 192.168.1.1`"
     }
+}
+
+/// `DEV ADDR [PROCESS]`: a userspace ARP responder (docs/format.md).
+fn parse_arp_responder(
+    world: &crate::model::World,
+    ns: crate::model::NsId,
+    s: &str,
+) -> Result<crate::model::ArpResponder, String> {
+    let mut f = s.split_whitespace();
+    let (Some(dev), Some(addr)) = (f.next(), f.next()) else {
+        return Err(format!("arp-responder: \"{s}\" is not DEV ADDR [PROCESS]"));
+    };
+    let dev = world
+        .find_iface(ns, dev)
+        .ok_or_else(|| format!("arp-responder: Cannot find device \"{dev}\""))?;
+    let addr = addr
+        .parse()
+        .map_err(|_| format!("arp-responder: bad address \"{addr}\""))?;
+    let process = f.next().unwrap_or("arp-responder").to_string();
+    if f.next().is_some() {
+        return Err(format!("arp-responder: \"{s}\" is not DEV ADDR [PROCESS]"));
+    }
+    Ok(crate::model::ArpResponder { dev, addr, process })
 }
 
 /// `PROTO [ADDR:]PORT [PROCESS]`.

@@ -81,6 +81,9 @@ pub struct Netns {
     pub conntrack: crate::netfilter::conntrack::Conntrack,
     /// Listening sockets.
     pub sockets: Vec<Listener>,
+    /// Userspace ARP responders (a program on a packet socket answering ARP requests for
+    /// addresses the kernel does not own, as MetalLB's L2 speaker does).
+    pub arp_responders: Vec<ArpResponder>,
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,
@@ -88,6 +91,20 @@ pub struct Netns {
     /// -> (MTU, expiry time in µs; `mtu_expires` is 600 s).
     #[serde(skip)]
     pub pmtu: std::collections::BTreeMap<Ipv4Addr, (u32, u64)>,
+}
+
+/// A program answering ARP requests for `addr` on `dev` from userspace (an `AF_PACKET`
+/// socket): the kernel ignores the request (the address is not its own), the program
+/// replies with `dev`'s MAC. MetalLB's speaker in L2 mode does this for the LoadBalancer
+/// addresses its node was elected for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ArpResponder {
+    /// The device it listens and answers on.
+    pub dev: IfId,
+    /// The address it announces.
+    pub addr: Ipv4Addr,
+    /// The program's name, for traces.
+    pub process: String,
 }
 
 /// ICMP rate-limit tokens towards one peer (`inet_peer.rate_tokens`/`rate_last`), in µs.

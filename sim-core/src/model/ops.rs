@@ -119,6 +119,7 @@ impl World {
             netfilter: crate::netfilter::Netfilter::default(),
             conntrack: Default::default(),
             sockets: Vec::new(),
+            arp_responders: Vec::new(),
             icmp_peers: Default::default(),
             pmtu: Default::default(),
         });
