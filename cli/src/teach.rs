@@ -77,6 +77,7 @@ pub fn walk_cmd(args: &ProbeArgs, step: bool) -> Result<u8, String> {
     let mut out = std::io::stdout();
     let style = WalkStyle {
         color: out.is_terminal(),
+        compact: false,
     };
     let _ = writeln!(out, "$ {}   (in {})", r.command, args.from);
     let stdin = std::io::stdin();

@@ -267,6 +267,10 @@ pub fn walk(trace: &Trace) -> Vec<WalkStep> {
 pub struct WalkStyle {
     /// ANSI colours and bold (a terminal); plain text otherwise.
     pub color: bool,
+    /// Shorter, for pages: of the iptables rules evaluated only those that matched and
+    /// decided something (and how many others), and a new packet's summary without its
+    /// fields.
+    pub compact: bool,
 }
 
 const BOLD: &str = "\x1b[1m";
@@ -319,11 +323,33 @@ pub fn render_step(steps: &[WalkStep], i: usize, style: WalkStyle) -> String {
             "       {}",
             paint(&format!("$ {}", t.command), DIM, style)
         );
-        for r in &t.rows {
+        // Compact: only the rules that decided something (not the jumps and returns).
+        let skip = |r: &&String| {
+            style.compact
+                && s.stage == "netfilter"
+                && (r.starts_with(' ')
+                    || r.ends_with("RETURN to the calling chain")
+                    || r.contains("  => jump to "))
+        };
+        for r in t.rows.iter().filter(|r| !skip(r)) {
             let _ = writeln!(out, "       {r}");
         }
+        let skipped = t.rows.iter().filter(skip).count();
+        if skipped > 0 {
+            let _ = writeln!(
+                out,
+                "       ({skipped} more rule{}: no match, or a jump or return)",
+                if skipped == 1 { "" } else { "s" }
+            );
+        }
     }
-    if let (Some(p), "transmit") = (&s.packet, s.stage) {
+    // Compact: a frame sent on as it came in (a bridge's copies) needs no second look.
+    let seen_in_hop = steps[..i]
+        .iter()
+        .rev()
+        .take_while(|x| x.hop == s.hop)
+        .any(|x| x.packet.as_ref().map(|p| &p.hex) == s.packet.as_ref().map(|p| &p.hex));
+    if let (Some(p), "transmit", false) = (&s.packet, s.stage, style.compact && seen_in_hop) {
         let _ = writeln!(out, "       {}", paint(&p.summary, DIM, style));
         if p.compared {
             let changes = p.changes();
@@ -337,7 +363,7 @@ pub fn render_step(steps: &[WalkStep], i: usize, style: WalkStyle) -> String {
                     paint(&format!("changed: {c}"), HIGHLIGHT, style)
                 );
             }
-        } else {
+        } else if !style.compact {
             let mut layer = "";
             let mut line = String::new();
             for f in &p.fields {

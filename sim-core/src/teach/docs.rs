@@ -14,6 +14,11 @@ use std::path::Path;
 /// The command that regenerates the pages.
 pub const REGENERATE: &str = "cargo run -p hopsim -- docs walkthroughs --out docs/walkthroughs";
 
+/// How many of a page's expectations are narrated step by step; the others show their
+/// outcome and the `hopsim walk` command that narrates them (keeps the pages readable:
+/// all of them narrated made 2.6 MB of Markdown).
+pub const NARRATED: usize = 3;
+
 /// The scenario catalogue's order (its sections and, in each, the scenarios' file
 /// stems): the order in which the documents teach.
 pub const ORDER: &[(&str, &[&str])] = &[
@@ -150,7 +155,8 @@ fn index(abouts: &[(String, String)]) -> String {
         "One page per scenario, in the order the documents teach: from two hosts on a switch, \
          through namespaces, bridges and NAT, Docker's networks, to Kubernetes pods, overlays \
          and Services (a NodePort reached through Calico IPIP). Every page narrates each of the \
-         scenario's expectations step by step, as `hopsim walk` prints them; \
+         scenario's first expectations step by step, as `hopsim walk` prints them (the others \
+         with their outcome and the command that narrates them); \
          `hopsim report` makes the same trace an HTML page to step through (see \
          [../teaching.md](../teaching.md)).\n",
     );
@@ -253,7 +259,23 @@ pub fn page(name: &str, t: &Topology) -> String {
         let run = run_probe(w, from, dst, &probe);
         let _ = writeln!(out, "`{}`\n", walk_command(name, e));
         out.push_str("```text\n");
-        out.push_str(&render_walk(&walk(&run.trace), WalkStyle::default()));
+        if k >= NARRATED {
+            // Past the first few, the outcome only: the command above narrates it.
+            let _ = writeln!(out, "$ {}   (in {})", run.command, e.from);
+            for l in &run.lines {
+                let _ = writeln!(out, "{l}");
+            }
+            let _ = writeln!(out, "(exit {})", run.exit);
+            out.push_str("```\n\n");
+            continue;
+        }
+        out.push_str(&render_walk(
+            &walk(&run.trace),
+            WalkStyle {
+                color: false,
+                compact: true,
+            },
+        ));
         let _ = writeln!(out, "\n$ {}   (in {})", run.command, e.from);
         for l in &run.lines {
             let _ = writeln!(out, "{l}");
