@@ -10,10 +10,12 @@ use hopsim_core::format::{export, load_file, script, LoadError, LoadOptions, Top
 use hopsim_core::model::L4Proto;
 use hopsim_core::model::World;
 use hopsim_core::netfilter::eval::{enumerate_branches, Chance};
-use hopsim_core::render::{dot, ip as show, json, text};
+use hopsim_core::render::{ip as show, json, text};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod teach;
 
 #[derive(Parser)]
 #[command(
@@ -237,13 +239,56 @@ enum Cmd {
         #[arg(short, long)]
         verbose: bool,
     },
-    /// The topology as a Graphviz DOT graph.
+    /// The topology as a diagram (Graphviz DOT, Mermaid, SVG), with a traced path
+    /// highlighted; or the trace as a Mermaid sequence diagram.
     #[command(
-        after_help = "Example:\n  hopsim graph scenarios/vnet-bridge.yaml | dot -Tsvg > vnet.svg"
+        after_help = "Examples:\n  hopsim graph scenarios/vnet-bridge.yaml | dot -Tsvg > vnet.svg\n  hopsim graph scenarios/vnet-external.yaml --from blue 192.168.1.3 --with 'blue: ip route add default via 192.168.15.5' --format mermaid\n  hopsim graph scenarios/routing.yaml --from B 192.168.2.10 --format sequence\n  hopsim graph scenarios/calico-ipip.yaml --from client 172.16.184.5 --format svg -o ipip.svg"
     )]
     Graph {
         #[command(flatten)]
-        common: Common,
+        args: teach::GraphArgs,
+    },
+    /// A narrated, step-by-step walkthrough of one ping (or connection) for teaching.
+    #[command(
+        after_help = "Examples:\n  hopsim walk scenarios/vnet-external.yaml --from blue 192.168.1.3\n  hopsim walk scenarios/routing.yaml --from B 192.168.2.10 --step"
+    )]
+    Walk {
+        #[command(flatten)]
+        probe: teach::ProbeArgs,
+        /// Wait for Enter between steps.
+        #[arg(long)]
+        step: bool,
+    },
+    /// One self-contained HTML page (no network needed) to step through a trace: the
+    /// topology with the path, the steps, the headers, the bytes, the iptables rules.
+    #[command(
+        after_help = "Example:\n  hopsim report scenarios/vnet-dnat.yaml --from host2 192.168.1.2 --proto tcp --dport 80 -o trace.html"
+    )]
+    Report {
+        #[command(flatten)]
+        probe: teach::ProbeArgs,
+        /// The HTML file to write.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Generate documentation: `walkthroughs` writes one page per scenario (and an index)
+    /// under docs/walkthroughs/.
+    #[command(
+        after_help = "Examples:\n  hopsim docs walkthroughs --out docs/walkthroughs\n  hopsim docs walkthroughs --out docs/walkthroughs --check"
+    )]
+    Docs {
+        /// What to generate: walkthroughs.
+        #[arg(value_parser = ["walkthroughs"])]
+        what: String,
+        /// The scenarios folder.
+        #[arg(long, default_value = "scenarios")]
+        scenarios: PathBuf,
+        /// The output folder.
+        #[arg(long, default_value = "docs/walkthroughs")]
+        out: PathBuf,
+        /// Only compare: exit 1 when the pages on disk are stale.
+        #[arg(long)]
+        check: bool,
     },
     /// Run one command in a namespace of a topology, as `ip netns exec NS COMMAND` would.
     #[command(
@@ -594,11 +639,15 @@ fn run(cli: Cli) -> Result<u8, String> {
             strict,
             verbose,
         } => check(&paths, strict, verbose),
-        Cmd::Graph { common } => {
-            let w = world_with(&common)?;
-            print!("{}", dot::to_dot(&w));
-            Ok(0)
-        }
+        Cmd::Graph { args } => teach::graph_cmd(&args),
+        Cmd::Walk { probe, step } => teach::walk_cmd(&probe, step),
+        Cmd::Report { probe, output } => teach::report_cmd(&probe, &output),
+        Cmd::Docs {
+            what: _,
+            scenarios,
+            out,
+            check,
+        } => teach::docs_cmd(&scenarios, &out, check),
         Cmd::Exec {
             common,
             ns,

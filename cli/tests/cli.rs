@@ -270,3 +270,84 @@ fn exec_runs_one_command_like_ip_netns_exec() {
         (2, "RTNETLINK answers: Network is unreachable\n")
     );
 }
+
+#[test]
+fn walk_narrates_in_plain_text_when_piped() {
+    let (code, out, _) = hopsim(&[
+        "walk",
+        "scenarios/vnet-external.yaml",
+        "--from",
+        "blue",
+        "192.168.1.3",
+    ]);
+    assert_eq!(code, 2, "ping's exit code: {out}");
+    assert!(
+        out.contains("blue has no route to 192.168.1.3, so the kernel refuses to send: Network is unreachable."),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\x1b'),
+        "no ANSI codes when not a terminal: {out}"
+    );
+    let (code, out, _) = hopsim(&[
+        "walk",
+        "scenarios/netns-veth.yaml",
+        "--from",
+        "red",
+        "--step",
+        "192.168.15.2",
+    ]);
+    assert_eq!(code, 0, "--step goes on at the end of the input: {out}");
+    assert!(out.contains("64 bytes from 192.168.15.2"), "{out}");
+}
+
+#[test]
+fn graph_formats_and_svg_without_graphviz() {
+    let (code, out, _) = hopsim(&[
+        "graph",
+        "scenarios/netns-veth.yaml",
+        "--from",
+        "red",
+        "192.168.15.2",
+        "--format",
+        "sequence",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("sequenceDiagram\n"), "{out}");
+    let (code, _, err) = hopsim(&["graph", "scenarios/netns-veth.yaml", "--format", "sequence"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("give --from NS DEST"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_hopsim"))
+        .args(["graph", "scenarios/netns-veth.yaml", "--format", "svg"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("apt-get install graphviz"), "{err}");
+}
+
+#[test]
+fn report_writes_one_html_file() {
+    let file = std::env::temp_dir().join(format!("hopsim-report-{}.html", std::process::id()));
+    let (code, _, err) = hopsim(&[
+        "report",
+        "scenarios/netns-veth.yaml",
+        "--from",
+        "red",
+        "192.168.15.2",
+        "-o",
+        file.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&file).expect("written");
+    let _ = std::fs::remove_file(&file);
+    assert!(page.starts_with("<!DOCTYPE html>") && page.contains("id=\"data\""));
+}
+
+#[test]
+fn docs_check_finds_the_pages_up_to_date() {
+    let (code, out, _) = hopsim(&["docs", "walkthroughs", "--check"]);
+    assert_eq!(code, 0, "{out}");
+}

@@ -19,6 +19,7 @@ pub mod format;
 pub mod model;
 pub mod netfilter;
 pub mod render;
+pub mod teach;
 pub mod trace;
 pub mod wire;
 
