@@ -72,6 +72,7 @@ pub const ORDER: &[(&str, &[&str])] = &[
             "clusterip",
             "clusterip-dnat",
             "nodeport",
+            "loadbalancer",
             "cluster-ports",
         ],
     ),
