@@ -81,6 +81,8 @@ pub struct Netns {
     pub conntrack: crate::netfilter::conntrack::Conntrack,
     /// Listening sockets.
     pub sockets: Vec<Listener>,
+    /// Name resolution: /etc/hosts, /etc/resolv.conf, the libc, a DNS server process.
+    pub dns: crate::dns::NsDns,
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,

@@ -119,6 +119,7 @@ impl World {
             netfilter: crate::netfilter::Netfilter::default(),
             conntrack: Default::default(),
             sockets: Vec::new(),
+            dns: Default::default(),
             icmp_peers: Default::default(),
             pmtu: Default::default(),
         });
