@@ -15,6 +15,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod resolve;
 mod teach;
 
 #[derive(Parser)]
@@ -135,6 +136,30 @@ enum Cmd {
         ping: PingArgs,
         /// Destination address.
         dest: String,
+    },
+    /// Look a name up as a program does: /etc/hosts, the search list and ndots, every DNS
+    /// datagram hop by hop, then the tool's output.
+    #[command(
+        after_help = "Examples:\n  hopsim resolve scenarios/search-domains.yaml --from A web\n  hopsim resolve scenarios/coredns.yaml --from dns-query google.com --tool dig"
+    )]
+    Resolve {
+        #[command(flatten)]
+        common: Common,
+        /// Namespace the program runs in.
+        #[arg(long)]
+        from: String,
+        /// The name.
+        name: String,
+        /// Record type for dig/nslookup: A, AAAA, CNAME, PTR.
+        #[arg(long = "type")]
+        qtype: Option<String>,
+        /// The program: ping (getaddrinfo: /etc/hosts, then DNS), getent (getent hosts),
+        /// nslookup or dig (DNS only).
+        #[arg(long, default_value = "ping")]
+        tool: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// The hop-by-hop story of one ping: every decision, every frame.
     #[command(
@@ -395,6 +420,9 @@ fn run(cli: Cli) -> Result<u8, String> {
             dest,
         } => {
             let w = world_with(&common)?;
+            if parse_dest(&dest).is_err() {
+                return resolve::ping(w, &from, &dest, &p.options());
+            }
             let ns = w.resolve_ns(&from)?;
             let dst = parse_dest(&dest)?;
             let r = ping(w, ns, dst, &p.options());
@@ -407,6 +435,21 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(r.exit as u8)
         }
+        Cmd::Resolve {
+            common,
+            from,
+            name,
+            qtype,
+            tool,
+            json,
+        } => resolve::run(
+            world_with(&common)?,
+            &from,
+            &name,
+            qtype.as_deref(),
+            &tool,
+            json,
+        ),
         Cmd::Trace {
             common,
             from,

@@ -14,6 +14,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod dns;
 pub mod engine;
 pub mod format;
 pub mod model;

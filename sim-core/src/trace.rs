@@ -374,6 +374,11 @@ pub enum Step {
         /// In words.
         detail: String,
     },
+    /// A resolver's decision (nsswitch order, /etc/hosts, search list, ndots, timeouts).
+    Resolver {
+        /// In words.
+        detail: String,
+    },
     /// The packet is dropped.
     Drop {
         /// Kernel-style reason.
@@ -405,6 +410,7 @@ impl Step {
             Step::Conntrack { .. } => "conntrack",
             Step::Nat { .. } => "nat",
             Step::Transport { .. } => "transport",
+            Step::Resolver { .. } => "resolver",
             Step::Drop { .. } => "drop",
         }
     }

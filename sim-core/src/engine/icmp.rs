@@ -324,6 +324,9 @@ pub(crate) fn icmp_rcv_other(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
                 if super::connect::on_icmp_error(sim, ns, &q, packet.header.src, other) {
                     return;
                 }
+                if super::dns::on_icmp_error(sim, ns, &q, packet.header.src, other) {
+                    return;
+                }
             }
             sim.drop_packet(
                 DropReason::NoSocket,

@@ -361,12 +361,16 @@ pub(crate) fn udp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
     let IpPayload::Udp(d) = &packet.payload else {
         return;
     };
+    if super::dns::client_rcv(sim, ns, &packet) {
+        return;
+    }
     match listener(sim, ns, L4Proto::Udp, packet.header.dst, d.dport) {
         Some(p) => {
             sim.step(Step::Transport {
                 detail: format!("UDP to {}:{}: delivered to {p}", packet.header.dst, d.dport),
             });
             super::connect::on_udp_delivered(sim, ns, &packet);
+            super::dns::server_rcv(sim, ns, &packet);
         }
         None => {
             sim.step(Step::Transport {

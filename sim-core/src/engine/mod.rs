@@ -16,6 +16,7 @@
 mod arp;
 mod bridge;
 pub mod connect;
+mod dns;
 mod icmp;
 mod ip_input;
 pub mod ip_output;
@@ -24,6 +25,7 @@ mod l4;
 mod netfilter;
 pub mod ping;
 mod receive;
+pub mod resolver;
 mod vxlan;
 
 use crate::model::{IfId, NsId, World};
@@ -122,6 +124,7 @@ pub struct Sim {
     pub(crate) arp_queue: BTreeMap<(NsId, IfId, Ipv4Addr), Vec<Pending>>,
     pub(crate) ping: Option<ping::PingState>,
     pub(crate) connect: Option<connect::ConnectState>,
+    pub(crate) dns: Option<dns::DnsState>,
     pub(crate) tcbs: Vec<l4::Tcb>,
     pub(crate) chance: Box<dyn crate::netfilter::eval::Chance>,
     pub(crate) nth: crate::netfilter::eval::NthState,
@@ -146,6 +149,7 @@ impl Sim {
             arp_queue: BTreeMap::new(),
             ping: None,
             connect: None,
+            dns: None,
             tcbs: Vec::new(),
             chance: Box::new(crate::netfilter::eval::SeededChance::new(0)),
             nth: Default::default(),
@@ -232,7 +236,9 @@ impl Sim {
                 break;
             }
             self.dispatch(q.event);
-            if self.ping.as_ref().is_some_and(|p| p.finished()) {
+            if self.ping.as_ref().is_some_and(|p| p.finished())
+                || self.dns.as_ref().is_some_and(|d| d.settled())
+            {
                 self.stopped = true;
             }
         }

@@ -265,6 +265,7 @@ impl Shell<'_> {
             }
             "ping" => self.ping(ns, &args),
             "nc" | "netcat" => self.nc(ns, &args),
+            "getent" | "nslookup" | "dig" => self.lookup(ns, &prog, &args),
             "python3" | "python" if args.len() >= 2 && args[0] == "-m" && args[1] == "http.server" => {
                 self.http_server(ns, &args[2..])
             }
@@ -1557,7 +1558,22 @@ impl Shell<'_> {
             return CmdResult::err(2, "ping: usage error: Destination address required");
         };
         let Some(dst) = parse_inet(dest).filter(|_| dest.contains('.')) else {
-            return CmdResult::err(2, format!("ping: {dest}: Name or service not known"));
+            // A name: resolved as iputils' getaddrinfo does, through /etc/hosts and DNS.
+            let r = crate::engine::resolver::ping_name(self.world.clone(), ns, dest, &opts);
+            *self.world = match r.ping {
+                Some(p) => p.world,
+                None => r.resolve.world,
+            };
+            let text: String = r.lines.iter().map(|l| format!("{l}\n")).collect();
+            return if r.exit == 2 {
+                CmdResult::err(2, text)
+            } else {
+                CmdResult {
+                    status: r.exit,
+                    stdout: text,
+                    stderr: String::new(),
+                }
+            };
         };
         let run = ping(self.world.clone(), ns, dst, &opts);
         *self.world = run.world;
@@ -1570,6 +1586,57 @@ impl Shell<'_> {
                 stdout: text,
                 stderr: String::new(),
             }
+        }
+    }
+
+    /// `getent hosts NAME`, `nslookup NAME`, `dig [-t TYPE] NAME [TYPE]`: a lookup.
+    fn lookup(&mut self, ns: NsId, prog: &str, args: &[&str]) -> CmdResult {
+        use crate::engine::resolver::{resolve, ResolveOptions, Tool};
+        use crate::wire::dns::QType;
+        let mut args: Vec<&str> = args.to_vec();
+        if prog == "getent" {
+            if args.first() != Some(&"hosts") {
+                return CmdResult::err(2, "hopsim: only `getent hosts NAME` is modelled");
+            }
+            args.remove(0);
+        }
+        let mut qtype = None;
+        let mut name = None;
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i];
+            if a == "-t" || a == "-type" {
+                qtype = args.get(i + 1).and_then(|t| QType::parse(t));
+                i += 2;
+                continue;
+            }
+            if let Some(t) = a.strip_prefix("-type=") {
+                qtype = QType::parse(t);
+            } else if a.starts_with(['-', '+', '@']) {
+                return CmdResult::err(2, format!("hopsim: {prog} option {a} is not modelled"));
+            } else if name.is_some() && prog == "dig" && QType::parse(a).is_some() {
+                qtype = QType::parse(a);
+            } else {
+                name = Some(a);
+            }
+            i += 1;
+        }
+        let Some(name) = name else {
+            return CmdResult::err(2, format!("hopsim: {prog}: give a name to look up"));
+        };
+        let tool = Tool::parse(prog).unwrap_or_default();
+        let r = resolve(
+            self.world.clone(),
+            ns,
+            name,
+            &ResolveOptions { tool, qtype },
+        );
+        *self.world = r.world;
+        let text: String = r.lines.iter().map(|l| format!("{l}\n")).collect();
+        CmdResult {
+            status: r.exit,
+            stdout: text,
+            stderr: String::new(),
         }
     }
 

@@ -89,6 +89,14 @@ struct MachineSpec {
     #[serde(default, rename = "arp-responder")]
     arp_responder: Vec<S<String>>,
     #[serde(default)]
+    hosts: Option<S<String>>,
+    #[serde(default, rename = "resolv-conf")]
+    resolv_conf: Option<S<String>>,
+    #[serde(default)]
+    libc: Option<S<String>>,
+    #[serde(default, rename = "dns-server")]
+    dns_server: Option<S<DnsServerSpec>>,
+    #[serde(default)]
     namespaces: IndexMap<String, S<NsSpec>>,
 }
 
@@ -113,6 +121,40 @@ struct NsSpec {
     listen: Vec<S<String>>,
     #[serde(default, rename = "arp-responder")]
     arp_responder: Vec<S<String>>,
+    #[serde(default)]
+    hosts: Option<S<String>>,
+    #[serde(default, rename = "resolv-conf")]
+    resolv_conf: Option<S<String>>,
+    #[serde(default)]
+    libc: Option<S<String>>,
+    #[serde(default, rename = "dns-server")]
+    dns_server: Option<S<DnsServerSpec>>,
+}
+
+/// A DNS server process (docs/dns.md).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DnsServerSpec {
+    #[serde(default)]
+    process: Option<String>,
+    #[serde(default)]
+    records: Option<S<String>>,
+    #[serde(default)]
+    forward: Vec<S<String>>,
+    #[serde(default)]
+    corefile: Option<S<String>>,
+    #[serde(default)]
+    kubernetes: Option<S<K8sViewSpec>>,
+}
+
+/// What a CoreDNS kubernetes plugin watches.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct K8sViewSpec {
+    #[serde(default)]
+    services: Vec<S<String>>,
+    #[serde(default)]
+    namespaces: Vec<String>,
 }
 
 /// One IP set: `ipset create NAME TYPE [hashsize N] [maxelem N]`, then `ipset add` of
@@ -340,6 +382,10 @@ pub fn load_yaml_budget(
                 iptables_save: m.iptables_save,
                 listen: m.listen,
                 arp_responder: m.arp_responder,
+                hosts: m.hosts,
+                resolv_conf: m.resolv_conf,
+                libc: m.libc,
+                dns_server: m.dns_server,
             },
         ));
         for (nsname, nspec) in m.namespaces {
@@ -715,6 +761,7 @@ pub fn load_yaml_budget(
             })?;
             b.world.netns[*ns].arp_responders.push(r);
         }
+        load_dns(&file, &mut b.world, *ns, spec)?;
         for n in &spec.neigh {
             let res = Shell {
                 world: &mut b.world,
@@ -735,6 +782,112 @@ pub fn load_yaml_budget(
         expects,
         script: None,
     })
+}
+
+/// A file's error at its line inside a block scalar (`hosts: |`).
+fn file_err(file: &str, at: &S<String>, key: &str, line: usize, msg: &str) -> LoadError {
+    LoadError::at(
+        file,
+        at.referenced.line() as usize + line - 1,
+        0,
+        format!("{key}: {msg}"),
+    )
+}
+
+/// `hosts:`, `resolv-conf:`, `libc:` and `dns-server:` of a namespace.
+fn load_dns(file: &str, world: &mut World, ns: NsId, spec: &NsSpec) -> Result<(), LoadError> {
+    use crate::dns::{corefile::Corefile, server, HostsFile, Libc, ResolvConf};
+    let d = &mut world.netns[ns].dns;
+    if let Some(h) = &spec.hosts {
+        d.hosts = Some(HostsFile::parse(&h.value).map_err(|e| {
+            file_err(file, h, "hosts", e.line, &e.msg)
+                .hint("write /etc/hosts lines: `IP NAME [ALIAS...]`")
+        })?);
+    }
+    if let Some(r) = &spec.resolv_conf {
+        d.resolv = Some(ResolvConf::parse(&r.value).map_err(|e| {
+            file_err(file, r, "resolv-conf", e.line, &e.msg)
+                .hint("write /etc/resolv.conf lines: `nameserver IP`, `search DOMAIN...`, `options ndots:N`")
+        })?);
+    }
+    if let Some(l) = &spec.libc {
+        d.libc = Libc::parse(&l.value).ok_or_else(|| {
+            err_at(
+                file,
+                l,
+                format!("libc: \"{}\" is not glibc or musl", l.value),
+            )
+        })?;
+    }
+    let Some(s) = &spec.dns_server else {
+        return Ok(());
+    };
+    let kind = match (&s.value.corefile, &s.value.records) {
+        (Some(_), Some(r)) => {
+            return Err(err_at(
+                file,
+                r,
+                "dns-server: records: and corefile: cannot be combined",
+            )
+            .hint("CoreDNS reads names from its hosts plugin (the namespace's `hosts:`)"))
+        }
+        (Some(c), None) => {
+            let corefile = Corefile::parse(&c.value)
+                .map_err(|e| file_err(file, c, "corefile", e.line, &e.msg))?;
+            let mut k8s = server::K8sView::default();
+            if let Some(k) = &s.value.kubernetes {
+                for sv in &k.value.services {
+                    k8s.services
+                        .push(server::K8sView::parse_service(&sv.value).map_err(|m| {
+                            err_at(file, sv, format!("kubernetes: {m}")).hint(
+                            "write `NAMESPACE/NAME CLUSTER-IP`, e.g. `default/web 10.96.100.10`",
+                        )
+                        })?);
+                }
+                k8s.namespaces = k.value.namespaces.clone();
+            }
+            server::ServerKind::CoreDns { corefile, k8s }
+        }
+        (None, r) => {
+            let records = match r {
+                Some(r) => server::DnsServer::parse_records(&r.value)
+                    .map_err(|e| file_err(file, r, "records", e.line, &e.msg))?,
+                None => Vec::new(),
+            };
+            let mut forward = Vec::new();
+            for f in &s.value.forward {
+                forward.push(f.value.parse().map_err(|_| {
+                    err_at(
+                        file,
+                        f,
+                        format!("forward: \"{}\" is not an IPv4 address", f.value),
+                    )
+                })?);
+            }
+            server::ServerKind::Plain { records, forward }
+        }
+    };
+    let coredns = matches!(kind, server::ServerKind::CoreDns { .. });
+    let port = match &kind {
+        server::ServerKind::CoreDns { corefile, .. } => corefile.port,
+        _ => 53,
+    };
+    let process = s
+        .value
+        .process
+        .clone()
+        .unwrap_or_else(|| if coredns { "coredns" } else { "named" }.to_string());
+    for proto in ["udp", "tcp"] {
+        let l =
+            parse_listen(&format!("{proto} {port} {process}")).map_err(|m| err_at(file, s, m))?;
+        world.listen(ns, l).map_err(|e| err_at(file, s, e.msg))?;
+    }
+    world.netns[ns].dns.server = Some(std::sync::Arc::new(server::DnsServer {
+        process,
+        port,
+        kind,
+    }));
+    Ok(())
 }
 
 fn route_hint(stderr: &str) -> &'static str {

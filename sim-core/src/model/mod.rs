@@ -84,6 +84,8 @@ pub struct Netns {
     /// Userspace ARP responders (a program on a packet socket answering ARP requests for
     /// addresses the kernel does not own, as MetalLB's L2 speaker does).
     pub arp_responders: Vec<ArpResponder>,
+    /// Name resolution: /etc/hosts, /etc/resolv.conf, the libc, a DNS server process.
+    pub dns: crate::dns::NsDns,
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,

@@ -120,6 +120,7 @@ impl World {
             conntrack: Default::default(),
             sockets: Vec::new(),
             arp_responders: Vec::new(),
+            dns: Default::default(),
             icmp_peers: Default::default(),
             pmtu: Default::default(),
         });

@@ -148,6 +148,7 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
             after,
         } => ("nat", format!("{kind}: {before}  ->  {after}")),
         Step::Transport { detail } => ("transport", detail.clone()),
+        Step::Resolver { detail } => ("resolver", detail.clone()),
         Step::Drop { reason, detail } => ("DROP", format!("{}: {detail}", reason.kernel_name())),
     }
 }

@@ -134,6 +134,7 @@ pub fn sentence(node: &str, step: &Step) -> String {
             after,
         } => format!("{kind} rewrites the packet in {node}: {before} becomes {after}."),
         Step::Transport { detail } => format!("{node}'s transport layer: {detail}."),
+        Step::Resolver { detail } => format!("The resolver in {node}: {detail}."),
         Step::Drop { reason, detail } => format!(
             "{node} drops the packet ({}): {detail}.",
             reason.kernel_name()

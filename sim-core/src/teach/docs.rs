@@ -76,6 +76,7 @@ pub const ORDER: &[(&str, &[&str])] = &[
             "cluster-ports",
         ],
     ),
+    ("Name resolution", &["dns-server"]),
 ];
 
 /// Every page (file name, Markdown), the index `README.md` first, for the YAML

@@ -7,6 +7,7 @@
 //! to the same representation, with valid IPv4 and ICMP checksums; `parse` never panics,
 //! whatever the input.
 
+pub mod dns;
 pub mod mac;
 
 pub use mac::Mac;
@@ -828,9 +829,19 @@ impl fmt::Display for Ipv4Packet {
                 },
                 t.data.len()
             ),
-            IpPayload::Udp(u) => {
-                write!(f, "UDP {} > {}, length {}", u.sport, u.dport, u.data.len())
-            }
+            IpPayload::Udp(u) => match (u.sport == 53 || u.dport == 53)
+                .then(|| dns::DnsMessage::parse(&u.data).ok())
+                .flatten()
+            {
+                Some(m) => write!(
+                    f,
+                    "UDP {} > {}: {}",
+                    u.sport,
+                    u.dport,
+                    m.summary(u.data.len())
+                ),
+                None => write!(f, "UDP {} > {}, length {}", u.sport, u.dport, u.data.len()),
+            },
             IpPayload::Ipip(inner) => write!(f, "IPIP: {inner}"),
             IpPayload::Raw { protocol, data } => {
                 write!(f, "protocol {protocol}, {} bytes", data.len())

@@ -1,0 +1,835 @@
+//! The stub resolver of a program, decision by decision (docs/dns.md): glibc's
+//! `getaddrinfo` as ping uses it (nsswitch `hosts: files dns`: /etc/hosts first, then DNS
+//! with the search list and ndots, A and AAAA together on one socket, `timeout` seconds per
+//! try, `attempts` tries), `getent hosts` (AAAA then A, each files then DNS), and the DNS-only
+//! tools `nslookup` and `dig`, which never read /etc/hosts. Every query is a datagram sent
+//! through the engine ([`super::dns`]); the answer is what came back.
+
+use super::dns::{self as edns, ClientSock, DnsState};
+use super::Sim;
+use crate::dns::{HostsFile, Libc, ResolvConf};
+use crate::model::{stable_hash, NsId, World};
+use crate::trace::{Cause, Step, Trace};
+use crate::wire::dns::{DnsMessage, DnsRcode, Edns, QType, RData};
+use serde::Serialize;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// The program asking.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tool {
+    /// `ping NAME`: getaddrinfo, files then dns.
+    #[default]
+    Ping,
+    /// `getent hosts NAME`: gethostbyname2 for IPv6 then IPv4, files then dns.
+    Getent,
+    /// `nslookup NAME`: DNS only.
+    Nslookup,
+    /// `dig NAME`: DNS only, no search list.
+    Dig,
+}
+
+impl Tool {
+    /// Parse `ping`, `getent`, `nslookup`, `dig`.
+    pub fn parse(s: &str) -> Option<Tool> {
+        match s {
+            "ping" | "getaddrinfo" => Some(Tool::Ping),
+            "getent" => Some(Tool::Getent),
+            "nslookup" => Some(Tool::Nslookup),
+            "dig" => Some(Tool::Dig),
+            _ => None,
+        }
+    }
+}
+
+/// Options of a lookup.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ResolveOptions {
+    /// Who asks.
+    pub tool: Tool,
+    /// `--type` (dig/nslookup); A by default.
+    pub qtype: Option<QType>,
+}
+
+/// Why a lookup failed (the resolver's h_errno).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Failure {
+    /// HOST_NOT_FOUND: every name tried was NXDOMAIN.
+    NotFound,
+    /// NO_DATA: a name exists but has no address of the kind asked.
+    NoData,
+    /// TRY_AGAIN: no server answered (timeouts, ICMP errors, SERVFAIL).
+    TryAgain,
+}
+
+impl Failure {
+    /// What `gai_strerror` says for it, per C library.
+    pub fn gai_text(self, libc: Libc) -> &'static str {
+        match (libc, self) {
+            (Libc::Glibc, Failure::NotFound) => "Name or service not known",
+            (Libc::Glibc, Failure::NoData) => "No address associated with hostname",
+            (Libc::Glibc, Failure::TryAgain) => "Temporary failure in name resolution",
+            (Libc::Musl, Failure::TryAgain) => "Try again",
+            (Libc::Musl, _) => "Name does not resolve",
+        }
+    }
+}
+
+/// The result of a lookup.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ResolveRun {
+    /// What the tool prints (for ping: only its error line, if any).
+    pub lines: Vec<String>,
+    /// Its exit status.
+    pub exit: i32,
+    /// Addresses found.
+    pub addrs: Vec<IpAddr>,
+    /// The canonical name (the name that answered, after CNAMEs).
+    pub canonical: Option<String>,
+    /// Why it failed.
+    pub failure: Option<Failure>,
+    /// Whether /etc/hosts answered.
+    pub from_files: bool,
+    /// Every decision and datagram.
+    pub trace: Trace,
+    /// The world afterwards (conntrack entries, neighbour caches, the clock).
+    #[serde(skip)]
+    pub world: World,
+}
+
+/// How one exchange with one server ended.
+enum Exchange {
+    Answers(Vec<(DnsMessage, usize)>),
+    /// An ICMP error on the connected socket.
+    Error(String),
+    Timeout,
+}
+
+struct Resolver {
+    sim: Sim,
+    ns: NsId,
+    libc: Libc,
+    rc: ResolvConf,
+    hosts: Option<HostsFile>,
+    /// Sockets opened so far (for distinct ports and ids).
+    sockets: u32,
+    /// Last server that answered, and the answer's size (dig prints them).
+    last_server: Option<Ipv4Addr>,
+}
+
+fn note(sim: &mut Sim, ns: NsId, text: impl Into<String>) {
+    sim.begin_hop(ns, Cause::Program);
+    sim.step(Step::Resolver {
+        detail: text.into(),
+    });
+}
+
+impl Resolver {
+    fn new(world: World, ns: NsId) -> Resolver {
+        let d = world.netns[ns].dns.clone();
+        let mut sim = Sim::new(world);
+        sim.dns = Some(DnsState::default());
+        Resolver {
+            sim,
+            ns,
+            libc: d.libc,
+            rc: d.resolv.clone().unwrap_or_default(),
+            hosts: d.hosts.clone(),
+            sockets: 0,
+            last_server: None,
+        }
+    }
+
+    fn note(&mut self, text: impl Into<String>) {
+        note(&mut self.sim, self.ns, text);
+    }
+
+    fn id(&self, name: &str, t: QType) -> u16 {
+        (stable_hash(&format!(
+            "{}/{name}/{t}/{}",
+            self.sim.world.netns[self.ns].name, self.sockets
+        )) & 0xffff) as u16
+    }
+
+    /// Send `queries` to `server` on one socket, `tries` times `wait_us` apart, and wait.
+    fn exchange(
+        &mut self,
+        server: Ipv4Addr,
+        queries: &[DnsMessage],
+        tries: u32,
+        wait_us: u64,
+        program: &str,
+    ) -> Exchange {
+        self.sockets += 1;
+        let ns = self.ns;
+        let nsname = self.sim.world.netns[ns].name.clone();
+        let port = edns::ephemeral(&format!("{nsname}/resolver/{}", self.sockets));
+        let connected = self.libc == Libc::Glibc;
+        let src = super::ip_output::route_output(&self.sim.world, ns, server, None)
+            .map(|o| o.src)
+            .unwrap_or(Ipv4Addr::UNSPECIFIED);
+        if let Some(st) = self.sim.dns.as_mut() {
+            st.clients.push(ClientSock {
+                ns,
+                local: (src, port),
+                remote: (server, 53),
+                connected,
+                waiting: queries.iter().map(|q| q.id).collect(),
+                answers: Vec::new(),
+                error: None,
+            });
+        }
+        for attempt in 0..tries {
+            let start = self.sim.now();
+            let waiting: Vec<u16> = self
+                .sim
+                .dns
+                .as_ref()
+                .and_then(|s| s.clients.last())
+                .map(|c| c.waiting.clone())
+                .unwrap_or_default();
+            for q in queries.iter().filter(|q| waiting.contains(&q.id)) {
+                self.sim.begin_hop(ns, Cause::Program);
+                let (n, t) = q.question.clone().unwrap_or((String::new(), QType::A));
+                self.sim.step(Step::Originate {
+                    what: format!(
+                        "{program} sends a {t} query for {n} (id {}) to {server}:53 from port {port}{}",
+                        q.id,
+                        if attempt > 0 {
+                            format!(", try {}", attempt + 1)
+                        } else {
+                            String::new()
+                        }
+                    ),
+                });
+                let sent = edns::send_udp(&mut self.sim, ns, None, port, (server, 53), q.emit());
+                if sent.is_none() {
+                    return Exchange::Error("Network is unreachable".into());
+                }
+            }
+            self.sim.run(start + wait_us);
+            self.sim.stopped = false;
+            let c = self
+                .sim
+                .dns
+                .as_ref()
+                .and_then(|s| s.clients.last())
+                .cloned();
+            let Some(c) = c else {
+                return Exchange::Timeout;
+            };
+            if let Some(e) = c.error {
+                return Exchange::Error(e);
+            }
+            if c.waiting.is_empty() {
+                self.last_server = Some(server);
+                return Exchange::Answers(c.answers);
+            }
+            self.sim.now = self.sim.now.max(start + wait_us);
+            self.note(format!(
+                "no answer from {server} within {} ms{}",
+                wait_us / 1000,
+                if attempt + 1 < tries {
+                    ": send again"
+                } else {
+                    ""
+                }
+            ));
+        }
+        Exchange::Timeout
+    }
+
+    /// Ask the servers (in order, `attempts` rounds) for `name` with the given types.
+    /// `Ok(answers)` or the failure to report for this name.
+    fn query_servers(
+        &mut self,
+        name: &str,
+        types: &[QType],
+        edns: Option<Edns>,
+        program: &str,
+        (tries_per_server, rounds, wait_us): (u32, u32, u64),
+    ) -> Result<Vec<(DnsMessage, usize)>, Failure> {
+        let servers = self.rc.servers();
+        for _ in 0..rounds {
+            for server in &servers {
+                let queries: Vec<DnsMessage> = types
+                    .iter()
+                    .map(|t| {
+                        let mut q = DnsMessage::query(self.id(name, *t), name, *t);
+                        q.edns = edns.clone();
+                        q
+                    })
+                    .collect();
+                match self.exchange(*server, &queries, tries_per_server, wait_us, program) {
+                    Exchange::Answers(a) => {
+                        if a.iter()
+                            .any(|(m, _)| matches!(m.rcode, DnsRcode::ServFail | DnsRcode::Refused))
+                        {
+                            self.note(format!(
+                                "{server} answered {}: try the next server",
+                                a[0].0.rcode.dig_name()
+                            ));
+                            continue;
+                        }
+                        return Ok(a);
+                    }
+                    Exchange::Error(e) => {
+                        self.note(format!("{server}: {e}: try the next server"));
+                    }
+                    Exchange::Timeout => {}
+                }
+            }
+        }
+        Err(Failure::TryAgain)
+    }
+
+    /// glibc's per-try wait and tries for a server; musl's retry interval.
+    fn timing(&self) -> (u32, u32, u64) {
+        match self.libc {
+            // glibc: each server `attempts` times, `timeout` seconds each.
+            Libc::Glibc => (1, self.rc.attempts, u64::from(self.rc.timeout) * 1_000_000),
+            // musl: resends every timeout/attempts, gives up after timeout.
+            Libc::Musl => (
+                self.rc.attempts,
+                1,
+                u64::from(self.rc.timeout) * 1_000_000 / u64::from(self.rc.attempts.max(1)),
+            ),
+        }
+    }
+
+    /// The names to try, by the libc's rules.
+    fn candidates(&mut self, name: &str, search: bool) -> Vec<String> {
+        let bare = name.trim_end_matches('.');
+        let dots = bare.matches('.').count();
+        if !search {
+            return vec![bare.to_string()];
+        }
+        let c = match self.libc {
+            Libc::Glibc => self.rc.candidates(name),
+            // musl searches only names with fewer dots than ndots, and never a name
+            // ending in a dot; the name itself comes last.
+            Libc::Musl if name.ends_with('.') || dots >= usize::from(self.rc.ndots) => {
+                vec![bare.to_string()]
+            }
+            Libc::Musl => {
+                let mut v: Vec<String> = self
+                    .rc
+                    .search
+                    .iter()
+                    .map(|d| format!("{bare}.{d}"))
+                    .collect();
+                v.push(bare.to_string());
+                v
+            }
+        };
+        self.note(format!(
+            "\"{bare}\" has {dots} dot{} {} ndots:{}{}: try {}",
+            if dots == 1 { "" } else { "s" },
+            if name.ends_with('.') {
+                "and a final dot, whatever"
+            } else if dots >= usize::from(self.rc.ndots) {
+                ">="
+            } else {
+                "<"
+            },
+            self.rc.ndots,
+            if self.rc.search.is_empty() {
+                String::new()
+            } else {
+                format!(" (search {})", self.rc.search.join(" "))
+            },
+            c.join(", then ")
+        ));
+        c
+    }
+
+    /// The DNS part of a lookup: every candidate name, until one answers.
+    fn dns(
+        &mut self,
+        name: &str,
+        types: &[QType],
+        edns: Option<Edns>,
+        program: &str,
+        search: bool,
+    ) -> Result<(String, Vec<(DnsMessage, usize)>), Failure> {
+        let cands = self.candidates(name, search);
+        let (tries, rounds, wait) = self.timing();
+        let (rounds, tries, wait) = if program == "dig" || program == "nslookup" {
+            // dig and nslookup: +tries=3 +time=5, whatever resolv.conf says.
+            (1, 3, 5_000_000)
+        } else {
+            (rounds, tries, wait)
+        };
+        let mut nodata: Option<(String, Vec<(DnsMessage, usize)>)> = None;
+        let mut last = Failure::NotFound;
+        for c in cands {
+            match self.query_servers(&c, types, edns.clone(), program, (tries, rounds, wait)) {
+                Ok(answers) => {
+                    let nx = answers.iter().any(|(m, _)| m.rcode == DnsRcode::NxDomain);
+                    let has = answers
+                        .iter()
+                        .any(|(m, _)| m.answers.iter().any(|r| types.contains(&r.data.qtype())));
+                    if has {
+                        self.note(format!("{c}: answered"));
+                        return Ok((c, answers));
+                    }
+                    if nx {
+                        self.note(format!("{c}: NXDOMAIN, next name"));
+                        last = Failure::NotFound;
+                    } else {
+                        self.note(format!(
+                            "{c}: the name exists but has no {} record (NODATA), next name",
+                            types
+                                .iter()
+                                .map(|t| t.to_string())
+                                .collect::<Vec<_>>()
+                                .join("/")
+                        ));
+                        if nodata.is_none() {
+                            nodata = Some((c.clone(), answers));
+                        }
+                        if self.libc == Libc::Musl {
+                            break;
+                        }
+                    }
+                }
+                Err(f) => {
+                    self.note(format!(
+                        "{c}: no server answered: give up (TRY_AGAIN ends the search)"
+                    ));
+                    return Err(f);
+                }
+            }
+        }
+        match nodata {
+            Some(n) if program == "dig" || program == "nslookup" => Ok(n),
+            Some(_) => Err(Failure::NoData),
+            None => Err(last),
+        }
+    }
+
+    fn files(&mut self, name: &str, v4: bool, v6: bool) -> Option<(String, Vec<IpAddr>)> {
+        let Some(h) = self.hosts.clone() else {
+            self.note("files: there is no /etc/hosts entry at all: go on to dns");
+            return None;
+        };
+        let mut hits: Vec<&crate::dns::HostsEntry> = Vec::new();
+        if v4 {
+            hits.extend(h.lookup(name, true));
+        }
+        if v6 {
+            hits.extend(h.lookup(name, false));
+        }
+        if hits.is_empty() {
+            self.note(format!(
+                "files: /etc/hosts has no {}entry for {name}: go on to dns",
+                if v6 && !v4 {
+                    "IPv6 "
+                } else if v4 && !v6 {
+                    "IPv4 "
+                } else {
+                    ""
+                }
+            ));
+            return None;
+        }
+        let canon = hits[0].names[0].clone();
+        let addrs: Vec<IpAddr> = hits.iter().map(|e| e.addr).collect();
+        self.note(format!(
+            "files: /etc/hosts says {name} is {}: DNS is not asked",
+            addrs
+                .iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        Some((canon, addrs))
+    }
+}
+
+fn addresses(answers: &[(DnsMessage, usize)], t: &[QType]) -> Vec<IpAddr> {
+    answers
+        .iter()
+        .flat_map(|(m, _)| m.answers.iter())
+        .filter_map(|r| match &r.data {
+            RData::A { addr } if t.contains(&QType::A) => Some(IpAddr::V4(*addr)),
+            RData::Aaaa { addr } if t.contains(&QType::Aaaa) => Some(IpAddr::V6(*addr)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn canonical(answers: &[(DnsMessage, usize)], asked: &str) -> String {
+    let mut name = asked.to_string();
+    for (m, _) in answers {
+        for r in &m.answers {
+            if let RData::Cname { target } = &r.data {
+                if r.name.eq_ignore_ascii_case(&name) {
+                    name = target.clone();
+                }
+            }
+        }
+    }
+    name
+}
+
+/// Look `name` up from namespace `ns` as `opts.tool` does, on a copy of the world.
+pub fn resolve(world: World, ns: NsId, name: &str, opts: &ResolveOptions) -> ResolveRun {
+    let mut r = Resolver::new(world, ns);
+    let mut run = ResolveRun {
+        lines: Vec::new(),
+        exit: 0,
+        addrs: Vec::new(),
+        canonical: None,
+        failure: None,
+        from_files: false,
+        trace: Trace::default(),
+        world: World::default(),
+    };
+    let libc = r.libc;
+    match opts.tool {
+        Tool::Ping => {
+            if let Ok(ip) = name.parse::<Ipv4Addr>() {
+                r.note(format!("{name} is an address: nothing to look up"));
+                run.addrs = vec![IpAddr::V4(ip)];
+                run.canonical = Some(name.into());
+            } else {
+                r.note(format!(
+                    "getaddrinfo(\"{name}\") ({libc:?}): /etc/nsswitch.conf `hosts: files dns`: /etc/hosts first, then DNS"
+                ));
+                if let Some((canon, addrs)) = r.files(name, true, true) {
+                    run.from_files = true;
+                    run.addrs = addrs;
+                    run.canonical = Some(canon);
+                } else {
+                    let types = [QType::A, QType::Aaaa];
+                    r.note(format!(
+                        "dns: A and AAAA queries together on one socket, {} s per try, {} tr{} per server",
+                        r.rc.timeout,
+                        r.rc.attempts,
+                        if r.rc.attempts == 1 { "y" } else { "ies" }
+                    ));
+                    match r.dns(name, &types, None, "ping", true) {
+                        Ok((c, answers)) => {
+                            run.addrs = addresses(&answers, &types);
+                            run.canonical = Some(canonical(&answers, &c));
+                        }
+                        Err(f) => {
+                            run.failure = Some(f);
+                            run.exit = 2;
+                            run.lines
+                                .push(format!("ping: {name}: {}", f.gai_text(libc)));
+                        }
+                    }
+                }
+            }
+        }
+        Tool::Getent => {
+            r.note(format!(
+                "getent hosts {name}: gethostbyname2 for IPv6 first, then IPv4; each /etc/hosts then DNS"
+            ));
+            let mut found = None;
+            for (v6, t) in [(true, QType::Aaaa), (false, QType::A)] {
+                if let Some((canon, addrs)) = r.files(name, !v6, v6) {
+                    run.from_files = true;
+                    found = Some((canon, addrs));
+                    break;
+                }
+                match r.dns(name, &[t], None, "getent", true) {
+                    Ok((c, answers)) => {
+                        found = Some((canonical(&answers, &c), addresses(&answers, &[t])));
+                        break;
+                    }
+                    Err(f) => run.failure = Some(f),
+                }
+            }
+            match found {
+                Some((canon, addrs)) => {
+                    run.failure = None;
+                    for a in &addrs {
+                        run.lines.push(format!("{:<15} {canon}", a.to_string()));
+                    }
+                    run.addrs = addrs;
+                    run.canonical = Some(canon);
+                }
+                None => run.exit = 2,
+            }
+        }
+        Tool::Nslookup | Tool::Dig => {
+            let dig = opts.tool == Tool::Dig;
+            let t = opts.qtype.unwrap_or(QType::A);
+            r.note(format!(
+                "{} asks DNS only: /etc/hosts is not read{}",
+                if dig { "dig" } else { "nslookup" },
+                if dig {
+                    "; no search list (+nosearch)"
+                } else {
+                    ""
+                }
+            ));
+            let edns = dig.then(|| Edns {
+                udp_size: 1232,
+                cookie: Some(
+                    stable_hash(&format!("cookie/{}", r.sim.world.netns[ns].name))
+                        .to_be_bytes()
+                        .to_vec(),
+                ),
+            });
+            let server = r.rc.servers()[0];
+            let res = r.dns(name, &[t], edns, if dig { "dig" } else { "nslookup" }, !dig);
+            let server = r.last_server.unwrap_or(server);
+            if dig {
+                dig_output(&mut run, name, t, server, res);
+            } else {
+                nslookup_output(&mut run, name, t, server, res);
+            }
+        }
+    }
+    if run.addrs.is_empty() && run.failure.is_none() && run.exit == 0 && opts.tool == Tool::Ping {
+        run.failure = Some(Failure::NoData);
+    }
+    r.sim.world.clock_us = r.sim.now();
+    run.trace = r.sim.trace;
+    run.world = r.sim.world;
+    run
+}
+
+fn dig_output(
+    run: &mut ResolveRun,
+    name: &str,
+    t: QType,
+    server: Ipv4Addr,
+    res: Result<(String, Vec<(DnsMessage, usize)>), Failure>,
+) {
+    let bare = name.trim_end_matches('.');
+    let head = format!("; <<>> DiG 9.16.1-Ubuntu <<>> {name}");
+    match res {
+        Err(_) => {
+            run.lines.push(String::new());
+            run.lines.push(head);
+            run.lines.push(";; global options: +cmd".into());
+            run.lines
+                .push(";; connection timed out; no servers could be reached".into());
+            run.exit = 9;
+        }
+        Ok((_, answers)) => {
+            let Some((m, len)) = answers.first().cloned() else {
+                return;
+            };
+            let mut flags = vec!["qr"];
+            if m.aa {
+                flags.push("aa");
+            }
+            if m.rd {
+                flags.push("rd");
+            }
+            if m.ra {
+                flags.push("ra");
+            }
+            run.lines.push(String::new());
+            run.lines.push(head);
+            run.lines.push(";; global options: +cmd".into());
+            run.lines.push(";; Got answer:".into());
+            run.lines.push(format!(
+                ";; ->>HEADER<<- opcode: QUERY, status: {}, id: {}",
+                m.rcode.dig_name(),
+                m.id
+            ));
+            run.lines.push(format!(
+                ";; flags: {}; QUERY: 1, ANSWER: {}, AUTHORITY: {}, ADDITIONAL: {}",
+                flags.join(" "),
+                m.answers.len(),
+                m.authority.len(),
+                usize::from(m.edns.is_some())
+            ));
+            run.lines.push(String::new());
+            if let Some(e) = &m.edns {
+                run.lines.push(";; OPT PSEUDOSECTION:".into());
+                run.lines
+                    .push(format!("; EDNS: version: 0, flags:; udp: {}", e.udp_size));
+            }
+            run.lines.push(";; QUESTION SECTION:".into());
+            run.lines.push(format!(";{bare}.\t\t\tIN\t{t}"));
+            let rr = |r: &crate::wire::dns::DnsRecord| {
+                format!(
+                    "{}.\t\t{}\tIN\t{}\t{}",
+                    r.name,
+                    r.ttl,
+                    r.data.qtype(),
+                    r.data
+                )
+            };
+            if !m.answers.is_empty() {
+                run.lines.push(String::new());
+                run.lines.push(";; ANSWER SECTION:".into());
+                run.lines.extend(m.answers.iter().map(rr));
+            }
+            if !m.authority.is_empty() {
+                run.lines.push(String::new());
+                run.lines.push(";; AUTHORITY SECTION:".into());
+                run.lines.extend(m.authority.iter().map(rr));
+            }
+            run.lines.push(String::new());
+            run.lines.push(format!(";; SERVER: {server}#53({server})"));
+            run.lines.push(format!(";; MSG SIZE  rcvd: {len}"));
+            run.addrs = addresses(&answers, &[t]);
+            run.canonical = Some(canonical(&answers, bare));
+        }
+    }
+}
+
+fn nslookup_output(
+    run: &mut ResolveRun,
+    name: &str,
+    t: QType,
+    server: Ipv4Addr,
+    res: Result<(String, Vec<(DnsMessage, usize)>), Failure>,
+) {
+    let bare = name.trim_end_matches('.');
+    match res {
+        Err(Failure::TryAgain) => {
+            run.lines
+                .push(";; connection timed out; no servers could be reached".into());
+            run.exit = 1;
+            run.failure = Some(Failure::TryAgain);
+        }
+        Err(f) => {
+            run.lines.push(format!("Server:\t\t{server}"));
+            run.lines.push(format!("Address:\t{server}#53"));
+            run.lines.push(String::new());
+            run.lines
+                .push(format!("** server can't find {bare}: NXDOMAIN"));
+            run.exit = 1;
+            run.failure = Some(f);
+        }
+        Ok((c, answers)) => {
+            run.lines.push(format!("Server:\t\t{server}"));
+            run.lines.push(format!("Address:\t{server}#53"));
+            run.lines.push(String::new());
+            if answers.iter().any(|(m, _)| !m.aa) {
+                run.lines.push("Non-authoritative answer:".into());
+            }
+            for (m, _) in &answers {
+                for r in &m.answers {
+                    match &r.data {
+                        RData::Cname { target } => run
+                            .lines
+                            .push(format!("{}\tcanonical name = {target}.", r.name)),
+                        RData::A { addr } => {
+                            run.lines.push(format!("Name:\t{}", r.name));
+                            run.lines.push(format!("Address: {addr}"));
+                        }
+                        RData::Aaaa { addr } => {
+                            run.lines.push(format!("Name:\t{}", r.name));
+                            run.lines.push(format!("Address: {addr}"));
+                        }
+                        other => run.lines.push(format!("{}\t{other}", r.name)),
+                    }
+                }
+            }
+            if answers.iter().all(|(m, _)| m.answers.is_empty()) {
+                run.lines.push(format!("*** Can't find {c}: No answer"));
+            }
+            run.addrs = addresses(&answers, &[t]);
+            run.canonical = Some(canonical(&answers, &c));
+        }
+    }
+    run.lines.push(String::new());
+}
+
+/// `ping NAME`: the lookup, then the ping to the first IPv4 address, with the name in
+/// ping's lines as iputils prints it (`PING db (192.168.1.11)`, `64 bytes from db
+/// (192.168.1.11)`: the reply's name is looked up in /etc/hosts; a reverse DNS query is
+/// not simulated, the address stands for the name then).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NamedPing {
+    /// The lookup.
+    pub resolve: ResolveRun,
+    /// The ping, if the name resolved to an IPv4 address.
+    pub ping: Option<super::PingRun>,
+    /// What ping prints.
+    pub lines: Vec<String>,
+    /// Its exit status.
+    pub exit: i32,
+}
+
+/// Resolve `name` as ping does, then ping it.
+pub fn ping_name(world: World, ns: NsId, name: &str, opts: &super::PingOptions) -> NamedPing {
+    let resolve = resolve(
+        world,
+        ns,
+        name,
+        &ResolveOptions {
+            tool: Tool::Ping,
+            qtype: None,
+        },
+    );
+    let v4 = resolve.addrs.iter().find_map(|a| match a {
+        IpAddr::V4(a) => Some(*a),
+        IpAddr::V6(_) => None,
+    });
+    let Some(dst) = v4.filter(|_| resolve.failure.is_none()) else {
+        let mut lines = resolve.lines.clone();
+        if lines.is_empty() {
+            let libc = resolve.world.netns[ns].dns.libc;
+            lines.push(format!(
+                "ping: {name}: {}",
+                resolve.failure.unwrap_or(Failure::NoData).gai_text(libc)
+            ));
+        }
+        return NamedPing {
+            lines,
+            exit: 2,
+            ping: None,
+            resolve,
+        };
+    };
+    let canon = resolve
+        .canonical
+        .clone()
+        .unwrap_or_else(|| name.to_string());
+    let p = super::ping::ping(resolve.world.clone(), ns, dst, opts);
+    let hosts = resolve.world.netns[ns].dns.hosts.clone();
+    let label = |a: Ipv4Addr| -> String {
+        let n = hosts
+            .as_ref()
+            .and_then(|h| h.reverse(IpAddr::V4(a)).map(str::to_string))
+            .unwrap_or_else(|| a.to_string());
+        format!("{n} ({a})")
+    };
+    let lines = p
+        .lines
+        .iter()
+        .map(|l| {
+            if let Some(rest) = l.strip_prefix(&format!("PING {dst} ({dst})")) {
+                format!("PING {canon} ({dst}){rest}")
+            } else if let Some(rest) = l.strip_prefix(&format!("--- {dst} ping")) {
+                format!("--- {canon} ping{rest}")
+            } else if let Some((head, tail)) = l.split_once(" bytes from ") {
+                match tail.split_once(": ") {
+                    Some((a, rest)) => match a.parse::<Ipv4Addr>() {
+                        Ok(a) => format!("{head} bytes from {}: {rest}", label(a)),
+                        Err(_) => l.clone(),
+                    },
+                    None => l.clone(),
+                }
+            } else if let Some(tail) = l.strip_prefix("From ") {
+                match tail.split_once(' ') {
+                    Some((a, rest)) => match a.parse::<Ipv4Addr>() {
+                        Ok(a) => format!("From {} {rest}", label(a)),
+                        Err(_) => l.clone(),
+                    },
+                    None => l.clone(),
+                }
+            } else {
+                l.clone()
+            }
+        })
+        .collect();
+    NamedPing {
+        lines,
+        exit: p.exit,
+        ping: Some(p),
+        resolve,
+    }
+}
