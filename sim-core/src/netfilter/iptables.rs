@@ -2582,6 +2582,36 @@ fn execute(nf: &mut Netfilter, p: Parsed, ctx: &IptablesCtx) -> Result<String, I
         }
         _ => {}
     }
+    // Appending a rule that jumps nowhere changes neither what reaches which chain nor the
+    // jump depth: on a table the kernel accepted, only the new rule needs the kernel's
+    // check, and it goes in place (a script of many thousand `iptables -A` lines stays
+    // linear instead of copying and checking the whole table at every line).
+    if let Cmd::Append(c) = &p.cmd {
+        let table = nf.table(tname);
+        if !p.spec.negated_any && table.chains.contains_key(c) {
+            let rule = build_rule(&p.spec, table, ctx)
+                .ok()
+                .filter(|r| !matches!(r.target, Target::Jump { .. } | Target::Goto { .. }));
+            if let Some(rule) = rule {
+                let mask = if table.chains.get(c).is_some_and(|ch| ch.policy.is_some()) {
+                    Hook::from_chain(c).map(hook_bit).unwrap_or(0)
+                } else {
+                    reaching_hooks(table).get(c).copied().unwrap_or(0)
+                };
+                if !rule_valid(&rule, tname, mask) {
+                    return Err(ctx.kernel(
+                        "RULE_APPEND",
+                        "Invalid argument",
+                        &format!("rule in chain {c}"),
+                    ));
+                }
+                if let Some(ch) = nf.table_mut(tname).chains.get_mut(c) {
+                    ch.rules.push(rule);
+                }
+                return Ok(String::new());
+            }
+        }
+    }
     let mut table = nf.table(tname).clone();
     let (op, chain_name) = apply(&mut table, &p, ctx)?;
     if let Some(op) = op {
