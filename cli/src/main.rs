@@ -716,8 +716,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             script: path,
             strict,
         } => {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = hopsim_core::format::read_input(&path).map_err(|e| e.to_string())?;
             let file = path.display().to_string();
             let run = script::run_script(&file, &text, LoadOptions { strict })
                 .map_err(|e| e.to_string())?;
@@ -742,8 +741,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             verbose,
         } => kernel_check(&scripts, generated, seed, verbose),
         Cmd::Compile { file } => {
-            let text =
-                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let text = hopsim_core::format::read_input(&file).map_err(|e| e.to_string())?;
             if !hopsim_core::cluster::is_cluster_text(&text) {
                 return Err(format!(
                     "{}: not a cluster file (no top-level `cluster:` key; see docs/cluster.md)",

@@ -12,6 +12,10 @@ use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+/// The most pods a cluster file may compile to (its deployments' replicas and its pods
+/// together): a few lines of YAML must not ask for millions of namespaces.
+pub const MAX_PODS: usize = 100_000;
+
 type S<T> = Spanned<T>;
 
 /// The whole file: the usual scenario header, `cluster:`, and `expect:`.
@@ -640,8 +644,19 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
             }
             None => "default".to_string(),
         };
-        if d.replicas.value > 100_000 {
-            return Err(cx.at(&d.replicas, "more than 100000 replicas"));
+        if d.replicas.value as usize > MAX_PODS.saturating_sub(pods.len()) {
+            return Err(cx
+                .at(
+                    &d.replicas,
+                    format!(
+                        "{} replicas make more than {MAX_PODS} pods, the most hopsim compiles",
+                        d.replicas.value
+                    ),
+                )
+                .hint(format!(
+                    "the cluster has {} pods before this deployment: fewer replicas show the same paths",
+                    pods.len()
+                )));
         }
         let on: Vec<usize> = if d.nodes.is_empty() {
             // The scheduler spreads replicas over the schedulable nodes: the workers

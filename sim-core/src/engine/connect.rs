@@ -246,6 +246,8 @@ pub fn connect_with(
             1,
         ),
     };
+    let mut lines = lines;
+    lines.extend(sim.limit_line());
     // The program exits when it has its answer; the kernel finishes the close on its own,
     // but the next command starts when this one returned.
     sim.world.clock_us = st.as_ref().and_then(|s| s.decided_at).unwrap_or(sim.now());

@@ -46,8 +46,13 @@ pub const ARP_RETRANS_US: u64 = 1_000_000;
 pub const ARP_MCAST_SOLICIT: u8 = 3;
 /// Packets queued per unresolved neighbour (`unres_qlen`, in packets).
 pub const ARP_UNRES_QLEN: usize = 101;
-/// The most hops one simulation may produce before it is stopped as runaway.
+/// The hops one ping request or one connection may produce before the simulation stops
+/// it as runaway (a broadcast storm on a bridge loop, which Linux without STP keeps up
+/// forever): a ping of N requests may take N times this, up to [`MAX_TRACE_HOPS`].
 pub const MAX_HOPS: usize = 10_000;
+/// The most hops any one trace holds, whatever the request count (about 3 KB each: this
+/// bounds a trace's memory to a few hundred MB).
+pub const MAX_TRACE_HOPS: usize = 100_000;
 
 /// Something that will happen at a simulated time.
 #[derive(Clone, Debug)]
@@ -134,6 +139,11 @@ pub struct Sim {
     pub(crate) last_nf_cause: Option<String>,
     current: Option<usize>,
     stopped: bool,
+    /// The hops this simulation may produce ([`MAX_HOPS`] per request).
+    hop_budget: usize,
+    /// Why the simulation was stopped early, when a limit stopped it: what the program's
+    /// output ends with (`hopsim: stopped after ...`).
+    pub limit_hit: Option<String>,
 }
 
 impl Sim {
@@ -157,7 +167,14 @@ impl Sim {
             last_nf_cause: None,
             current: None,
             stopped: false,
+            hop_budget: MAX_HOPS,
+            limit_hit: None,
         }
+    }
+
+    /// Allow [`MAX_HOPS`] hops for each of `requests` requests, up to [`MAX_TRACE_HOPS`].
+    pub(crate) fn budget_for(&mut self, requests: usize) {
+        self.hop_budget = MAX_HOPS.saturating_mul(requests.max(1)).min(MAX_TRACE_HOPS);
     }
 
     /// Seed the draws of `-m statistic --mode random`.
@@ -225,13 +242,10 @@ impl Sim {
                 break;
             };
             self.now = q.at;
-            if self.trace.hops.len() >= MAX_HOPS {
-                let h = self.hop();
-                self.current = Some(h);
-                self.drop_packet(
-                    DropReason::SimLimit,
-                    format!("stopped after {MAX_HOPS} hops: a forwarding loop without TTL (a bridge loop?)"),
-                );
+            if self.trace.hops.len() >= self.hop_budget {
+                let msg = limit_message(self.hop_budget);
+                self.drop_packet(DropReason::SimLimit, msg.clone());
+                self.limit_hit = Some(msg);
                 self.stopped = true;
                 break;
             }
@@ -242,6 +256,11 @@ impl Sim {
                 self.stopped = true;
             }
         }
+    }
+
+    /// The line a program's output ends with when the simulation was stopped by a limit.
+    pub(crate) fn limit_line(&self) -> Option<String> {
+        self.limit_hit.as_ref().map(|m| format!("hopsim: {m}"))
     }
 
     fn dispatch(&mut self, event: Event) {
@@ -262,4 +281,14 @@ impl Sim {
             Event::ConnectSend { attempt } => connect::send(self, attempt),
         }
     }
+}
+
+/// What the hop limit says: the limit, the likely cause and what to do.
+pub fn limit_message(budget: usize) -> String {
+    format!(
+        "stopped after {budget} hops, the limit of one trace ({MAX_HOPS} per request, at most \
+         {MAX_TRACE_HOPS}): frames that never stop are a loop without TTL, such as two bridges \
+         joined twice (Linux would storm forever; STP is not modelled): remove one of the \
+         links, or send fewer requests"
+    )
 }

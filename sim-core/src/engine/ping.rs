@@ -261,6 +261,7 @@ pub fn ping_with(
             Event::PingSend { seq },
         );
     }
+    sim.budget_for(usize::from(opts.count));
     let last = u64::from(opts.count.saturating_sub(1)) * u64::from(opts.interval_ms) * 1000;
     let start = sim.now();
     sim.run(start + last + u64::from(opts.wait_s) * 1_000_000);
@@ -320,6 +321,7 @@ pub fn ping_with(
         // iputils ends with a blank line when there is no rtt line to print.
         lines.push(String::new());
     }
+    lines.extend(sim.limit_line());
     sim.world.clock_us = sim.now();
     PingRun {
         lines,

@@ -377,9 +377,9 @@ pub(crate) fn saphyr_error(
     LoadError::at(file, line, col, first).hint(h)
 }
 
-/// Load a YAML topology or a script, by extension. A YAML file with a top-level
-/// `cluster:` key is a Kubernetes cluster spec ([`crate::cluster`]), compiled first.
-pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> {
+/// Read an input file (topology, script, cluster file), refusing one larger than
+/// [`MAX_INPUT_BYTES`] before reading it.
+pub fn read_input(path: &Path) -> Result<String, LoadError> {
     let file = path.display().to_string();
     let meta = std::fs::metadata(path)
         .map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
@@ -389,13 +389,21 @@ pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> 
             0,
             0,
             format!(
-                "{} bytes is more than hopsim reads ({MAX_INPUT_BYTES})",
+                "{} bytes is more than hopsim reads ({MAX_INPUT_BYTES} bytes, 16 MiB)",
                 meta.len()
             ),
-        ));
+        )
+        .hint("give a topology, a script or a cluster file; larger inputs are refused so that a service running hopsim stays up"));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))?;
+    std::fs::read_to_string(path)
+        .map_err(|e| LoadError::at(&file, 0, 0, format!("cannot read: {e}")))
+}
+
+/// Load a YAML topology or a script, by extension. A YAML file with a top-level
+/// `cluster:` key is a Kubernetes cluster spec ([`crate::cluster`]), compiled first.
+pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Topology, LoadError> {
+    let file = path.display().to_string();
+    let text = read_input(path)?;
     match path.extension().and_then(|e| e.to_str()) {
         Some("yaml") | Some("yml") if crate::cluster::is_cluster_text(&text) => {
             crate::cluster::load_cluster(path, &text, opts)

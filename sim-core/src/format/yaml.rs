@@ -282,12 +282,14 @@ pub fn load_yaml_budget(
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         let spath = dir.join(&s.value);
-        let stext = std::fs::read_to_string(&spath).map_err(|e| {
-            err_at(
+        let stext = super::read_input(&spath).map_err(|e| {
+            let mut le = err_at(
                 &file,
                 s,
-                format!("cannot read script {}: {e}", spath.display()),
-            )
+                format!("script {}: {}", spath.display(), e.message),
+            );
+            le.hint = e.hint;
+            le
         })?;
         let run = script::run_script(&spath.display().to_string(), &stext, opts)?;
         return Ok(Topology {
