@@ -16,6 +16,7 @@
 mod arp;
 mod bridge;
 pub mod connect;
+pub mod http;
 mod icmp;
 mod ip_input;
 pub mod ip_output;
@@ -74,6 +75,8 @@ pub(crate) enum Event {
     PingSend { seq: u16 },
     /// The nc program sends its SYN (or a retransmission) or its datagram.
     ConnectSend { attempt: u8 },
+    /// A timer of an HTTP program (curl, nginx).
+    Http(http::HttpEvent),
 }
 
 #[derive(Debug)]
@@ -122,6 +125,7 @@ pub struct Sim {
     pub(crate) arp_queue: BTreeMap<(NsId, IfId, Ipv4Addr), Vec<Pending>>,
     pub(crate) ping: Option<ping::PingState>,
     pub(crate) connect: Option<connect::ConnectState>,
+    pub(crate) http: Option<http::HttpState>,
     pub(crate) tcbs: Vec<l4::Tcb>,
     pub(crate) chance: Box<dyn crate::netfilter::eval::Chance>,
     pub(crate) nth: crate::netfilter::eval::NthState,
@@ -146,6 +150,7 @@ impl Sim {
             arp_queue: BTreeMap::new(),
             ping: None,
             connect: None,
+            http: None,
             tcbs: Vec::new(),
             chance: Box::new(crate::netfilter::eval::SeededChance::new(0)),
             nth: Default::default(),
@@ -254,6 +259,7 @@ impl Sim {
             } => arp::neigh_timer(self, ns, dev, ip, probes, hop),
             Event::PingSend { seq } => ping::send(self, seq),
             Event::ConnectSend { attempt } => connect::send(self, attempt),
+            Event::Http(ev) => http::on_event(self, ev),
         }
     }
 }

@@ -89,6 +89,8 @@ struct MachineSpec {
     #[serde(default, rename = "arp-responder")]
     arp_responder: Vec<S<String>>,
     #[serde(default)]
+    http: Vec<S<String>>,
+    #[serde(default)]
     namespaces: IndexMap<String, S<NsSpec>>,
 }
 
@@ -113,6 +115,8 @@ struct NsSpec {
     listen: Vec<S<String>>,
     #[serde(default, rename = "arp-responder")]
     arp_responder: Vec<S<String>>,
+    #[serde(default)]
+    http: Vec<S<String>>,
 }
 
 /// One IP set: `ipset create NAME TYPE [hashsize N] [maxelem N]`, then `ipset add` of
@@ -340,6 +344,7 @@ pub fn load_yaml_budget(
                 iptables_save: m.iptables_save,
                 listen: m.listen,
                 arp_responder: m.arp_responder,
+                http: m.http,
             },
         ));
         for (nsname, nspec) in m.namespaces {
@@ -714,6 +719,40 @@ pub fn load_yaml_budget(
                     .hint("write `DEV ADDR [PROCESS]`, e.g. `eth0 192.168.10.240 metallb-speaker`")
             })?;
             b.world.netns[*ns].arp_responders.push(r);
+        }
+        for h in &spec.http {
+            let n = &b.world.netns[*ns];
+            let name = if n.local_name.is_empty() {
+                n.name.clone()
+            } else {
+                n.local_name.clone()
+            };
+            let mut apps = std::mem::take(&mut b.world.netns[*ns].http);
+            let res = crate::model::http::parse_http(&h.value, &name, &mut apps);
+            b.world.netns[*ns].http = apps;
+            res.map_err(|m| {
+                err_at(&file, h, m).hint(
+                    "write `whoami PORT [HOSTNAME]` or `ingress-nginx PORT HOST PATH Prefix|Exact UPSTREAM ADDR:PORT,...`",
+                )
+            })?;
+            let port: u16 = h
+                .value
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            let listening = b.world.netns[*ns]
+                .sockets
+                .iter()
+                .any(|l| l.proto == crate::model::L4Proto::Tcp && l.port == port);
+            if !listening {
+                return Err(err_at(
+                    &file,
+                    h,
+                    format!("http: no socket listens on tcp port {port}"),
+                )
+                .hint("add the port to `listen:`, e.g. `tcp 80 whoami`"));
+            }
         }
         for n in &spec.neigh {
             let res = Shell {

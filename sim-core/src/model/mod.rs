@@ -3,6 +3,7 @@
 //! perform, with the errors they print), so YAML topologies and scripts build the same
 //! state the same way.
 
+pub mod http;
 pub mod link;
 pub mod neigh;
 pub mod ops;
@@ -84,6 +85,8 @@ pub struct Netns {
     /// Userspace ARP responders (a program on a packet socket answering ARP requests for
     /// addresses the kernel does not own, as MetalLB's L2 speaker does).
     pub arp_responders: Vec<ArpResponder>,
+    /// HTTP programs behind listening TCP sockets (whoami, ingress-nginx).
+    pub http: Vec<http::HttpApp>,
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,

@@ -120,6 +120,7 @@ impl World {
             conntrack: Default::default(),
             sockets: Vec::new(),
             arp_responders: Vec::new(),
+            http: Vec::new(),
             icmp_peers: Default::default(),
             pmtu: Default::default(),
         });
