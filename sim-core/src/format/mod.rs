@@ -376,10 +376,19 @@ impl ExpectSpec {
                 .push((k.trim().to_string(), v.trim().to_string()));
         }
         let options_text = self.options.clone().unwrap_or_default();
-        for w in shlex::split(&options_text).unwrap_or_default() {
+        let words = shlex::split(&options_text).unwrap_or_default();
+        let mut words = words.iter();
+        while let Some(w) = words.next() {
             match w.as_str() {
                 "-i" => req.include = true,
                 "-f" => req.fail = true,
+                "-m" => {
+                    let v = words.next().map(String::as_str).unwrap_or("");
+                    req.max_time =
+                        Some(v.parse().map_err(|_| {
+                            at(format!("options: -m takes whole seconds, not \"{v}\""))
+                        })?)
+                }
                 other => match other.strip_prefix("--seed=") {
                     Some(s) => {
                         req.seed = s
@@ -388,7 +397,7 @@ impl ExpectSpec {
                     }
                     None => {
                         return Err(at(format!("options: curl option {other} is not modelled"))
-                            .hint("curl's options here: -i, -f, --seed=N"))
+                            .hint("curl's options here: -i, -f, -m SECONDS, --seed=N"))
                     }
                 },
             }
