@@ -182,13 +182,13 @@ fn wrong_cluster_files_give_located_errors_with_hints() {
 fn every_cluster_scenario_compiles_to_a_topology_with_the_same_outcomes() {
     let dir = std::env::temp_dir().join(format!("hopsim-compiled-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut seen = 0;
+    let mut seen = Vec::new();
     for f in hopsim_tests::scenario_files() {
         let text = std::fs::read_to_string(&f).unwrap();
         if !cluster::is_cluster_text(&text) {
             continue;
         }
-        seen += 1;
+        seen.push(f.file_stem().unwrap().to_string_lossy().to_string());
         let yaml = cluster::compile_to_yaml(&f, &text).unwrap_or_else(|e| panic!("{e}"));
         let out = dir.join(f.file_name().unwrap());
         std::fs::write(&out, &yaml).unwrap();
@@ -205,7 +205,12 @@ fn every_cluster_scenario_compiles_to_a_topology_with_the_same_outcomes() {
             );
         }
     }
-    assert!(seen >= 4, "the cluster scenarios are there");
+    for name in ["clusterip", "nodeport", "loadbalancer", "ingress"] {
+        assert!(
+            seen.iter().any(|s| s == name),
+            "{name} is a cluster scenario: {seen:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -346,4 +351,167 @@ fn without_metallb_nobody_answers_arp_for_the_load_balancer_address() {
     let r = hopsim_core::check::check_one(&t.world, first);
     assert!(!r.passed(), "the connect must fail without an ARP answer");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// The ingress scenario loaded, and a curl through the controller.
+fn ingress_curl(host: &str, path: &str) -> hopsim_core::engine::http::CurlRun {
+    use hopsim_core::engine::http::{curl, CurlRequest};
+    let path_ = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/ingress.yaml");
+    let t = load_file(&path_, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let from = t.world.resolve_ns("client").unwrap();
+    let mut req = CurlRequest::get(&format!("http://192.168.10.101:30080{path}")).unwrap();
+    req.headers.push(("Host".into(), host.into()));
+    curl(t.world, from, &req)
+}
+
+#[test]
+fn ingress_second_leg_goes_to_the_pod_without_service_dnat() {
+    use hopsim_core::trace::Step;
+    let r = ingress_curl("app.example.com", "/whoami");
+    assert_eq!(r.exit, 0, "{:?}", r.lines);
+    // The controller's own connection: from its pod address to the endpoint itself.
+    assert_eq!(
+        r.seen_from.map(|s| s.0.to_string()).as_deref(),
+        Some("172.16.158.1")
+    );
+    assert_eq!(
+        r.reached.map(|s| s.0.to_string()).as_deref(),
+        Some("172.16.158.2")
+    );
+    let nat_steps: Vec<(String, String, String)> = r
+        .trace
+        .hops
+        .iter()
+        .flat_map(|h| {
+            h.steps.iter().filter_map(move |s| match s {
+                Step::Nat {
+                    kind,
+                    before,
+                    after,
+                } => Some((h.node.clone(), kind.clone(), format!("{before} -> {after}"))),
+                _ => None,
+            })
+        })
+        .collect();
+    // The only DNAT is the node port's, to the controller pod; no translation names the
+    // whoami endpoint or the whoami Service's cluster IP.
+    assert!(
+        nat_steps
+            .iter()
+            .any(|(_, _, d)| d.contains("172.16.158.1:80")),
+        "the node port is DNATed to the controller: {nat_steps:?}"
+    );
+    for (node, kind, d) in &nat_steps {
+        assert!(
+            !d.contains("172.16.158.2") && !d.contains("10.96.0.3"),
+            "{node}: {kind} {d}: the upstream leg was translated"
+        );
+    }
+    // And the upstream SYN met KUBE-SERVICES on k8s-w1 without a match.
+    let leg = r
+        .trace
+        .hops
+        .iter()
+        .find(|h| {
+            h.node == "k8s-w1"
+                && h.steps.iter().any(|s| matches!(s, Step::Receive { frame, .. } if frame.summary.contains("172.16.158.1 > 172.16.158.2")))
+        })
+        .expect("the upstream SYN crosses k8s-w1");
+    assert!(!leg.steps.iter().any(|s| matches!(s, Step::Nat { .. })));
+}
+
+#[test]
+fn ingress_routes_by_host_and_path() {
+    let hostname = |r: &hopsim_core::engine::http::CurlRun| {
+        r.lines
+            .iter()
+            .find_map(|l| l.strip_prefix("Hostname: ").map(str::to_string))
+    };
+    let whoami = ingress_curl("app.example.com", "/whoami/deeper");
+    assert!(hostname(&whoami).unwrap().starts_with("whoami-"));
+    let web = ingress_curl("APP.example.com", "/");
+    assert!(hostname(&web).unwrap().starts_with("web-"));
+    for (host, path) in [
+        ("app.example.com", "/index.html"),
+        ("app.example.com", "/whoamix"),
+        ("nope.example.com", "/whoami"),
+        ("other.example.com", "/"),
+    ] {
+        let r = ingress_curl(host, path);
+        assert!(
+            r.lines
+                .iter()
+                .any(|l| l == "<head><title>404 Not Found</title></head>"),
+            "{host}{path}: {:?}",
+            r.lines
+        );
+        assert!(
+            r.seen_from.is_none(),
+            "{host}{path}: no backend answers a 404"
+        );
+    }
+}
+
+#[test]
+fn wrong_ingresses_give_located_errors() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/ingress.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let cases = [
+        (
+            "path: /whoami, path-type: Prefix",
+            "path: whoami, path-type: Prefix",
+            "must be an absolute path",
+        ),
+        (
+            "path: /whoami, path-type: Prefix",
+            "path: /whoami, path-type: Regex",
+            "Unsupported value: \"Regex\"",
+        ),
+        (
+            "path: /whoami, path-type: Prefix",
+            "path: /whoami, path-type: ImplementationSpecific",
+            "is not modelled",
+        ),
+        (
+            "- host: app.example.com",
+            "- host: \"*.example.com\"",
+            "wildcard host",
+        ),
+        ("- host: app.example.com", "- host: App_Example", "RFC 1123"),
+        (
+            "service: whoami, port: 80 }",
+            "service: whoami, port: 80, weight: 2 }",
+            "unknown field `weight`",
+        ),
+        ("    - name: unclassed", "    - name: app", "already exists"),
+    ];
+    for (from, to, want) in cases {
+        assert!(text.contains(from), "{from}");
+        let bad = text.replacen(from, to, 1);
+        match cluster::compile(Path::new("bad-ingress.yaml"), &bad) {
+            Ok(_) => panic!("{to}: compiled"),
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains(want), "{to}: got {e}");
+                assert!(e.starts_with("bad-ingress.yaml:"), "{to}: not located: {e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn compile_writes_the_http_programs_and_the_metallb_responder() {
+    for (file, want) in [
+        (
+            "ingress",
+            "ingress-nginx 80 app.example.com /whoami Prefix default-whoami-80",
+        ),
+        ("ingress", "whoami 80 web-"),
+        ("loadbalancer", "eth0 192.168.10.240 metallb-speaker"),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{file}.yaml"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let yaml = cluster::compile_to_yaml(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(yaml.contains(want), "{file}: {want} missing");
+    }
 }

@@ -7,6 +7,7 @@
 
 use etherparse::{Ipv4HeaderSlice, NetSlice, SlicedPacket, TransportSlice};
 use hopsim_core::engine::connect::{connect, ConnectOptions};
+use hopsim_core::engine::http::{curl, CurlRequest};
 use hopsim_core::engine::ping::{ping, PingOptions};
 use hopsim_core::format::script::run_script;
 use hopsim_core::format::{load_file, LoadOptions};
@@ -303,6 +304,19 @@ fn check_connect(w: &World, from: &str, dst: Ipv4Addr, port: u16, udp: bool) -> 
     conntrack_reversible(&a.world, &a.trace)
 }
 
+fn check_curl(w: &World, from: &str, req: &CurlRequest) -> Result<(), String> {
+    let ns = w.resolve_ns(from)?;
+    let a = curl(w.clone(), ns, req);
+    let b = curl(w.clone(), ns, req);
+    if outputs(&a.trace, None) != outputs(&b.trace, None) || a.lines != b.lines {
+        return Err("the same request gave different output".into());
+    }
+    checksums_valid(&a.trace)?;
+    causes_hold(&a.trace)?;
+    ttl_never_grows(&a.trace)?;
+    conntrack_reversible(&a.world, &a.trace)
+}
+
 /// Every ping and connection every scenario expects, with every invariant.
 #[test]
 fn every_scenario_trace_keeps_the_invariants() {
@@ -310,7 +324,16 @@ fn every_scenario_trace_keeps_the_invariants() {
     for f in hopsim_tests::scenario_files() {
         let t = load_file(&f, LoadOptions::default()).expect("scenarios load");
         for e in &t.expects {
+            // Scripts (`run:`, which include name resolution) have their own tests; this
+            // covers every ping, nc and curl expectation.
             if e.run.is_some() || !e.with.is_empty() {
+                continue;
+            }
+            if let Some(req) = &e.curl {
+                if let Err(m) = check_curl(&t.world, &e.from, req) {
+                    panic!("{}:{}: {m}", f.display(), e.line);
+                }
+                checked += 1;
                 continue;
             }
             let dst: Ipv4Addr = e.to.parse().expect("checked at load");

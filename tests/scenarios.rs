@@ -78,6 +78,32 @@ fn scenario_trace_snapshots() {
                     }
                     continue;
                 }
+                if let Some(req) = &e.curl {
+                    let run = hopsim_core::engine::http::curl(w, from, req);
+                    let hs: String = req
+                        .headers
+                        .iter()
+                        .map(|(k, v)| format!(" -H '{k}: {v}'"))
+                        .collect();
+                    let _ = writeln!(
+                        out,
+                        "=== expect {} (line {}): curl {}{hs} {} {}",
+                        k + 1,
+                        e.line,
+                        e.from,
+                        e.to,
+                        e.options_text
+                    );
+                    for w in &e.with {
+                        let _ = writeln!(out, "    with: {w}");
+                    }
+                    out.push_str(&render_trace(&run.trace, TextOptions::default()));
+                    for l in &run.lines {
+                        let _ = writeln!(out, "| {l}");
+                    }
+                    let _ = writeln!(out, "exit {}", run.exit);
+                    continue;
+                }
                 let dst = e.to.parse().expect("address");
                 if let Some(port) = e.port {
                     let opts = ConnectOptions {

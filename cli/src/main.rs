@@ -2,6 +2,8 @@
 //! call the library, render, exit with the right code (0 ok, 1 check failed or no reply,
 //! 2 usage or input error, as ping does).
 
+mod curl;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use hopsim_core::check::{apply_with, check_topology};
 use hopsim_core::engine::connect::{connect, connect_with, ConnectOptions};
@@ -225,6 +227,11 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// An HTTP GET like curl's (through Services and ingress-nginx, as packets).
+    #[command(
+        after_help = "Example:\n  hopsim curl scenarios/ingress.yaml --from client -H 'Host: app.example.com' http://192.168.10.101:30080/whoami --trace"
+    )]
+    Curl(curl::CurlArgs),
     /// Show a namespace's state like ip addr / ip link / ip route / ip neigh / bridge fdb.
     #[command(
         after_help = "Examples:\n  hopsim show scenarios/vnet-bridge.yaml host route\n  hopsim show scenarios/netns-veth.yaml red neigh --after-ping red 192.168.15.2"
@@ -580,6 +587,7 @@ fn run(cli: Cli) -> Result<u8, String> {
             }
             Ok(r.exit as u8)
         }
+        Cmd::Curl(args) => curl::run(args),
         Cmd::Show {
             common,
             ns,
@@ -825,7 +833,7 @@ fn check(paths: &[PathBuf], strict: bool, verbose: bool) -> Result<u8, String> {
                 for p in &r.problems {
                     println!("        {p}");
                 }
-                println!("      ping printed:");
+                println!("      the program printed:");
                 for l in &r.output {
                     println!("        | {l}");
                 }

@@ -57,6 +57,9 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
     if let Some(cmd) = &e.run {
         return check_run(world, e, cmd);
     }
+    if let Some(req) = &e.curl {
+        return check_curl(world, e, req);
+    }
     let title = match e.port {
         Some(p) => format!(
             "connect {} -> {}:{}{}",
@@ -186,6 +189,70 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
         title,
         problems,
         output: lines,
+    }
+}
+
+/// A `curl:` expectation: exit status, printed lines, drops, and the address the HTTP
+/// server that answered saw.
+fn check_curl(world: &World, e: &Expect, req: &crate::engine::http::CurlRequest) -> CheckResult {
+    let hs: Vec<String> = req
+        .headers
+        .iter()
+        .map(|(k, v)| format!(" -H '{k}: {v}'"))
+        .collect();
+    let title = format!("curl {}{} {}", e.from, hs.concat(), e.to);
+    let fail = |m: String| CheckResult {
+        line: e.line,
+        title: title.clone(),
+        problems: vec![m],
+        output: vec![],
+    };
+    let mut w = world.clone();
+    if let Err(msg) = apply_with(&mut w, &e.with) {
+        return fail(msg);
+    }
+    let from = match w.resolve_ns(&e.from) {
+        Ok(n) => n,
+        Err(m) => return fail(m),
+    };
+    let r = crate::engine::http::curl(w, from, req);
+    let mut problems = Vec::new();
+    if let Some(x) = e.exit {
+        if x != r.exit {
+            problems.push(format!("exit: expected {x}, got {}", r.exit));
+        }
+    }
+    for p in &e.prints {
+        if !r.lines.iter().any(|l| l == p) {
+            problems.push(format!("prints: expected the line \"{p}\""));
+        }
+    }
+    if let Some(d) = e.drop {
+        if !r.trace.drops().any(|(_, x, _)| x == d) {
+            problems.push(format!("drop: expected {} in the trace", d.kernel_name()));
+        }
+    }
+    if let Some(want) = &e.seen_from {
+        match r.seen_from {
+            Some((a, _)) if a.to_string() == *want => {}
+            Some((a, _)) => problems.push(format!(
+                "seen-from: the HTTP server saw {a}, expected {want}"
+            )),
+            None => problems.push(format!(
+                "seen-from: expected {want}, but no HTTP server answered the request"
+            )),
+        }
+    }
+    if !problems.is_empty() {
+        if let Some(b) = &e.because {
+            problems.push(format!("because: {}", b.trim()));
+        }
+    }
+    CheckResult {
+        line: e.line,
+        title,
+        problems,
+        output: r.lines,
     }
 }
 

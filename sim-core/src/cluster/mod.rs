@@ -15,6 +15,7 @@
 
 pub mod cni;
 pub mod hash;
+pub mod ingress;
 pub mod ipam;
 pub mod kube_proxy;
 pub mod model;
@@ -292,7 +293,16 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     let mut router_routes: Vec<String> = Vec::new();
     for (n, node) in c.nodes.iter().enumerate() {
         let lan = lan_of(node.ip);
-        let net = cni::node(c, n);
+        let mut net = cni::node(c, n);
+        for (name, ns) in net.pods.iter_mut() {
+            if let Some(p) = c
+                .pods
+                .iter()
+                .find(|p| p.node == n && pod_ns_name(c, p) == *name)
+            {
+                ns.http = ingress::pod_http(c, &eps, p);
+            }
+        }
         let mut root = NsPlan::default();
         root.interfaces.push(IfPlan {
             name: "lo".into(),

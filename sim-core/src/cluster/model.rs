@@ -288,6 +288,38 @@ pub struct Cluster {
     pub pods: Vec<Pod>,
     /// Services.
     pub services: Vec<Service>,
+    /// Ingresses (networking.k8s.io/v1, reduced), in file order.
+    pub ingresses: Vec<Ingress>,
+}
+
+/// An Ingress (networking.k8s.io/v1, reduced to what routing needs).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ingress {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// `spec.ingressClassName` (ingress-nginx's class is `nginx`).
+    pub class: Option<String>,
+    /// Its rules' paths, flattened: (host, path, backend).
+    pub paths: Vec<IngressPath>,
+    /// Where it was defined.
+    pub line: usize,
+}
+
+/// One `rules[].http.paths[]` entry with its rule's host.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IngressPath {
+    /// The rule's host (`None`: any host).
+    pub host: Option<String>,
+    /// The path.
+    pub path: String,
+    /// Exact or Prefix.
+    pub path_type: crate::model::http::PathType,
+    /// The backend Service, in the Ingress's namespace.
+    pub service: String,
+    /// The Service port, by number or name.
+    pub port: Target,
 }
 
 impl Service {

@@ -50,6 +50,8 @@ pub struct NsPlan {
     pub listen: Vec<String>,
     /// Userspace ARP responders (`DEV ADDR PROCESS`).
     pub arp_responders: Vec<String>,
+    /// HTTP programs (`whoami PORT NAME`, `ingress-nginx PORT ...`).
+    pub http: Vec<String>,
     /// IP sets (`ipsets:`), created before the rules that name them.
     pub ipsets: Vec<SetPlan>,
     /// Rule texts, one per table, in iptables-restore syntax; shared between nodes whose
@@ -195,6 +197,12 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
         let _ = writeln!(out, "{ind}arp-responder:");
         for a in &ns.arp_responders {
             let _ = writeln!(out, "{ind}  - {}", q(a));
+        }
+    }
+    if !ns.http.is_empty() {
+        let _ = writeln!(out, "{ind}http:");
+        for h in &ns.http {
+            let _ = writeln!(out, "{ind}  - {}", q(h));
         }
     }
     // The sets go out with or without the rules: the loader creates them in the

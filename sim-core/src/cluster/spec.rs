@@ -60,6 +60,46 @@ pub(crate) struct ClusterSpec {
     pub services: Vec<S<ServiceSpec>>,
     #[serde(default)]
     pub load_balancer: Option<S<String>>,
+    #[serde(default)]
+    pub ingresses: Vec<S<IngressSpec>>,
+}
+
+/// An Ingress: `{name, namespace, ingress-class-name, rules: [{host, paths: [{path,
+/// path-type, backend: {service, port}}]}]}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct IngressSpec {
+    pub name: S<String>,
+    #[serde(default)]
+    pub namespace: Option<S<String>>,
+    #[serde(default)]
+    pub ingress_class_name: Option<S<String>>,
+    #[serde(default)]
+    pub rules: Vec<S<IngressRuleSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct IngressRuleSpec {
+    #[serde(default)]
+    pub host: Option<S<String>>,
+    #[serde(default)]
+    pub paths: Vec<S<IngressPathSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct IngressPathSpec {
+    pub path: S<String>,
+    pub path_type: S<String>,
+    pub backend: S<IngressBackendSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(crate) struct IngressBackendSpec {
+    pub service: S<String>,
+    pub port: S<TargetSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -908,6 +948,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
                     "load-balancer: metallb-l2 (MetalLB's speaker answers ARP for the addresses)",
                 )),
         };
+    let ingresses = resolve_ingresses(cx, &c.ingresses)?;
     Ok(Cluster {
         name: f.name.value,
         source: f.source,
@@ -925,5 +966,123 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
         externals,
         pods,
         services,
+        ingresses,
     })
+}
+
+/// Ingresses, checked as the API server checks them (names, hosts, absolute paths, a
+/// pathType, a backend port), with what hopsim does not model refused.
+fn resolve_ingresses(cx: &Ctx, list: &[S<IngressSpec>]) -> Result<Vec<Ingress>, LoadError> {
+    use crate::model::http::PathType;
+    let mut out: Vec<Ingress> = Vec::new();
+    for ing in list {
+        let ing = &ing.value;
+        check_name(cx, &ing.name, "ingress name")?;
+        let namespace = match &ing.namespace {
+            Some(n) => {
+                check_name(cx, n, "namespace")?;
+                n.value.clone()
+            }
+            None => "default".into(),
+        };
+        if out
+            .iter()
+            .any(|o| o.namespace == namespace && o.name == ing.name.value)
+        {
+            return Err(cx.at(
+                &ing.name,
+                format!(
+                    "ingresses.networking.k8s.io \"{}\" already exists",
+                    ing.name.value
+                ),
+            ));
+        }
+        if ing.rules.is_empty() {
+            return Err(cx
+                .at(&ing.name, "an ingress without rules")
+                .hint("hopsim models rules (defaultBackend is not modelled): give `rules:`"));
+        }
+        let mut paths = Vec::new();
+        for rs in &ing.rules {
+            let r = &rs.value;
+            let host = match &r.host {
+                Some(h) if h.value.starts_with("*.") => {
+                    return Err(cx
+                        .at(h, format!("wildcard host \"{}\" is not modelled", h.value))
+                        .hint("give the full host name"))
+                }
+                Some(h) if !name_ok(&h.value) || crate::format::shell::parse_inet(&h.value).is_some() => {
+                    return Err(cx
+                        .at(
+                            h,
+                            format!(
+                                "spec.rules[].host: Invalid value: \"{}\": a lowercase RFC 1123 subdomain (and not an IP address)",
+                                h.value
+                            ),
+                        )
+                        .hint("e.g. app.example.com"))
+                }
+                Some(h) => Some(h.value.clone()),
+                None => None,
+            };
+            if r.paths.is_empty() {
+                return Err(cx
+                    .at(rs, "a rule without paths")
+                    .hint("give `paths:` with path, path-type and backend"));
+            }
+            for p in &r.paths {
+                let p = &p.value;
+                if !p.path.value.starts_with('/') {
+                    return Err(cx
+                        .at(
+                            &p.path,
+                            format!(
+                                "spec.rules[].http.paths[].path: Invalid value: \"{}\": must be an absolute path",
+                                p.path.value
+                            ),
+                        )
+                        .hint("start it with /"));
+                }
+                let path_type = match p.path_type.value.as_str() {
+                    "Prefix" => PathType::Prefix,
+                    "Exact" => PathType::Exact,
+                    "ImplementationSpecific" => {
+                        return Err(cx
+                            .at(&p.path_type, "pathType ImplementationSpecific is not modelled")
+                            .hint("use Prefix or Exact"))
+                    }
+                    other => {
+                        return Err(cx
+                            .at(
+                                &p.path_type,
+                                format!("spec.rules[].http.paths[].pathType: Unsupported value: \"{other}\""),
+                            )
+                            .hint("supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\""))
+                    }
+                };
+                let b = &p.backend.value;
+                check_name(cx, &b.service, "backend service")?;
+                let port = match &b.port.value {
+                    TargetSpec::Number(0) => return Err(cx.at(&b.port, "port 0 is not a port")),
+                    TargetSpec::Number(n) => Target::Number(*n),
+                    TargetSpec::Name(n) => Target::Name(n.clone()),
+                };
+                paths.push(IngressPath {
+                    host: host.clone(),
+                    path: p.path.value.clone(),
+                    path_type,
+                    service: b.service.value.clone(),
+                    port,
+                });
+            }
+        }
+        out.push(Ingress {
+            namespace,
+            name: ing.name.value.clone(),
+            class: ing.ingress_class_name.as_ref().map(|c| c.value.clone()),
+            paths,
+            line: ing.name.referenced.line() as usize,
+        });
+    }
+    Ok(out)
 }

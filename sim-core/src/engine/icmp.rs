@@ -327,6 +327,14 @@ pub(crate) fn icmp_rcv_other(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
                 if super::dns::on_icmp_error(sim, ns, &q, packet.header.src, other) {
                     return;
                 }
+                if let (Some((sp, dp)), Some(errno), 6) =
+                    (q.ports, super::l4::icmp_errno_text(other), q.protocol)
+                {
+                    let key = (ns, (q.header.src, sp), (q.header.dst, dp));
+                    if super::http::on_icmp_error(sim, key, errno) {
+                        return;
+                    }
+                }
             }
             sim.drop_packet(
                 DropReason::NoSocket,

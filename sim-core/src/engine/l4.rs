@@ -37,7 +37,7 @@ pub(crate) struct Tcb {
 
 /// The options Linux puts in a SYN and a SYN-ACK: MSS 1460, SACK permitted, timestamps,
 /// NOP, window scale 7 (20 bytes: a SYN is 60 bytes of IP, as the kernel facts counted).
-fn syn_options(ts: u32, ecr: u32) -> Vec<u8> {
+pub(crate) fn syn_options(ts: u32, ecr: u32) -> Vec<u8> {
     let mut o = vec![2, 4, 0x05, 0xb4, 4, 2, 8, 10];
     o.extend_from_slice(&ts.to_be_bytes());
     o.extend_from_slice(&ecr.to_be_bytes());
@@ -46,7 +46,7 @@ fn syn_options(ts: u32, ecr: u32) -> Vec<u8> {
 }
 
 /// NOP, NOP, timestamps: what every later segment carries (12 bytes).
-fn ts_options(ts: u32, ecr: u32) -> Vec<u8> {
+pub(crate) fn ts_options(ts: u32, ecr: u32) -> Vec<u8> {
     let mut o = vec![1, 1, 8, 10];
     o.extend_from_slice(&ts.to_be_bytes());
     o.extend_from_slice(&ecr.to_be_bytes());
@@ -78,6 +78,22 @@ pub(crate) fn send_segment(
     flags: TcpFlags,
     options: Vec<u8>,
 ) {
+    send_data_segment(sim, ns, src, dst, seq, ack, flags, options, Vec::new());
+}
+
+/// [`send_segment`] with payload bytes (an HTTP request or response).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn send_data_segment(
+    sim: &mut Sim,
+    ns: NsId,
+    src: (Ipv4Addr, u16),
+    dst: (Ipv4Addr, u16),
+    seq: u32,
+    ack: u32,
+    flags: TcpFlags,
+    options: Vec<u8>,
+    data: Vec<u8>,
+) {
     let out = ip_output::route_output(&sim.world, ns, dst.0, None);
     ip_output::step_route_output(sim, dst.0, &out);
     let out = match out {
@@ -107,7 +123,7 @@ pub(crate) fn send_segment(
             flags,
             window: 64240,
             options,
-            data: Vec::new(),
+            data,
         }),
     };
     ip_output::ip_local_out(sim, ns, packet, &out);
@@ -199,7 +215,12 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
         });
         if tcb.client && tcb.state == TcpState::SynSent {
             super::connect::on_result(sim, super::connect::Outcome::Refused);
+            super::http::on_reset(sim, (ns, local, remote));
         }
+        return;
+    }
+    // Payload: the program reading the socket decides what comes next.
+    if !seg.data.is_empty() && super::http::on_data(sim, i, &packet) {
         return;
     }
     match tcb.state {
@@ -222,6 +243,9 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
                 },
                 ts_options(ts, ts),
             );
+            if super::http::on_connected(sim, (ns, local, remote)) {
+                return;
+            }
             super::connect::on_result(sim, super::connect::Outcome::Connected);
             // nc -z closes at once.
             if let Some(j) = find_tcb(sim, ns, local, remote) {

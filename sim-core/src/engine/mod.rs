@@ -17,6 +17,7 @@ mod arp;
 mod bridge;
 pub mod connect;
 mod dns;
+pub mod http;
 mod icmp;
 mod ip_input;
 pub mod ip_output;
@@ -81,6 +82,8 @@ pub(crate) enum Event {
     PingSend { seq: u16 },
     /// The nc program sends its SYN (or a retransmission) or its datagram.
     ConnectSend { attempt: u8 },
+    /// A timer of an HTTP program (curl, nginx).
+    Http(http::HttpEvent),
 }
 
 #[derive(Debug)]
@@ -130,6 +133,7 @@ pub struct Sim {
     pub(crate) ping: Option<ping::PingState>,
     pub(crate) connect: Option<connect::ConnectState>,
     pub(crate) dns: Option<dns::DnsState>,
+    pub(crate) http: Option<http::HttpState>,
     pub(crate) tcbs: Vec<l4::Tcb>,
     pub(crate) chance: Box<dyn crate::netfilter::eval::Chance>,
     pub(crate) nth: crate::netfilter::eval::NthState,
@@ -160,6 +164,7 @@ impl Sim {
             ping: None,
             connect: None,
             dns: None,
+            http: None,
             tcbs: Vec::new(),
             chance: Box::new(crate::netfilter::eval::SeededChance::new(0)),
             nth: Default::default(),
@@ -279,6 +284,7 @@ impl Sim {
             } => arp::neigh_timer(self, ns, dev, ip, probes, hop),
             Event::PingSend { seq } => ping::send(self, seq),
             Event::ConnectSend { attempt } => connect::send(self, attempt),
+            Event::Http(ev) => http::on_event(self, ev),
         }
     }
 }

@@ -234,6 +234,39 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                     let _ = writeln!(out, "{ind}  {l}");
                 }
             }
+            // Programs: listening sockets, ARP responders and HTTP programs, in the
+            // order the loader needs them (an `http:` program needs its socket).
+            let listen: Vec<String> = n
+                .sockets
+                .iter()
+                .map(|l| {
+                    let addr = if l.addr.is_unspecified() {
+                        String::new()
+                    } else {
+                        format!("{}:", l.addr)
+                    };
+                    let p = l
+                        .process
+                        .as_deref()
+                        .map(|p| format!(" {p}"))
+                        .unwrap_or_default();
+                    format!("{} {addr}{}{p}", l.proto.name(), l.port)
+                })
+                .collect();
+            let arp: Vec<String> = n
+                .arp_responders
+                .iter()
+                .map(|a| format!("{} {} {}", world.ifname(a.dev), a.addr, a.process))
+                .collect();
+            let http = crate::model::http::http_lines(&n.http);
+            for (key, lines) in [("listen", listen), ("arp-responder", arp), ("http", http)] {
+                if !lines.is_empty() {
+                    let _ = writeln!(out, "{ind}{key}:");
+                    for l in lines {
+                        let _ = writeln!(out, "{ind}  - {}", q(&l));
+                    }
+                }
+            }
         }
     }
     if !expects.is_empty() {

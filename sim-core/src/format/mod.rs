@@ -80,6 +80,12 @@ pub struct ExpectSpec {
     /// `NS: COMMAND`: a command whose exit status and output are checked.
     #[serde(default)]
     pub run: Option<String>,
+    /// `FROM -> URL`: an HTTP GET with curl (`http://ADDR[:PORT][/PATH]`).
+    #[serde(default)]
+    pub curl: Option<String>,
+    /// With `curl`: `-H` headers, `NAME: VALUE` (e.g. `Host: app.example.com`).
+    #[serde(default)]
+    pub headers: Vec<String>,
     /// With `connect`: UDP instead of TCP.
     #[serde(default)]
     pub udp: bool,
@@ -126,6 +132,8 @@ pub struct Expect {
     pub seen_from: Option<String>,
     /// For a `run:` expectation: the command line (`NS: COMMAND`).
     pub run: Option<String>,
+    /// For a `curl:` expectation: the request (`to` holds the URL as written).
+    pub curl: Option<crate::engine::http::CurlRequest>,
     /// Commands to run first.
     pub with: Vec<String>,
     /// ping options.
@@ -199,12 +207,12 @@ impl ExpectSpec {
     /// Check and resolve, reporting errors at `line`.
     pub fn resolve(self, file: &str, line: usize, column: usize) -> Result<Expect, LoadError> {
         if let Some(r) = &self.run {
-            if self.ping.is_some() || self.connect.is_some() {
+            if self.ping.is_some() || self.connect.is_some() || self.curl.is_some() {
                 return Err(LoadError::at(
                     file,
                     line,
                     column,
-                    "an expectation needs exactly one of ping:, connect: or run:",
+                    "an expectation needs exactly one of ping:, connect:, curl: or run:",
                 ));
             }
             let Some((ns, _)) = r.split_once(':') else {
@@ -224,6 +232,7 @@ impl ExpectSpec {
                 udp: false,
                 seen_from: None,
                 run: Some(r.clone()),
+                curl: None,
                 with: self.with,
                 options: crate::engine::PingOptions::default(),
                 options_text: String::new(),
@@ -234,6 +243,9 @@ impl ExpectSpec {
                 because: self.because,
             });
         }
+        if let Some(c) = self.curl.clone() {
+            return self.resolve_curl(c, file, line, column);
+        }
         let (what, text) = match (&self.ping, &self.connect) {
             (Some(p), None) => ("ping", p.clone()),
             (None, Some(c)) => ("connect", c.clone()),
@@ -242,7 +254,7 @@ impl ExpectSpec {
                     file,
                     line,
                     column,
-                    "an expectation needs exactly one of ping:, connect: or run:",
+                    "an expectation needs exactly one of ping:, connect:, curl: or run:",
                 )
                 .hint("write `ping: red -> 192.168.15.2` or `connect: ext -> 192.168.1.1:8080`"))
             }
@@ -322,11 +334,100 @@ impl ExpectSpec {
             udp: self.udp,
             seen_from: self.seen_from,
             run: None,
+            curl: None,
             with: self.with,
             options,
             options_text,
             exit: self.exit,
             ttl: self.ttl,
+            prints: self.prints,
+            drop,
+            because: self.because,
+        })
+    }
+
+    /// A `curl: FROM -> URL` expectation.
+    fn resolve_curl(
+        self,
+        text: String,
+        file: &str,
+        line: usize,
+        column: usize,
+    ) -> Result<Expect, LoadError> {
+        let at = |m: String| LoadError::at(file, line, column, m);
+        if self.ping.is_some() || self.connect.is_some() || self.udp || self.ttl.is_some() {
+            return Err(at(
+                "an expectation needs exactly one of ping:, connect:, curl: or run: (udp and ttl are not curl's)".into(),
+            ));
+        }
+        let Some((from, url)) = text.split_once("->") else {
+            return Err(at(format!("curl: \"{text}\" is not FROM -> URL"))
+                .hint("write it like `curl: client -> http://192.168.10.101:30080/whoami`"));
+        };
+        let mut req = crate::engine::http::CurlRequest::get(url.trim()).map_err(|m| {
+            at(format!("curl: {m}")).hint("give the address: http://ADDR[:PORT][/PATH]")
+        })?;
+        for h in &self.headers {
+            let Some((k, v)) = h.split_once(':') else {
+                return Err(at(format!("headers: \"{h}\" is not NAME: VALUE"))
+                    .hint("write e.g. \"Host: app.example.com\""));
+            };
+            req.headers
+                .push((k.trim().to_string(), v.trim().to_string()));
+        }
+        let options_text = self.options.clone().unwrap_or_default();
+        let words = shlex::split(&options_text).unwrap_or_default();
+        let mut words = words.iter();
+        while let Some(w) = words.next() {
+            match w.as_str() {
+                "-i" => req.include = true,
+                "-f" => req.fail = true,
+                "-m" => {
+                    let v = words.next().map(String::as_str).unwrap_or("");
+                    req.max_time =
+                        Some(v.parse().map_err(|_| {
+                            at(format!("options: -m takes whole seconds, not \"{v}\""))
+                        })?)
+                }
+                other => match other.strip_prefix("--seed=") {
+                    Some(s) => {
+                        req.seed = s
+                            .parse()
+                            .map_err(|_| at(format!("options: bad seed {s}")))?
+                    }
+                    None => {
+                        return Err(at(format!("options: curl option {other} is not modelled"))
+                            .hint("curl's options here: -i, -f, -m SECONDS, --seed=N"))
+                    }
+                },
+            }
+        }
+        for w in &self.with {
+            if !w.contains(':') {
+                return Err(at(format!("with: \"{w}\" is not NS: COMMAND")));
+            }
+        }
+        let drop = match &self.drop {
+            Some(d) => Some(
+                DropReason::from_kernel_name(d)
+                    .ok_or_else(|| at(format!("drop: unknown reason \"{d}\"")))?,
+            ),
+            None => None,
+        };
+        Ok(Expect {
+            line,
+            from: from.trim().to_string(),
+            to: url.trim().to_string(),
+            port: None,
+            udp: false,
+            seen_from: self.seen_from,
+            run: None,
+            curl: Some(req),
+            with: self.with,
+            options: crate::engine::PingOptions::default(),
+            options_text,
+            exit: self.exit,
+            ttl: None,
             prints: self.prints,
             drop,
             because: self.because,

@@ -347,7 +347,8 @@ impl Shell<'_> {
                 1,
                 "hopsim: iptables-restore reads its rules from stdin, which scripts cannot give it here",
             ),
-            "curl" | "tcpdump" => {
+            "curl" => self.curl(ns, &args),
+            "tcpdump" => {
                 CmdResult::err(127, format!("hopsim: {prog} is not modelled yet"))
             }
             other => CmdResult::err(127, format!("bash: {other}: command not found")),
@@ -1742,6 +1743,27 @@ impl Shell<'_> {
             status: run.exit,
             stdout: String::new(),
             stderr: run.lines.iter().map(|l| format!("{l}\n")).collect(),
+        }
+    }
+
+    /// `curl [-s] [-i] [-f] [-m S] [-H 'NAME: VALUE']... URL`: an HTTP GET as packets.
+    fn curl(&mut self, ns: NsId, args: &[&str]) -> CmdResult {
+        use crate::engine::http::{curl, CurlRequest};
+        let req = match CurlRequest::from_args(args) {
+            Ok(r) => r,
+            Err(m) => return CmdResult::err(2, m),
+        };
+        let run = curl(self.world.clone(), ns, &req);
+        *self.world = run.world;
+        let text: String = run.lines.iter().map(|l| format!("{l}\n")).collect();
+        if run.exit == 0 {
+            CmdResult {
+                status: 0,
+                stdout: text,
+                stderr: String::new(),
+            }
+        } else {
+            CmdResult::err(run.exit, text.trim_end())
         }
     }
 

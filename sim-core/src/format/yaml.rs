@@ -97,6 +97,8 @@ struct MachineSpec {
     #[serde(default, rename = "dns-server")]
     dns_server: Option<S<DnsServerSpec>>,
     #[serde(default)]
+    http: Vec<S<String>>,
+    #[serde(default)]
     namespaces: IndexMap<String, S<NsSpec>>,
 }
 
@@ -129,6 +131,8 @@ struct NsSpec {
     libc: Option<S<String>>,
     #[serde(default, rename = "dns-server")]
     dns_server: Option<S<DnsServerSpec>>,
+    #[serde(default)]
+    http: Vec<S<String>>,
 }
 
 /// A DNS server process (docs/dns.md).
@@ -388,6 +392,7 @@ pub fn load_yaml_budget(
                 resolv_conf: m.resolv_conf,
                 libc: m.libc,
                 dns_server: m.dns_server,
+                http: m.http,
             },
         ));
         for (nsname, nspec) in m.namespaces {
@@ -764,6 +769,40 @@ pub fn load_yaml_budget(
             b.world.netns[*ns].arp_responders.push(r);
         }
         load_dns(&file, &mut b.world, *ns, spec)?;
+        for h in &spec.http {
+            let n = &b.world.netns[*ns];
+            let name = if n.local_name.is_empty() {
+                n.name.clone()
+            } else {
+                n.local_name.clone()
+            };
+            let mut apps = std::mem::take(&mut b.world.netns[*ns].http);
+            let res = crate::model::http::parse_http(&h.value, &name, &mut apps);
+            b.world.netns[*ns].http = apps;
+            res.map_err(|m| {
+                err_at(&file, h, m).hint(
+                    "write `whoami PORT [HOSTNAME]` or `ingress-nginx PORT HOST PATH Prefix|Exact UPSTREAM ADDR:PORT,...`",
+                )
+            })?;
+            let port: u16 = h
+                .value
+                .split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(0);
+            let listening = b.world.netns[*ns]
+                .sockets
+                .iter()
+                .any(|l| l.proto == crate::model::L4Proto::Tcp && l.port == port);
+            if !listening {
+                return Err(err_at(
+                    &file,
+                    h,
+                    format!("http: no socket listens on tcp port {port}"),
+                )
+                .hint("add the port to `listen:`, e.g. `tcp 80 whoami`"));
+            }
+        }
         for n in &spec.neigh {
             let res = Shell {
                 world: &mut b.world,

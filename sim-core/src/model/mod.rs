@@ -3,6 +3,7 @@
 //! perform, with the errors they print), so YAML topologies and scripts build the same
 //! state the same way.
 
+pub mod http;
 pub mod link;
 pub mod neigh;
 pub mod ops;
@@ -86,6 +87,8 @@ pub struct Netns {
     pub arp_responders: Vec<ArpResponder>,
     /// Name resolution: /etc/hosts, /etc/resolv.conf, the libc, a DNS server process.
     pub dns: crate::dns::NsDns,
+    /// HTTP programs behind listening TCP sockets (whoami, ingress-nginx).
+    pub http: Vec<http::HttpApp>,
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,

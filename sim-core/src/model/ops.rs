@@ -121,6 +121,7 @@ impl World {
             sockets: Vec::new(),
             arp_responders: Vec::new(),
             dns: Default::default(),
+            http: Vec::new(),
             icmp_peers: Default::default(),
             pmtu: Default::default(),
         });

@@ -73,6 +73,7 @@ pub const ORDER: &[(&str, &[&str])] = &[
             "clusterip-dnat",
             "nodeport",
             "loadbalancer",
+            "ingress",
             "cluster-ports",
         ],
     ),
