@@ -88,6 +88,10 @@ pub struct Netns {
     /// -> (MTU, expiry time in µs; `mtu_expires` is 600 s).
     #[serde(skip)]
     pub pmtu: std::collections::BTreeMap<Ipv4Addr, (u32, u64)>,
+    /// The ids of the devices in this namespace, ascending (kept by [`ops`] as devices are
+    /// created, moved and deleted), so lookups by name never walk the whole world.
+    #[serde(skip)]
+    pub(crate) devs: Vec<IfId>,
 }
 
 /// ICMP rate-limit tokens towards one peer (`inet_peer.rate_tokens`/`rate_last`), in µs.
@@ -194,16 +198,25 @@ impl World {
 
     /// The devices of a namespace in ifindex order.
     pub fn ns_ifaces(&self, ns: NsId) -> Vec<&Interface> {
-        let mut v: Vec<&Interface> = self.live_ifaces().filter(|i| i.ns == ns).collect();
+        let mut v: Vec<&Interface> = self.ns_devs(ns).collect();
         v.sort_by_key(|i| i.ifindex);
         v
     }
 
+    /// The live devices of a namespace, in id (creation) order.
+    pub fn ns_devs(&self, ns: NsId) -> impl Iterator<Item = &Interface> {
+        self.netns
+            .get(ns)
+            .map(|n| n.devs.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(move |d| self.iface(*d))
+            .filter(move |i| i.ns == ns)
+    }
+
     /// A device by name in a namespace.
     pub fn find_iface(&self, ns: NsId, name: &str) -> Option<IfId> {
-        self.live_ifaces()
-            .find(|i| i.ns == ns && i.name == name)
-            .map(|i| i.id)
+        self.ns_devs(ns).find(|i| i.name == name).map(|i| i.id)
     }
 
     /// A device's name, or `?` for a deleted one.
@@ -314,7 +327,7 @@ impl World {
         };
         match &i.kind {
             IfKind::Bridge(b) if !i.mac_set => {
-                let ports = self.live_ifaces().filter(|p| p.master == Some(id));
+                let ports = self.ns_devs(i.ns).filter(|p| p.master == Some(id));
                 match ports.map(|p| p.mac).min() {
                     Some(m) => m,
                     None if b.had_ports => Mac::ZERO,
@@ -327,10 +340,9 @@ impl World {
 
     /// Bridge ports of a bridge, in ifindex order.
     pub fn bridge_ports(&self, br: IfId) -> Vec<IfId> {
-        let mut v: Vec<&Interface> = self
-            .live_ifaces()
-            .filter(|p| p.master == Some(br))
-            .collect();
+        // A port is always in its bridge's namespace (`br_add_if` refuses others).
+        let ns = self.iface(br).map_or(usize::MAX, |b| b.ns);
+        let mut v: Vec<&Interface> = self.ns_devs(ns).filter(|p| p.master == Some(br)).collect();
         v.sort_by_key(|p| p.ifindex);
         v.into_iter().map(|p| p.id).collect()
     }
