@@ -3,6 +3,7 @@
 //! perform, with the errors they print), so YAML topologies and scripts build the same
 //! state the same way.
 
+pub mod cow;
 pub mod link;
 pub mod neigh;
 pub mod ops;
@@ -10,6 +11,7 @@ pub mod route;
 pub mod sysctl;
 pub mod tunnel;
 
+pub use cow::CowVec;
 pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface, IpTunnel, Vxlan, VxlanFdb};
 pub use neigh::{Neighbour, NudState};
 pub use route::{Proto, Route, RouteType, Scope, Table};
@@ -155,9 +157,9 @@ pub struct World {
     /// Machines and switches.
     pub hosts: Vec<Host>,
     /// Namespaces (deleted ones stay, marked, so ids are stable).
-    pub netns: Vec<Netns>,
+    pub netns: CowVec<Netns>,
     /// Devices (`None` once deleted, so ids are stable).
-    pub ifaces: Vec<Option<Interface>>,
+    pub ifaces: CowVec<Option<Interface>>,
     /// Simulated time in µs: each run (a ping, a connection) starts where the last ended,
     /// so state with a memory (ICMP rate limits, conntrack timeouts) carries over.
     pub clock_us: u64,
@@ -183,12 +185,12 @@ impl World {
 
     /// A device by id (deleted devices are `None`).
     pub fn iface(&self, id: IfId) -> Option<&Interface> {
-        self.ifaces.get(id).and_then(|i| i.as_ref())
+        self.ifaces.get(id).and_then(Option::as_ref)
     }
 
     /// A device by id, mutable.
     pub fn iface_mut(&mut self, id: IfId) -> Option<&mut Interface> {
-        self.ifaces.get_mut(id).and_then(|i| i.as_mut())
+        self.ifaces.get_mut(id).and_then(Option::as_mut)
     }
 
     /// All live devices.
