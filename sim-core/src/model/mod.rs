@@ -164,7 +164,8 @@ pub struct World {
     /// so state with a memory (ICMP rate limits, conntrack timeouts) carries over.
     pub clock_us: u64,
     /// Other names `--from` accepts for a namespace (a cluster's `NAMESPACE/POD`).
-    pub ns_aliases: Vec<(String, NsId)>,
+    /// Shared: a cluster has one per pod, and every copy of the world keeps them.
+    pub ns_aliases: std::sync::Arc<Vec<(String, NsId)>>,
 }
 
 /// FNV-1a, for deterministic derived values (MACs, IP ids).
