@@ -414,7 +414,7 @@ fn ingress_second_leg_goes_to_the_pod_without_service_dnat() {
         .iter()
         .find(|h| {
             h.node == "k8s-w1"
-                && h.steps.iter().any(|s| matches!(s, Step::Receive { frame, .. } if frame.summary.contains("172.16.158.1 > 172.16.158.2")))
+                && h.steps.iter().any(|s| matches!(s, Step::Receive { frame, .. } if frame.summary().contains("172.16.158.1 > 172.16.158.2")))
         })
         .expect("the upstream SYN crosses k8s-w1");
     assert!(!leg.steps.iter().any(|s| matches!(s, Step::Nat { .. })));

@@ -230,7 +230,7 @@ fn neighbour_failure() {
     let arps = r
         .trace
         .transmitted()
-        .filter(|(_, _, f)| f.summary.contains("who-has 192.168.15.99"))
+        .filter(|(_, _, f)| f.summary().contains("who-has 192.168.15.99"))
         .count();
     assert_eq!(arps, 3);
     assert!(drops(&r).contains(&DropReason::NeighFailed));
@@ -391,10 +391,9 @@ fn proxy_arp() {
         n[0].mac.map(|m| m.to_string()).as_deref(),
         Some("ee:ee:ee:ee:ee:ee")
     );
-    assert!(r
-        .trace
-        .transmitted()
-        .any(|(_, _, f)| f.summary.contains("who-has 169.254.1.1 tell 172.16.158.15")));
+    assert!(r.trace.transmitted().any(|(_, _, f)| f
+        .summary()
+        .contains("who-has 169.254.1.1 tell 172.16.158.15")));
     assert_eq!(
         r.lines[1],
         "64 bytes from 192.168.100.101: icmp_seq=1 ttl=64"

@@ -97,7 +97,7 @@ fn check_frame(bytes: &[u8], what: &str) -> Result<(), String> {
 /// Every frame on the wire has valid checksums.
 fn checksums_valid(t: &Trace) -> Result<(), String> {
     for (h, dev, f) in t.transmitted() {
-        check_frame(&f.bytes(), &format!("hop {} {dev} {}", h.index, f.summary))?;
+        check_frame(f.bytes(), &format!("hop {} {dev} {}", h.index, f.summary()))?;
     }
     Ok(())
 }
@@ -115,7 +115,7 @@ fn causes_hold(t: &Trace) -> Result<(), String> {
                     .steps
                     .iter()
                     .filter_map(|s| match s {
-                        Step::Transmit { frame, .. } => Some(frame.hex.clone()),
+                        Step::Transmit { frame, .. } => Some(frame.hex()),
                         _ => None,
                     })
                     .collect();
@@ -133,10 +133,11 @@ fn causes_hold(t: &Trace) -> Result<(), String> {
                     ));
                 }
                 if let Some(Step::Receive { frame, .. }) = h.steps.first() {
-                    if !sent.contains(&frame.hex) {
+                    if !sent.contains(&frame.hex()) {
                         return Err(format!(
                             "hop {} received {} which hop {hop} did not transmit",
-                            h.index, frame.summary
+                            h.index,
+                            frame.summary()
                         ));
                     }
                 }
@@ -175,7 +176,9 @@ fn ttl_never_grows(t: &Trace) -> Result<(), String> {
                             if *rk == k && p.header.ttl > *ttl {
                                 return Err(format!(
                                     "hop {}: {} leaves with ttl {} after arriving with {ttl}",
-                                    h.index, frame.summary, p.header.ttl
+                                    h.index,
+                                    frame.summary(),
+                                    p.header.ttl
                                 ));
                             }
                         }

@@ -169,7 +169,7 @@ proptest! {
         );
         // Every frame on the wire parses back with valid checksums.
         for (_, _, f) in a.trace.transmitted() {
-            let parsed = Frame::parse(&f.bytes());
+            let parsed = Frame::parse(f.bytes());
             prop_assert_eq!(parsed.as_ref(), Ok(&f.decoded));
         }
     }

@@ -253,7 +253,7 @@ fn vxlan_reproduces_the_measured_capture() {
         .trace
         .transmitted()
         .filter(|(_, dev, _)| *dev == "eth0")
-        .filter_map(|(_, _, f)| f.decoded.ipv4().map(|p| (f.len, p.clone())))
+        .filter_map(|(_, _, f)| f.decoded.ipv4().map(|p| (f.len(), p.clone())))
         .collect();
     // ARP request and reply 42 -> 92, echo request and reply 98 -> 148.
     let lens: Vec<usize> = udp.iter().map(|(l, _)| *l).collect();

@@ -17,6 +17,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod reach;
 mod resolve;
 mod teach;
 
@@ -370,6 +371,12 @@ enum Cmd {
         /// The cluster file (YAML with a top-level `cluster:` key; see docs/cluster.md).
         file: PathBuf,
     },
+    /// The reachability matrix: every source namespace pings (or connects to a port of)
+    /// every address, each pair traced on its own copy of the world, in parallel.
+    #[command(
+        after_help = "Examples:\n  hopsim reach scenarios/routing.yaml\n  hopsim reach scenarios/nodeport.yaml --tcp 80 --failing --format csv\n  hopsim reach scenarios/vnet-bridge.yaml --from red --to blue 8.8.8.8"
+    )]
+    Reach(reach::ReachArgs),
     /// Print the YAML topology equivalent to a script.
     #[command(after_help = "Example:\n  hopsim import scenarios/netns-veth.sh > netns-veth.yaml")]
     Import {
@@ -420,6 +427,7 @@ fn parse_dest(d: &str) -> Result<Ipv4Addr, String> {
 
 fn run(cli: Cli) -> Result<u8, String> {
     match cli.cmd {
+        Cmd::Reach(a) => reach::run(a),
         Cmd::Ping {
             common,
             from,

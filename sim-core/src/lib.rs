@@ -19,6 +19,7 @@ pub mod engine;
 pub mod format;
 pub mod model;
 pub mod netfilter;
+pub mod reach;
 pub mod render;
 pub mod teach;
 pub mod trace;

@@ -104,82 +104,129 @@ impl DropReason {
     }
 }
 
-/// A frame as recorded in a trace: decoded, plus its bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A frame as recorded in a trace: decoded, plus its bytes. The one-line summary and the
+/// hex are rendered on demand (by [`FrameRecord::summary`], [`FrameRecord::hex`] and the
+/// JSON serializer, which writes `summary`, `decoded`, `hex` and `len`), not while tracing.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrameRecord {
-    /// One line, tcpdump-like.
-    pub summary: String,
     /// The decoded frame.
     pub decoded: Frame,
-    /// The bytes on the wire, as lower-case hex.
-    pub hex: String,
-    /// Length in bytes.
-    pub len: usize,
+    /// The bytes on the wire.
+    pub bytes: Vec<u8>,
 }
 
 impl FrameRecord {
     /// Record a frame and its bytes.
     pub fn new(frame: &Frame, bytes: &[u8]) -> FrameRecord {
         FrameRecord {
-            summary: frame.to_string(),
             decoded: frame.clone(),
-            hex: to_hex(bytes),
-            len: bytes.len(),
+            bytes: bytes.to_vec(),
         }
     }
 
-    /// The bytes back from the hex.
-    pub fn bytes(&self) -> Vec<u8> {
-        from_hex(&self.hex)
+    /// One line, tcpdump-like.
+    pub fn summary(&self) -> String {
+        self.decoded.to_string()
+    }
+
+    /// The bytes on the wire, as lower-case hex.
+    pub fn hex(&self) -> String {
+        to_hex(&self.bytes)
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True for a frame of no bytes (never built by the engine).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The bytes on the wire.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Serialize for FrameRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("FrameRecord", 4)?;
+        st.serialize_field("summary", &self.summary())?;
+        st.serialize_field("decoded", &self.decoded)?;
+        st.serialize_field("hex", &self.hex())?;
+        st.serialize_field("len", &self.len())?;
+        st.end()
     }
 }
 
 /// An IP packet on a layer-3 device (an ipip tunnel has no link-layer header): decoded,
-/// plus its bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// plus its bytes. Summary and hex are rendered on demand, as for [`FrameRecord`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PacketRecord {
-    /// One line, tcpdump-like.
-    pub summary: String,
     /// The decoded packet.
     pub decoded: Ipv4Packet,
-    /// The bytes, as lower-case hex.
-    pub hex: String,
-    /// Length in bytes.
-    pub len: usize,
+    /// The bytes.
+    pub bytes: Vec<u8>,
 }
 
 impl PacketRecord {
     /// Record a packet and its bytes.
     pub fn new(packet: &Ipv4Packet) -> PacketRecord {
-        let bytes = packet.emit();
         PacketRecord {
-            summary: packet.to_string(),
+            bytes: packet.emit(),
             decoded: packet.clone(),
-            hex: to_hex(&bytes),
-            len: bytes.len(),
         }
     }
 
-    /// The bytes back from the hex.
-    pub fn bytes(&self) -> Vec<u8> {
-        from_hex(&self.hex)
+    /// One line, tcpdump-like.
+    pub fn summary(&self) -> String {
+        self.decoded.to_string()
+    }
+
+    /// The bytes, as lower-case hex.
+    pub fn hex(&self) -> String {
+        to_hex(&self.bytes)
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// True for a packet of no bytes (never built by the engine).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Serialize for PacketRecord {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PacketRecord", 4)?;
+        st.serialize_field("summary", &self.summary())?;
+        st.serialize_field("decoded", &self.decoded)?;
+        st.serialize_field("hex", &self.hex())?;
+        st.serialize_field("len", &self.len())?;
+        st.end()
     }
 }
 
 fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        hex.push_str(&format!("{b:02x}"));
+        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
+        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
     hex
-}
-
-fn from_hex(hex: &str) -> Vec<u8> {
-    hex.as_bytes()
-        .chunks(2)
-        .filter_map(|c| std::str::from_utf8(c).ok())
-        .filter_map(|c| u8::from_str_radix(c, 16).ok())
-        .collect()
 }
 
 /// What the bridge did with a frame.

@@ -1,10 +1,14 @@
 //! `cargo bench -p hopsim-tests --bench cluster_scale`: compile and load a cluster of
 //! NODES nodes with SERVICES ClusterIP services of 3 endpoints each (defaults 100 and
 //! 5000; `HOPSIM_BENCH_NODES`/`HOPSIM_BENCH_SERVICES` override), and report the time of
-//! each stage. kube-proxy's nat table (about 14 rules per service) is parsed once and
-//! shared by every node.
+//! each stage, the peak resident memory (`VmHWM`), and the time of one traced TCP request
+//! (`nc -zv`) from the first pod to the last Service's ClusterIP (the last rule
+//! of KUBE-SERVICES: the longest walk), with the rules the kernel evaluates for it.
+//! kube-proxy's nat table (about 14 rules per service) is parsed once and shared by every
+//! node.
 
 use hopsim_core::cluster;
+use hopsim_core::engine::connect::{connect, ConnectOptions};
 use hopsim_core::format::LoadOptions;
 use std::fmt::Write;
 use std::path::Path;
@@ -88,4 +92,58 @@ fn main() {
     );
     println!("  nat rules per node: {rules}; one nat table shared by all nodes: {shared}");
     assert!(shared);
+    let vm = |key: &str| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with(key))
+                    .map(|l| l[key.len()..].trim().to_string())
+            })
+            .unwrap_or_else(|| "?".into())
+    };
+    println!(
+        "  peak resident memory after load (VmHWM): {}",
+        vm("VmHWM:")
+    );
+
+    // A request from the first pod to the last Service.
+    let last = compiled
+        .cluster
+        .services
+        .iter()
+        .rev()
+        .find_map(|s| s.allocated_ip)
+        .expect("a ClusterIP");
+    let pod = compiled.cluster.pods.first().expect("a pod");
+    let from = w
+        .resolve_ns(&format!("{}/{}", pod.namespace, pod.name))
+        .or_else(|_| w.resolve_ns(&pod.name))
+        .expect("pod namespace");
+    let opts = ConnectOptions::default();
+    let first = connect(w.clone(), from, last, 80, &opts);
+    assert_eq!(first.exit, 0, "{}", first.lines.join("\n"));
+    let runs = env("HOPSIM_BENCH_RUNS", 200);
+    let t3 = Instant::now();
+    let mut clone_time = std::time::Duration::ZERO;
+    for _ in 0..runs {
+        let c0 = Instant::now();
+        let world = w.clone();
+        clone_time += c0.elapsed();
+        std::hint::black_box(connect(world, from, last, 80, &opts).exit);
+    }
+    let per = t3.elapsed() / runs as u32;
+    println!(
+        "  traced request {} -> {last}:80 (nc -zv, connected): {per:?} per request over {runs} runs, of which {:?} copying the world",
+        pod.name,
+        clone_time / runs as u32
+    );
+    println!(
+        "  rules evaluated for it (the kernel's first-match walk, every table and hook): {}",
+        first.rules_evaluated
+    );
+    println!(
+        "  peak resident memory at the end (VmHWM): {}",
+        vm("VmHWM:")
+    );
 }

@@ -588,15 +588,26 @@ pub fn load_compiled(
         }
     }
     // `--from NAMESPACE/POD` (and `NODE/POD`, which the loader already knows).
+    // One map of the machines' namespaces: resolving each pod's name in turn walks every
+    // namespace (quadratic in a cluster of thousands of pods).
+    let by_name: std::collections::HashMap<(&str, &str), usize> = topo
+        .world
+        .live_netns()
+        .filter(|(_, n)| !n.is_root)
+        .map(|(id, n)| {
+            let host = topo.world.hosts[n.host].name.as_str();
+            ((host, n.local_name.as_str()), id)
+        })
+        .collect();
+    let mut aliases = Vec::with_capacity(compiled.cluster.pods.len());
     for p in &compiled.cluster.pods {
-        let node = &compiled.cluster.nodes[p.node].name;
+        let node = compiled.cluster.nodes[p.node].name.as_str();
         let local = pod_ns_name(&compiled.cluster, p);
-        if let Ok(ns) = topo.world.resolve_ns(&format!("{node}/{local}")) {
-            topo.world
-                .ns_aliases
-                .push((format!("{}/{}", p.namespace, p.name), ns));
+        if let Some(ns) = by_name.get(&(node, local.as_str())) {
+            aliases.push((format!("{}/{}", p.namespace, p.name), *ns));
         }
     }
+    std::sync::Arc::make_mut(&mut topo.world.ns_aliases).extend(aliases);
     topo.expects = compiled.expects.clone();
     topo.source = compiled.cluster.source.clone();
     topo.about = compiled.cluster.about.clone();

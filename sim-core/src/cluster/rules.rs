@@ -19,6 +19,9 @@ pub struct TableRules {
     pub bottom: Vec<(String, String)>,
     /// Rules of its own chains, complete `-A CHAIN ...` lines, in order.
     pub lines: Vec<String>,
+    /// The names in `chains`, for [`TableRules::chain`]'s once-only check (kube-proxy
+    /// declares tens of thousands of chains in a large cluster).
+    declared: std::collections::HashSet<String>,
 }
 
 impl TableRules {
@@ -32,7 +35,10 @@ impl TableRules {
 
     /// Declare a user chain (once).
     pub fn chain(&mut self, name: &str) {
-        if !self.chains.iter().any(|c| c == name) {
+        if self.declared.len() != self.chains.len() {
+            self.declared = self.chains.iter().cloned().collect();
+        }
+        if self.declared.insert(name.to_string()) {
             self.chains.push(name.to_string());
         }
     }

@@ -149,8 +149,8 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
     let (src, dst) = (outer.header.src, outer.header.dst);
     let best = sim
         .world
-        .live_ifaces()
-        .filter(|i| i.ns == ns && i.up)
+        .ns_devs(ns)
+        .filter(|i| i.up)
         .filter_map(|i| match &i.kind {
             IfKind::Ipip(t) => match_rank(t, src, dst).map(|r| (r, i.ifindex, i.id)),
             _ => None,

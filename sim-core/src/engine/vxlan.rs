@@ -185,8 +185,8 @@ pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, bytes: &[u8], mark: 
 /// The up VXLAN device listening on UDP `port` in `ns`, if any (its socket).
 pub(crate) fn socket_for(sim: &Sim, ns: NsId, port: u16) -> bool {
     sim.world
-        .live_ifaces()
-        .any(|i| i.ns == ns && i.up && matches!(&i.kind, IfKind::Vxlan(v) if v.dstport == port))
+        .ns_devs(ns)
+        .any(|i| i.up && matches!(&i.kind, IfKind::Vxlan(v) if v.dstport == port))
 }
 
 /// `vxlan_rcv`: a UDP datagram for a VXLAN socket.
@@ -207,8 +207,8 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
     };
     let dev = sim
         .world
-        .live_ifaces()
-        .filter(|i| i.ns == ns && i.up)
+        .ns_devs(ns)
+        .filter(|i| i.up)
         .find(|i| matches!(&i.kind, IfKind::Vxlan(v) if v.dstport == port && v.vni == pkt.vni))
         .map(|i| (i.id, i.name.clone()));
     let Some((dev, name)) = dev else {

@@ -3,6 +3,7 @@
 //! perform, with the errors they print), so YAML topologies and scripts build the same
 //! state the same way.
 
+pub mod cow;
 pub mod http;
 pub mod link;
 pub mod neigh;
@@ -11,6 +12,7 @@ pub mod route;
 pub mod sysctl;
 pub mod tunnel;
 
+pub use cow::CowVec;
 pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface, IpTunnel, Vxlan, VxlanFdb};
 pub use neigh::{Neighbour, NudState};
 pub use route::{Proto, Route, RouteType, Scope, Table};
@@ -96,6 +98,10 @@ pub struct Netns {
     /// -> (MTU, expiry time in µs; `mtu_expires` is 600 s).
     #[serde(skip)]
     pub pmtu: std::collections::BTreeMap<Ipv4Addr, (u32, u64)>,
+    /// The ids of the devices in this namespace, ascending (kept by [`ops`] as devices are
+    /// created, moved and deleted), so lookups by name never walk the whole world.
+    #[serde(skip)]
+    pub(crate) devs: Vec<IfId>,
 }
 
 /// A program answering ARP requests for `addr` on `dev` from userspace (an `AF_PACKET`
@@ -173,14 +179,15 @@ pub struct World {
     /// Machines and switches.
     pub hosts: Vec<Host>,
     /// Namespaces (deleted ones stay, marked, so ids are stable).
-    pub netns: Vec<Netns>,
+    pub netns: CowVec<Netns>,
     /// Devices (`None` once deleted, so ids are stable).
-    pub ifaces: Vec<Option<Interface>>,
+    pub ifaces: CowVec<Option<Interface>>,
     /// Simulated time in µs: each run (a ping, a connection) starts where the last ended,
     /// so state with a memory (ICMP rate limits, conntrack timeouts) carries over.
     pub clock_us: u64,
     /// Other names `--from` accepts for a namespace (a cluster's `NAMESPACE/POD`).
-    pub ns_aliases: Vec<(String, NsId)>,
+    /// Shared: a cluster has one per pod, and every copy of the world keeps them.
+    pub ns_aliases: std::sync::Arc<Vec<(String, NsId)>>,
 }
 
 /// FNV-1a, for deterministic derived values (MACs, IP ids).
@@ -201,12 +208,12 @@ impl World {
 
     /// A device by id (deleted devices are `None`).
     pub fn iface(&self, id: IfId) -> Option<&Interface> {
-        self.ifaces.get(id).and_then(|i| i.as_ref())
+        self.ifaces.get(id).and_then(Option::as_ref)
     }
 
     /// A device by id, mutable.
     pub fn iface_mut(&mut self, id: IfId) -> Option<&mut Interface> {
-        self.ifaces.get_mut(id).and_then(|i| i.as_mut())
+        self.ifaces.get_mut(id).and_then(Option::as_mut)
     }
 
     /// All live devices.
@@ -216,16 +223,25 @@ impl World {
 
     /// The devices of a namespace in ifindex order.
     pub fn ns_ifaces(&self, ns: NsId) -> Vec<&Interface> {
-        let mut v: Vec<&Interface> = self.live_ifaces().filter(|i| i.ns == ns).collect();
+        let mut v: Vec<&Interface> = self.ns_devs(ns).collect();
         v.sort_by_key(|i| i.ifindex);
         v
     }
 
+    /// The live devices of a namespace, in id (creation) order.
+    pub fn ns_devs(&self, ns: NsId) -> impl Iterator<Item = &Interface> {
+        self.netns
+            .get(ns)
+            .map(|n| n.devs.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(move |d| self.iface(*d))
+            .filter(move |i| i.ns == ns)
+    }
+
     /// A device by name in a namespace.
     pub fn find_iface(&self, ns: NsId, name: &str) -> Option<IfId> {
-        self.live_ifaces()
-            .find(|i| i.ns == ns && i.name == name)
-            .map(|i| i.id)
+        self.ns_devs(ns).find(|i| i.name == name).map(|i| i.id)
     }
 
     /// A device's name, or `?` for a deleted one.
@@ -336,7 +352,7 @@ impl World {
         };
         match &i.kind {
             IfKind::Bridge(b) if !i.mac_set => {
-                let ports = self.live_ifaces().filter(|p| p.master == Some(id));
+                let ports = self.ns_devs(i.ns).filter(|p| p.master == Some(id));
                 match ports.map(|p| p.mac).min() {
                     Some(m) => m,
                     None if b.had_ports => Mac::ZERO,
@@ -349,10 +365,9 @@ impl World {
 
     /// Bridge ports of a bridge, in ifindex order.
     pub fn bridge_ports(&self, br: IfId) -> Vec<IfId> {
-        let mut v: Vec<&Interface> = self
-            .live_ifaces()
-            .filter(|p| p.master == Some(br))
-            .collect();
+        // A port is always in its bridge's namespace (`br_add_if` refuses others).
+        let ns = self.iface(br).map_or(usize::MAX, |b| b.ns);
+        let mut v: Vec<&Interface> = self.ns_devs(ns).filter(|p| p.master == Some(br)).collect();
         v.sort_by_key(|p| p.ifindex);
         v.into_iter().map(|p| p.id).collect()
     }

@@ -124,6 +124,7 @@ impl World {
             http: Vec::new(),
             icmp_peers: Default::default(),
             pmtu: Default::default(),
+            devs: Vec::new(),
         });
         if self.hosts[host].kind == HostKind::Linux {
             self.new_iface(id, "lo", IfKind::Loopback, Some(Mac::ZERO));
@@ -149,11 +150,7 @@ impl World {
 
     /// `ip netns del NAME`: its devices go with it (a veth's peer too).
     pub fn del_netns(&mut self, ns: NsId) {
-        let ids: Vec<IfId> = self
-            .live_ifaces()
-            .filter(|i| i.ns == ns)
-            .map(|i| i.id)
-            .collect();
+        let ids: Vec<IfId> = self.ns_devs(ns).map(|i| i.id).collect();
         for id in ids {
             if self.iface(id).is_some() {
                 self.del_link(id);
@@ -179,6 +176,7 @@ impl World {
             IfKind::Ipip(_) => 1480,
             _ => 1500,
         };
+        self.netns[ns].devs.push(id);
         self.ifaces.push(Some(Interface {
             id,
             name: name.to_string(),
@@ -309,6 +307,7 @@ impl World {
         n.routes.retain(|r| r.dev != Some(id));
         n.neigh.retain(|e| e.dev != id);
         n.sysctl.dev.remove(&id);
+        n.devs.retain(|d| *d != id);
         self.ifaces[id] = None;
     }
 
@@ -603,11 +602,13 @@ impl World {
         n.routes.retain(|r| r.dev != Some(dev));
         n.neigh.retain(|e| e.dev != dev);
         n.sysctl.dev.remove(&dev);
+        n.devs.retain(|d| *d != dev);
         // Keep the ifindex if it is free in the new namespace (dev_change_net_namespace).
-        let taken = self
-            .live_ifaces()
-            .any(|x| x.ns == to && x.ifindex == i.ifindex);
+        let taken = self.ns_devs(to).any(|x| x.ifindex == i.ifindex);
         let tn = &mut self.netns[to];
+        if let Err(at) = tn.devs.binary_search(&dev) {
+            tn.devs.insert(at, dev);
+        }
         let ifindex = if taken {
             let v = tn.next_ifindex;
             tn.next_ifindex += 1;

@@ -86,10 +86,9 @@ impl World {
     pub fn add_ipip(&mut self, ns: NsId, name: &str, mut t: IpTunnel) -> OpResult<IfId> {
         self.load_ipip(ns);
         self.check_new_name(ns, name)?;
-        let clash = self.live_ifaces().any(|i| {
-            i.ns == ns
-                && matches!(&i.kind, IfKind::Ipip(o) if o.local == t.local && o.remote == t.remote)
-        });
+        let clash = self.ns_devs(ns).any(
+            |i| matches!(&i.kind, IfKind::Ipip(o) if o.local == t.local && o.remote == t.remote),
+        );
         if clash {
             return Err(OpError::rtnl("RTNETLINK answers: File exists"));
         }
@@ -106,10 +105,9 @@ impl World {
     pub fn add_vxlan(&mut self, ns: NsId, name: &str, spec: VxlanSpec) -> OpResult<IfId> {
         self.check_new_name(ns, name)?;
         let dstport = spec.dstport.unwrap_or(VXLAN_DEFAULT_PORT);
-        let clash = self.live_ifaces().any(|i| {
-            i.ns == ns
-                && matches!(&i.kind, IfKind::Vxlan(v) if v.vni == spec.vni && v.dstport == dstport)
-        });
+        let clash = self.ns_devs(ns).any(
+            |i| matches!(&i.kind, IfKind::Vxlan(v) if v.vni == spec.vni && v.dstport == dstport),
+        );
         if clash {
             return Err(OpError {
                 msg: "Error: A VXLAN device with the specified VNI already exists.".into(),

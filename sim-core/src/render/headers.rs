@@ -74,9 +74,9 @@ impl PacketView {
         let mut layers = Vec::new();
         frame_fields(&f.decoded, "", 0, &mut fields, &mut layers);
         PacketView {
-            summary: f.summary.clone(),
+            summary: f.summary(),
             fields,
-            hex: f.hex.clone(),
+            hex: f.hex(),
             layers,
             compared: false,
         }
@@ -88,9 +88,9 @@ impl PacketView {
         let mut layers = Vec::new();
         ip_fields(&p.decoded, "", 0, &mut fields, &mut layers);
         PacketView {
-            summary: p.summary.clone(),
+            summary: p.summary(),
             fields,
-            hex: p.hex.clone(),
+            hex: p.hex(),
             layers,
             compared: false,
         }

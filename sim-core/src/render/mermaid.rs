@@ -165,7 +165,7 @@ pub fn sequence(trace: &Trace) -> String {
             let from = trace.hops.get(hop).map(|f| pid(&f.node)).unwrap_or(me);
             let what = h.steps.iter().find_map(|s| match s {
                 Step::Receive { dev, frame } => {
-                    Some(format!("{} (on {dev})", frame_text(&frame.summary)))
+                    Some(format!("{} (on {dev})", frame_text(&frame.summary())))
                 }
                 _ => None,
             });

@@ -43,7 +43,7 @@ fn captures(trace: &Trace) -> Vec<Capture> {
                 linktype,
                 outbound,
                 time_us: h.time_us,
-                bytes,
+                bytes: bytes.to_vec(),
             });
         }
     }

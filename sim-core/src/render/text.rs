@@ -41,7 +41,7 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
         Step::Originate { what } => ("socket", what.clone()),
         Step::Receive { dev, frame } => (
             "receive",
-            format!("on {dev}: {} ({} bytes)", frame.summary, frame.len),
+            format!("on {dev}: {} ({} bytes)", frame.summary(), frame.len()),
         ),
         Step::BridgeLearn { bridge, mac, port } => {
             ("bridge", format!("{bridge} learns {mac} is behind {port}"))
@@ -88,15 +88,15 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
         Step::Arp { detail } => ("arp", detail.clone()),
         Step::Transmit { dev, frame } => (
             "transmit",
-            format!("on {dev}: {} ({} bytes)", frame.summary, frame.len),
+            format!("on {dev}: {} ({} bytes)", frame.summary(), frame.len()),
         ),
         Step::TransmitIp { dev, packet } => (
             "transmit",
-            format!("on {dev}: {} ({} bytes)", packet.summary, packet.len),
+            format!("on {dev}: {} ({} bytes)", packet.summary(), packet.len()),
         ),
         Step::ReceiveIp { dev, packet } => (
             "receive",
-            format!("on {dev}: {} ({} bytes)", packet.summary, packet.len),
+            format!("on {dev}: {} ({} bytes)", packet.summary(), packet.len()),
         ),
         Step::Encap {
             dev,
@@ -170,10 +170,10 @@ pub fn render_trace(trace: &Trace, opts: TextOptions) -> String {
             let _ = writeln!(out, "  {label:<10} {text}");
             match s {
                 Step::Receive { frame, .. } | Step::Transmit { frame, .. } => {
-                    byte_lines(&mut out, &frame.bytes(), opts)
+                    byte_lines(&mut out, frame.bytes(), opts)
                 }
                 Step::ReceiveIp { packet, .. } | Step::TransmitIp { packet, .. } => {
-                    byte_lines(&mut out, &packet.bytes(), opts)
+                    byte_lines(&mut out, packet.bytes(), opts)
                 }
                 _ => {}
             }

@@ -50,7 +50,7 @@ pub fn sentence(node: &str, step: &Step) -> String {
     match step {
         Step::Originate { what } => format!("In {node}, {what}."),
         Step::Receive { dev, frame } => {
-            format!("A frame arrives on {node}'s {dev}: {}.", frame.summary)
+            format!("A frame arrives on {node}'s {dev}: {}.", frame.summary())
         }
         Step::BridgeLearn { bridge, mac, port } => {
             format!("The bridge {bridge} learns that {mac} is behind its port {port}.")
