@@ -14,6 +14,7 @@
 //! shared between nodes.
 
 pub mod cni;
+pub mod dns;
 pub mod hash;
 pub mod ipam;
 pub mod kube_proxy;
@@ -188,6 +189,7 @@ pub fn compile(path: &Path, text: &str) -> Result<Compiled, LoadError> {
             },
         );
     }
+    dns::add_objects(&file, &mut c)?;
     ipam::allocate(&file, &mut c)?;
     let plan = build_plan(&file, &c)?;
     Ok(Compiled {
@@ -292,7 +294,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     let mut router_routes: Vec<String> = Vec::new();
     for (n, node) in c.nodes.iter().enumerate() {
         let lan = lan_of(node.ip);
-        let net = cni::node(c, n);
+        let mut net = cni::node(c, n);
         let mut root = NsPlan::default();
         root.interfaces.push(IfPlan {
             name: "lo".into(),
@@ -318,6 +320,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             root.listen.push("tcp 6443 kube-apiserver".into());
         }
         root.listen.push("tcp 10250 kubelet".into());
+        dns::fill_node(c, n, &mut root, &mut net.pods);
         for s in c.services.iter().filter(|s| s.announcer(c) == Some(n)) {
             for ip in &s.lb_ips {
                 root.arp_responders
@@ -399,6 +402,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             e.gateway.unwrap_or(lan.gateway)
         ));
         root.listen = e.listen.clone();
+        root.dns_server = e.dns_server.clone();
         plan.machines.push(MachinePlan {
             name: e.name.clone(),
             comment: Some("outside the cluster".into()),

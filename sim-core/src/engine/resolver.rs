@@ -576,7 +576,25 @@ pub fn resolve(world: World, ns: NsId, name: &str, opts: &ResolveOptions) -> Res
                 ),
             });
             let server = r.rc.servers()[0];
-            let res = r.dns(name, &[t], edns, if dig { "dig" } else { "nslookup" }, !dig);
+            // nslookup given an address asks for its PTR record (no search list).
+            let reverse = (!dig && opts.qtype.is_none())
+                .then(|| name.parse::<Ipv4Addr>().ok())
+                .flatten()
+                .map(crate::dns::server::reverse_name);
+            let (name, t) = match &reverse {
+                Some(rev) => {
+                    r.note(format!("{name} is an address: nslookup asks for {rev} PTR"));
+                    (rev.as_str(), QType::Ptr)
+                }
+                None => (name, t),
+            };
+            let res = r.dns(
+                name,
+                &[t],
+                edns,
+                if dig { "dig" } else { "nslookup" },
+                !dig && reverse.is_none(),
+            );
             let server = r.last_server.unwrap_or(server);
             if dig {
                 dig_output(&mut run, name, t, server, res);
@@ -722,6 +740,9 @@ fn nslookup_output(
                         RData::Aaaa { addr } => {
                             run.lines.push(format!("Name:\t{}", r.name));
                             run.lines.push(format!("Address: {addr}"));
+                        }
+                        RData::Ptr { target } => {
+                            run.lines.push(format!("{}\tname = {target}.", r.name))
                         }
                         other => run.lines.push(format!("{}\t{other}", r.name)),
                     }

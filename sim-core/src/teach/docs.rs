@@ -76,7 +76,10 @@ pub const ORDER: &[(&str, &[&str])] = &[
             "cluster-ports",
         ],
     ),
-    ("Name resolution", &["dns-server"]),
+    (
+        "Name resolution",
+        &["dns-server", "coredns", "coredns-records", "coredns-down"],
+    ),
 ];
 
 /// Every page (file name, Markdown), the index `README.md` first, for the YAML
