@@ -362,6 +362,8 @@ impl Resolver {
         };
         let mut nodata: Option<(String, Vec<(DnsMessage, usize)>)> = None;
         let mut last = Failure::NotFound;
+        // dig prints the NXDOMAIN answer itself (status: NXDOMAIN, the SOA).
+        let mut nxdomain: Option<(String, Vec<(DnsMessage, usize)>)> = None;
         for c in cands {
             match self.query_servers(&c, types, edns.clone(), program, (tries, rounds, wait)) {
                 Ok(answers) => {
@@ -376,6 +378,7 @@ impl Resolver {
                     if nx {
                         self.note(format!("{c}: NXDOMAIN, next name"));
                         last = Failure::NotFound;
+                        nxdomain = Some((c.clone(), answers));
                     } else {
                         self.note(format!(
                             "{c}: the name exists but has no {} record (NODATA), next name",
@@ -404,6 +407,7 @@ impl Resolver {
         match nodata {
             Some(n) if program == "dig" || program == "nslookup" => Ok(n),
             Some(_) => Err(Failure::NoData),
+            None if program == "dig" => nxdomain.ok_or(last),
             None => Err(last),
         }
     }

@@ -78,7 +78,17 @@ pub const ORDER: &[(&str, &[&str])] = &[
     ),
     (
         "Name resolution",
-        &["dns-server", "coredns", "coredns-records", "coredns-down"],
+        &[
+            "hosts-file",
+            "dns-server",
+            "hosts-vs-dns",
+            "forward",
+            "search-domains",
+            "coredns-hosts",
+            "coredns",
+            "coredns-records",
+            "coredns-down",
+        ],
     ),
 ];
 
