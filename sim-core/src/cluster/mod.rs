@@ -14,6 +14,7 @@
 //! shared between nodes.
 
 pub mod cni;
+pub mod dns;
 pub mod hash;
 pub mod ingress;
 pub mod ipam;
@@ -189,6 +190,7 @@ pub fn compile(path: &Path, text: &str) -> Result<Compiled, LoadError> {
             },
         );
     }
+    dns::add_objects(&file, &mut c)?;
     ipam::allocate(&file, &mut c)?;
     let plan = build_plan(&file, &c)?;
     Ok(Compiled {
@@ -328,6 +330,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             root.listen.push("tcp 6443 kube-apiserver".into());
         }
         root.listen.push("tcp 10250 kubelet".into());
+        dns::fill_node(c, n, &mut root, &mut net.pods);
         for s in c.services.iter().filter(|s| s.announcer(c) == Some(n)) {
             for ip in &s.lb_ips {
                 root.arp_responders
@@ -409,6 +412,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
             e.gateway.unwrap_or(lan.gateway)
         ));
         root.listen = e.listen.clone();
+        root.dns_server = e.dns_server.clone();
         plan.machines.push(MachinePlan {
             name: e.name.clone(),
             comment: Some("outside the cluster".into()),

@@ -101,6 +101,8 @@ pub struct External {
     pub gateway: Option<Ipv4Addr>,
     /// Listening sockets, as in topology files.
     pub listen: Vec<String>,
+    /// A DNS server process on it (the internet's 1.1.1.1).
+    pub dns_server: Option<super::plan::DnsServerPlan>,
 }
 
 /// TCP or UDP.
@@ -288,6 +290,8 @@ pub struct Cluster {
     pub pods: Vec<Pod>,
     /// Services.
     pub services: Vec<Service>,
+    /// Cluster DNS: kubelet's `--cluster-dns`/`--cluster-domain`, CoreDNS (docs/cluster.md).
+    pub dns: super::dns::ClusterDns,
     /// Ingresses (networking.k8s.io/v1, reduced), in file order.
     pub ingresses: Vec<Ingress>,
 }

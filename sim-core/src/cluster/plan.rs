@@ -57,6 +57,87 @@ pub struct NsPlan {
     /// Rule texts, one per table, in iptables-restore syntax; shared between nodes whose
     /// rules are identical.
     pub iptables: Vec<Arc<String>>,
+    /// `/etc/hosts` (`hosts:`).
+    pub hosts: Option<String>,
+    /// `/etc/resolv.conf` (`resolv-conf:`).
+    pub resolv_conf: Option<String>,
+    /// `libc: musl` (`None`: glibc).
+    pub libc: Option<&'static str>,
+    /// A DNS server process (`dns-server:`).
+    pub dns_server: Option<DnsServerPlan>,
+}
+
+/// A DNS server process, as `dns-server:` of docs/dns.md.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DnsServerPlan {
+    /// `process:` (the default: named, or coredns with a Corefile).
+    pub process: Option<String>,
+    /// `records:` of a plain server.
+    pub records: Option<String>,
+    /// `forward:` of a plain server.
+    pub forward: Vec<String>,
+    /// `recursive: true`: a public resolver.
+    pub recursive: bool,
+    /// CoreDNS's `corefile:`.
+    pub corefile: Option<String>,
+    /// `kubernetes: services:` (`NS/NAME CLUSTER-IP`).
+    pub services: Vec<String>,
+    /// `kubernetes: namespaces:`.
+    pub namespaces: Vec<String>,
+}
+
+/// A block scalar (`KEY: |`) with the text indented under it.
+fn write_block(out: &mut String, ind: &str, key: &str, text: &str) {
+    // An explicit indentation indicator when the first line starts with a space.
+    let head = if text.starts_with(' ') { "|2" } else { "|" };
+    let _ = writeln!(out, "{ind}{key}: {head}");
+    for l in text.lines() {
+        if l.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "{ind}  {l}");
+        }
+    }
+}
+
+fn write_dns(out: &mut String, ns: &NsPlan, ind: &str) {
+    if let Some(h) = &ns.hosts {
+        write_block(out, ind, "hosts", h);
+    }
+    if let Some(r) = &ns.resolv_conf {
+        write_block(out, ind, "resolv-conf", r);
+    }
+    if let Some(l) = ns.libc {
+        let _ = writeln!(out, "{ind}libc: {l}");
+    }
+    let Some(d) = &ns.dns_server else {
+        return;
+    };
+    let _ = writeln!(out, "{ind}dns-server:");
+    let sub = format!("{ind}  ");
+    if let Some(p) = &d.process {
+        let _ = writeln!(out, "{sub}process: {}", q(p));
+    }
+    if let Some(r) = &d.records {
+        write_block(out, &sub, "records", r);
+    }
+    if !d.forward.is_empty() {
+        let f: Vec<String> = d.forward.iter().map(|f| q(f)).collect();
+        let _ = writeln!(out, "{sub}forward: [{}]", f.join(", "));
+    }
+    if d.recursive {
+        let _ = writeln!(out, "{sub}recursive: true");
+    }
+    if let Some(c) = &d.corefile {
+        write_block(out, &sub, "corefile", c);
+    }
+    if !d.services.is_empty() || !d.namespaces.is_empty() {
+        let _ = writeln!(out, "{sub}kubernetes:");
+        let s: Vec<String> = d.services.iter().map(|x| q(x)).collect();
+        let n: Vec<String> = d.namespaces.iter().map(|x| q(x)).collect();
+        let _ = writeln!(out, "{sub}  services: [{}]", s.join(", "));
+        let _ = writeln!(out, "{sub}  namespaces: [{}]", n.join(", "));
+    }
 }
 
 /// An IP set, as `ipset create NAME TYPE` then `ipset add NAME MEMBER` for each member.
@@ -227,6 +308,7 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
             );
         }
     }
+    write_dns(out, ns, ind);
     if with_rules && !ns.iptables.is_empty() {
         let _ = writeln!(out, "{ind}iptables-save: |");
         for t in &ns.iptables {

@@ -61,6 +61,8 @@ pub(crate) struct ClusterSpec {
     #[serde(default)]
     pub load_balancer: Option<S<String>>,
     #[serde(default)]
+    pub dns: Option<S<super::dns::DnsSpec>>,
+    #[serde(default)]
     pub ingresses: Vec<S<IngressSpec>>,
 }
 
@@ -139,6 +141,8 @@ pub(crate) struct ExternalSpec {
     pub gateway: Option<S<String>>,
     #[serde(default)]
     pub listen: Vec<S<String>>,
+    #[serde(default)]
+    pub dns_server: Option<S<super::dns::ExternalDnsSpec>>,
 }
 
 /// A container port: `80`, or `{container-port: 53, name: dns, protocol: UDP}`.
@@ -275,7 +279,7 @@ impl Ctx<'_> {
         )
     }
 
-    fn addr<T>(&self, s: &S<T>, text: &str, what: &str) -> Result<Ipv4Addr, LoadError> {
+    pub(crate) fn addr<T>(&self, s: &S<T>, text: &str, what: &str) -> Result<Ipv4Addr, LoadError> {
         crate::format::shell::parse_inet(text)
             .filter(|_| text.split('.').count() == 4)
             .ok_or_else(|| {
@@ -384,7 +388,7 @@ fn containers(cx: &Ctx, list: &[S<ContainerSpec>]) -> Result<Vec<Container>, Loa
 /// Pod names of a Deployment's replicas, shaped like the real ones
 /// (`<deployment>-<pod-template-hash>-<5 chars>`) but derived from the names, so that they
 /// are stable from run to run.
-fn replica_name(ns: &str, deploy: &str, i: u32) -> String {
+pub(crate) fn replica_name(ns: &str, deploy: &str, i: u32) -> String {
     // Kubernetes' SafeEncodeString alphabet (no vowels, no confusable digits).
     const ALPHA: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let h = super::hash::sha256(format!("{ns}/{deploy}").as_bytes());
@@ -609,11 +613,16 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
                 .map_err(|m| cx.at(l, m).hint("write `tcp 80` or `udp 0.0.0.0:53 dns`"))?;
             listen.push(l.value.clone());
         }
+        let dns_server = match &e.value.dns_server {
+            Some(d) => Some(super::dns::external_server(cx, d)?),
+            None => None,
+        };
         externals.push(External {
             name: name.clone(),
             ip,
             gateway,
             listen,
+            dns_server,
         });
     }
     let router = c.router.as_ref().map(|r| r.value.clone());
@@ -948,6 +957,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
                     "load-balancer: metallb-l2 (MetalLB's speaker answers ARP for the addresses)",
                 )),
         };
+    let dns = super::dns::resolve(cx, c.dns.as_ref(), &nodes, service_cidr)?;
     let ingresses = resolve_ingresses(cx, &c.ingresses)?;
     Ok(Cluster {
         name: f.name.value,
@@ -966,6 +976,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
         externals,
         pods,
         services,
+        dns,
         ingresses,
     })
 }

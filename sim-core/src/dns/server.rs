@@ -54,6 +54,10 @@ pub enum ServerKind {
         records: Vec<ZoneRecord>,
         /// Where it sends what it does not own (nothing: NXDOMAIN).
         forward: Vec<Ipv4Addr>,
+        /// A public recursive resolver (1.1.1.1, 8.8.8.8): its records stand for what
+        /// recursion finds, answered without the `aa` flag.
+        #[serde(default)]
+        recursive: bool,
     },
     /// CoreDNS.
     CoreDns {
@@ -347,8 +351,13 @@ pub fn decide(server: &DnsServer, files: &NsDns, q: &DnsMessage) -> Decision {
         };
     };
     match &server.kind {
-        ServerKind::Plain { records, forward } => {
-            if let Some(msg) = from_records(records, q, &qname, qtype, 3600) {
+        ServerKind::Plain {
+            records,
+            forward,
+            recursive,
+        } => {
+            if let Some(mut msg) = from_records(records, q, &qname, qtype, 3600) {
+                msg.aa = !recursive;
                 let why = if msg.answers.is_empty() {
                     format!(
                         "{qname} is in its records but has no {qtype} record: NOERROR, no answer"
@@ -365,7 +374,7 @@ pub fn decide(server: &DnsServer, files: &NsDns, q: &DnsMessage) -> Decision {
                 },
                 None => {
                     let mut msg = q.response_to(DnsRcode::NxDomain);
-                    msg.aa = true;
+                    msg.aa = !recursive;
                     Decision::Reply {
                         msg,
                         why: format!(
@@ -418,6 +427,16 @@ pub fn decide(server: &DnsServer, files: &NsDns, q: &DnsMessage) -> Decision {
                             .unwrap_or_else(|| vec![Ipv4Addr::LOCALHOST]),
                         ForwardTo::Addrs(a) => a.clone(),
                     };
+                    if let Some(up) = ups.first().filter(|u| u.is_loopback()) {
+                        // The loop plugin: a forward to itself is a loop. Real CoreDNS
+                        // detects it at start and exits (`Loop (127.0.0.1:53 -> :53)
+                        // detected for zone "."`, CrashLoopBackOff); hopsim answers
+                        // SERVFAIL instead of sending the query round in circles.
+                        return Decision::Reply {
+                            msg: q.response_to(DnsRcode::ServFail),
+                            why: format!("forward plugin: {qname} would go to {up}, this server itself (no nameserver in its /etc/resolv.conf): a loop, which real CoreDNS's loop plugin refuses to start with; SERVFAIL"),
+                        };
+                    }
                     if let Some(up) = ups.first() {
                         let src = if *to == ForwardTo::ResolvConf {
                             " (the first nameserver of its /etc/resolv.conf)"
@@ -451,6 +470,7 @@ mod test {
             kind: ServerKind::Plain {
                 records: DnsServer::parse_records(records).unwrap(),
                 forward,
+                recursive: false,
             },
         }
     }

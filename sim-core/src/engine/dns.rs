@@ -178,6 +178,13 @@ pub(crate) fn client_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) -> bool {
         let coredns = is_coredns(sim, ns);
         if coredns {
             answer.compress = false;
+            // The cache plugin caps the TTLs of the reply it passes on too (cache.go:
+            // "Apply capped TTL to this reply to avoid jarring TTL experience").
+            if let Some(cap) = cache_cap(sim, ns) {
+                for r in answer.answers.iter_mut().chain(answer.authority.iter_mut()) {
+                    r.ttl = r.ttl.min(cap);
+                }
+            }
             if let (Some(e), Some(qe)) = (answer.edns.as_mut(), f.query.edns.as_ref()) {
                 e.cookie = qe.cookie.clone();
             }
@@ -205,6 +212,20 @@ pub(crate) fn client_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) -> bool {
         return true;
     }
     false
+}
+
+/// The `cache TTL` of the CoreDNS server in `ns`, if it has the plugin.
+fn cache_cap(sim: &Sim, ns: NsId) -> Option<u32> {
+    use crate::dns::corefile::Plugin;
+    use crate::dns::server::ServerKind;
+    let s = sim.world.netns[ns].dns.server.as_ref()?;
+    let ServerKind::CoreDns { corefile, .. } = &s.kind else {
+        return None;
+    };
+    match corefile.find(|p| matches!(p, Plugin::Cache { .. }))? {
+        Plugin::Cache { ttl } => Some(*ttl),
+        _ => None,
+    }
 }
 
 fn server_process(sim: &Sim, ns: NsId) -> String {

@@ -362,6 +362,8 @@ impl Resolver {
         };
         let mut nodata: Option<(String, Vec<(DnsMessage, usize)>)> = None;
         let mut last = Failure::NotFound;
+        // dig prints the NXDOMAIN answer itself (status: NXDOMAIN, the SOA).
+        let mut nxdomain: Option<(String, Vec<(DnsMessage, usize)>)> = None;
         for c in cands {
             match self.query_servers(&c, types, edns.clone(), program, (tries, rounds, wait)) {
                 Ok(answers) => {
@@ -376,6 +378,7 @@ impl Resolver {
                     if nx {
                         self.note(format!("{c}: NXDOMAIN, next name"));
                         last = Failure::NotFound;
+                        nxdomain = Some((c.clone(), answers));
                     } else {
                         self.note(format!(
                             "{c}: the name exists but has no {} record (NODATA), next name",
@@ -404,6 +407,7 @@ impl Resolver {
         match nodata {
             Some(n) if program == "dig" || program == "nslookup" => Ok(n),
             Some(_) => Err(Failure::NoData),
+            None if program == "dig" => nxdomain.ok_or(last),
             None => Err(last),
         }
     }
@@ -576,7 +580,25 @@ pub fn resolve(world: World, ns: NsId, name: &str, opts: &ResolveOptions) -> Res
                 ),
             });
             let server = r.rc.servers()[0];
-            let res = r.dns(name, &[t], edns, if dig { "dig" } else { "nslookup" }, !dig);
+            // nslookup given an address asks for its PTR record (no search list).
+            let reverse = (!dig && opts.qtype.is_none())
+                .then(|| name.parse::<Ipv4Addr>().ok())
+                .flatten()
+                .map(crate::dns::server::reverse_name);
+            let (name, t) = match &reverse {
+                Some(rev) => {
+                    r.note(format!("{name} is an address: nslookup asks for {rev} PTR"));
+                    (rev.as_str(), QType::Ptr)
+                }
+                None => (name, t),
+            };
+            let res = r.dns(
+                name,
+                &[t],
+                edns,
+                if dig { "dig" } else { "nslookup" },
+                !dig && reverse.is_none(),
+            );
             let server = r.last_server.unwrap_or(server);
             if dig {
                 dig_output(&mut run, name, t, server, res);
@@ -722,6 +744,9 @@ fn nslookup_output(
                         RData::Aaaa { addr } => {
                             run.lines.push(format!("Name:\t{}", r.name));
                             run.lines.push(format!("Address: {addr}"));
+                        }
+                        RData::Ptr { target } => {
+                            run.lines.push(format!("{}\tname = {target}.", r.name))
                         }
                         other => run.lines.push(format!("{}\t{other}", r.name)),
                     }

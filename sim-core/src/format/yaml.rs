@@ -146,6 +146,8 @@ struct DnsServerSpec {
     #[serde(default)]
     forward: Vec<S<String>>,
     #[serde(default)]
+    recursive: bool,
+    #[serde(default)]
     corefile: Option<S<String>>,
     #[serde(default)]
     kubernetes: Option<S<K8sViewSpec>>,
@@ -905,7 +907,11 @@ fn load_dns(file: &str, world: &mut World, ns: NsId, spec: &NsSpec) -> Result<()
                     )
                 })?);
             }
-            server::ServerKind::Plain { records, forward }
+            server::ServerKind::Plain {
+                records,
+                forward,
+                recursive: s.value.recursive,
+            }
         }
     };
     let coredns = matches!(kind, server::ServerKind::CoreDns { .. });

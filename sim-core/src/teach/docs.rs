@@ -77,7 +77,20 @@ pub const ORDER: &[(&str, &[&str])] = &[
             "cluster-ports",
         ],
     ),
-    ("Name resolution", &["dns-server"]),
+    (
+        "Name resolution",
+        &[
+            "hosts-file",
+            "dns-server",
+            "hosts-vs-dns",
+            "forward",
+            "search-domains",
+            "coredns-hosts",
+            "coredns",
+            "coredns-records",
+            "coredns-down",
+        ],
+    ),
 ];
 
 /// Every page (file name, Markdown), the index `README.md` first, for the YAML
