@@ -210,7 +210,15 @@ pub(crate) fn ip_local_out_marked(
             }
         }
         let hop = sim.hop();
-        sim.schedule(WIRE_DELAY_US, Event::Loopback { ns, packet, hop });
+        sim.schedule(
+            WIRE_DELAY_US,
+            Event::Loopback {
+                ns,
+                packet,
+                meta,
+                hop,
+            },
+        );
         return;
     }
     ip_output(sim, ns, route.dev, route.nexthop, packet, meta);
