@@ -1039,3 +1039,19 @@ fn confirm(sim: &mut Sim, ns: NsId, meta: &mut Meta) -> Verdict {
     sim.last_nf_cause = Some(why);
     Verdict::Drop
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_gives_the_first_free_one_of_its_class_or_of_the_range() {
+        assert_eq!(free_port(None, 40000, |_| false), Some(1024));
+        assert_eq!(free_port(None, 40000, |q| q < 1030), Some(1030));
+        assert_eq!(free_port(None, 700, |_| false), Some(600));
+        assert_eq!(free_port(None, 80, |q| q == 1), Some(2));
+        let r = PortRange { lo: 5000, hi: 5001 };
+        assert_eq!(free_port(Some(r), 80, |q| q == 5000), Some(5001));
+        assert_eq!(free_port(Some(r), 80, |_| true), None);
+    }
+}

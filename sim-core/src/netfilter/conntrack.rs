@@ -342,3 +342,63 @@ impl Conntrack {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn icmp(src: [u8; 4], dst: [u8; 4], ty: u8, id: u16) -> Tuple {
+        Tuple {
+            src: src.into(),
+            dst: dst.into(),
+            proto: 1,
+            sport: id,
+            dport: icmp_key(ty, 0),
+        }
+    }
+
+    #[test]
+    fn an_icmp_echo_tuple_inverts_to_the_reply_type_with_the_same_id() {
+        let req = icmp([10, 0, 0, 1], [10, 0, 0, 1], ICMP_ECHO, 7);
+        let rep = req.invert();
+        assert_eq!(rep, icmp([10, 0, 0, 1], [10, 0, 0, 1], ICMP_ECHOREPLY, 7));
+        assert_ne!(req, rep, "an echo to ourselves has two tuples");
+        assert_eq!(rep.invert(), req);
+        assert_eq!((rep.icmp_type(), rep.icmp_code(), rep.sport), (0, 0, 7));
+    }
+
+    #[test]
+    fn only_a_request_starts_an_icmp_connection() {
+        assert!(icmp([1, 1, 1, 1], [2, 2, 2, 2], ICMP_ECHO, 1).may_start());
+        assert!(!icmp([1, 1, 1, 1], [2, 2, 2, 2], ICMP_ECHOREPLY, 1).may_start());
+    }
+
+    #[test]
+    fn icmp_nat_is_seen_in_the_addresses_and_the_id_not_the_type() {
+        let t = icmp([10, 0, 0, 1], [10, 0, 0, 2], ICMP_ECHO, 7);
+        let mut e = Conntrack::new_entry(t, 0);
+        assert!(!e.dnat() && !e.snat());
+        e.reply.src = [10, 0, 0, 9].into();
+        assert!(e.dnat() && !e.snat());
+        e.reply.sport = 8;
+        assert!(e.snat());
+    }
+
+    #[test]
+    fn the_table_holds_only_confirmed_entries_and_renders_icmp_as_the_kernel() {
+        let mut ct = Conntrack::default();
+        let t = icmp([10, 0, 0, 1], [10, 0, 0, 1], ICMP_ECHO, 5);
+        let mut e = Conntrack::new_entry(t, 0);
+        e.seen_reply = true;
+        assert_eq!(ct.taken(&t), None);
+        let i = ct.insert(e);
+        assert_eq!(ct.taken(&t.invert()), Some(i));
+        assert_eq!(ct.lookup(&t.invert()), Some((i, Dir::Reply)));
+        assert_eq!(
+            ct.render(0),
+            "icmp     1 30 src=10.0.0.1 dst=10.0.0.1 type=8 code=0 id=5 src=10.0.0.1 \
+             dst=10.0.0.1 type=0 code=0 id=5 mark=0 use=1\n\
+             conntrack v1.4.7 (conntrack-tools): 1 flow entries have been shown.\n"
+        );
+    }
+}
