@@ -191,39 +191,30 @@ fn ttl_never_grows(t: &Trace) -> Result<(), String> {
     Ok(())
 }
 
-/// Every conntrack entry of every namespace is found again by its reply tuple (the
-/// answer maps back to the connection it answers) and by its original tuple.
-///
-/// Known gap, skipped here and listed in docs/robustness.md: a NATed packet that comes
-/// back into the namespace that tracked it (through lo after an OUTPUT DNAT to a local
-/// address, as kube-proxy does for the `kubernetes` Service on a control-plane node, or
-/// over a veth pair whose two ends are in that namespace) is tracked again as a new
-/// connection, where Linux keeps the skb's conntrack entry; the entries then collide.
-fn conntrack_reversible(w: &World, t: &Trace) -> Result<(), String> {
-    let reentered: Vec<&str> = t
-        .hops
-        .iter()
-        .filter_map(|h| match h.cause {
-            Cause::Frame { hop } if t.hops[hop].node == h.node => Some(h.node.as_str()),
-            _ => None,
-        })
-        .collect();
+/// Every conntrack entry of every namespace is confirmed, and found again by its reply
+/// tuple (the answer maps back to the connection it answers) and by its original tuple.
+/// This covers packets that come back into the namespace that tracked them: through lo
+/// (the skb keeps its entry) and over a veth pair whose two ends are in that namespace
+/// (looked up again by tuple; a new entry whose reply would collide gets another source
+/// port, `nf_nat_used_tuple`).
+fn conntrack_reversible(w: &World) -> Result<(), String> {
     for ns in &w.netns {
-        if reentered.contains(&ns.name.as_str()) {
-            continue;
-        }
         let ct = &ns.conntrack;
         for (i, e) in ct.entries.iter().enumerate() {
             if e.reply.proto != e.orig.proto {
                 return Err(format!("{}: entry {i} changes protocol", ns.name));
             }
-            // A connection to itself (same address and port, or an ICMP echo to one of
-            // our own addresses: hopsim's ICMP tuple has no type) has identical tuples
-            // both ways and is found as original.
-            // Unconfirmed entries are not in the table (`conntrack -L` does not show them);
-            // known gap (docs/robustness.md): hopsim leaves some behind when the packet is
-            // dropped after conntrack (lo down), where Linux frees them with the packet.
-            if e.reply == e.orig || !e.confirmed {
+            // Only confirmed connections are in the table (an entry whose packet was
+            // dropped before confirmation goes with the packet).
+            if !e.confirmed {
+                return Err(format!(
+                    "{}: entry {i} is in the table unconfirmed",
+                    ns.name
+                ));
+            }
+            // A socket connected to itself (same address and port both ends) has one tuple
+            // both ways: found as the original.
+            if e.reply == e.orig {
                 continue;
             }
             let lookup = |t| {
@@ -287,7 +278,7 @@ fn check_ping(w: &World, from: &str, dst: Ipv4Addr, opts: &PingOptions) -> Resul
     checksums_valid(&a.trace)?;
     causes_hold(&a.trace)?;
     ttl_never_grows(&a.trace)?;
-    conntrack_reversible(&a.world, &a.trace)
+    conntrack_reversible(&a.world)
 }
 
 fn check_connect(w: &World, from: &str, dst: Ipv4Addr, port: u16, udp: bool) -> Result<(), String> {
@@ -304,7 +295,7 @@ fn check_connect(w: &World, from: &str, dst: Ipv4Addr, port: u16, udp: bool) -> 
     checksums_valid(&a.trace)?;
     causes_hold(&a.trace)?;
     ttl_never_grows(&a.trace)?;
-    conntrack_reversible(&a.world, &a.trace)
+    conntrack_reversible(&a.world)
 }
 
 fn check_curl(w: &World, from: &str, req: &CurlRequest) -> Result<(), String> {

@@ -677,3 +677,227 @@ fn nat_port_range_keeps_a_port_inside_it() {
         Some(("10.2.0.1".parse().expect("ip"), 2000))
     );
 }
+
+/// The conntrack table of namespace `ns` as `conntrack -L` prints it, one line per entry
+/// (the summary line left out).
+fn ct_lines(w: &World, ns: &str) -> Vec<String> {
+    let ns = w.resolve_ns(ns).expect("ns");
+    w.netns[ns]
+        .conntrack
+        .render(0)
+        .lines()
+        .filter(|l| !l.starts_with("conntrack v"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// How many entries the table of namespace `ns` holds, shown or not.
+fn held(w: &World, ns: &str) -> usize {
+    w.netns[w.resolve_ns(ns).expect("ns")]
+        .conntrack
+        .entries
+        .len()
+}
+
+/// The packets a rule has counted.
+fn counted(w: &World, ns: &str, t: TableName, chain: &str, n: usize) -> u64 {
+    let ns = w.resolve_ns(ns).expect("ns");
+    w.netns[ns].netfilter.table(t).chains[chain].rules[n].packets
+}
+
+/// A namespace whose own address 192.168.10.10 is the DNAT target of 10.96.0.1:443 in
+/// OUTPUT, as kube-proxy writes the `kubernetes` Service on a control-plane node.
+const LO_DNAT: &str = "ip netns add h\nip -n h link set lo up\nip -n h link add a0 type veth peer name a1\nip -n h addr add 192.168.10.10/24 dev a0\nip -n h link set a0 up\nip -n h link set a1 up\nip -n h route add default via 192.168.10.1\nip netns exec h iptables -t nat -A PREROUTING -j ACCEPT\nip netns exec h iptables -t nat -A OUTPUT -d 10.96.0.1 -p tcp --dport 443 -j DNAT --to-destination 192.168.10.10:6443\nip netns exec h iptables -t nat -A POSTROUTING -j MASQUERADE\nip netns exec h nc -lk -p 6443 &\n";
+
+/// Found by tests/invariants.rs (conntrack_reversible): a connection DNATed in OUTPUT to
+/// an address of the namespace comes back through lo, which keeps the skb's conntrack
+/// entry. Measured (Linux 6.18): one entry, and the nat PREROUTING chain never sees the
+/// packets (its rule counts 0). hopsim used to track the re-entering SYN and SYN-ACK as
+/// two more connections.
+#[test]
+fn regression_lo_reentry_after_output_dnat_is_tracked_once() {
+    let w = world(LO_DNAT);
+    let h = w.resolve_ns("h").expect("h");
+    let r = connect(
+        w,
+        h,
+        "10.96.0.1".parse().expect("ip"),
+        443,
+        &ConnectOptions::default(),
+    );
+    assert_eq!(r.exit, 0, "{:?}", r.lines);
+    let ct = ct_lines(&r.world, "h");
+    assert_eq!(ct.len(), 1, "{ct:#?}");
+    assert_eq!(held(&r.world, "h"), 1);
+    let sport = r.source.1;
+    assert_eq!(
+        ct[0],
+        format!(
+            "tcp      6 120 TIME_WAIT src=192.168.10.10 dst=10.96.0.1 sport={sport} dport=443 \
+             src=192.168.10.10 dst=192.168.10.10 sport=6443 dport={sport} [ASSURED] mark=0 use=1"
+        )
+    );
+    assert_eq!(counted(&r.world, "h", TableName::Nat, "PREROUTING", 0), 0);
+}
+
+/// A namespace with a veth pair whose two ends are both in it: 10.9.9.9 is routed out of
+/// a0 to a1's MAC, and a1 forwards it back out of a0 (until its TTL runs out).
+const SAME_NS_VETH: &str = "ip netns add h\nip -n h link set lo up\nip -n h link add a0 type veth peer name a1\nip -n h link set a1 address 02:00:00:00:00:a1\nip -n h addr add 10.0.0.1/24 dev a0\nip -n h addr add 10.0.1.1/24 dev a1\nip -n h link set a0 up\nip -n h link set a1 up\nip netns exec h sysctl -w net.ipv4.ip_forward=1\nip -n h route add 10.9.9.9/32 dev a0\nip -n h route add 10.96.0.0/12 dev a0\nip -n h neigh add 10.9.9.9 lladdr 02:00:00:00:00:a1 dev a0 nud permanent\nip netns exec h iptables -A FORWARD -m conntrack --ctstate NEW -j ACCEPT\nip netns exec h iptables -t raw -A PREROUTING -i a1 -j ACCEPT\n";
+
+/// Found by tests/invariants.rs: a veth scrubs the skb (`skb_scrub_packet` ->
+/// `nf_reset_ct`) even when both ends are in one namespace, so a packet coming back is
+/// looked up again by its tuple. Measured on Linux 6.18 with [`SAME_NS_VETH`]:
+/// - UDP without NAT: 64 arrivals on a1, each found as the original direction of the one
+///   entry, still NEW (FORWARD's `--ctstate NEW` counts 63);
+/// - a PREROUTING DNAT for the second pass never matches: the connection's destination
+///   binding was made in OUTPUT (counter 0; one entry; nc: No route to host);
+/// - after an OUTPUT DNAT 10.96.0.1 -> 10.9.9.9 each pass is a new connection whose
+///   reply tuple would be the previous one's, so its source port is remapped
+///   (`nf_nat_used_tuple`; the kernel picks random ports): 64 entries, no drop.
+#[test]
+fn regression_same_namespace_veth_reentry_is_looked_up_by_tuple() {
+    let w = world(SAME_NS_VETH);
+    let h = w.resolve_ns("h").expect("h");
+    let udp = ConnectOptions {
+        proto: L4Proto::Udp,
+        ..ConnectOptions::default()
+    };
+    let r = connect(w.clone(), h, "10.9.9.9".parse().expect("ip"), 80, &udp);
+    let ct = ct_lines(&r.world, "h");
+    assert_eq!(ct.len(), 1, "{ct:#?}");
+    assert!(
+        ct[0].contains("[UNREPLIED] src=10.9.9.9 dst=10.0.0.1 sport=80"),
+        "{ct:#?}"
+    );
+    assert_eq!(counted(&r.world, "h", TableName::Raw, "PREROUTING", 0), 64);
+    assert_eq!(counted(&r.world, "h", TableName::Filter, "FORWARD", 0), 63);
+
+    let mut w2 = world(&format!(
+        "{SAME_NS_VETH}ip netns exec h iptables -t nat -A PREROUTING -i a1 -d 10.9.9.9 -j DNAT --to-destination 10.0.0.1\nip netns exec h nc -lk -p 80 &\n"
+    ));
+    let r = connect(
+        w2.clone(),
+        h,
+        "10.9.9.9".parse().expect("ip"),
+        80,
+        &ConnectOptions::default(),
+    );
+    assert_eq!(
+        r.lines,
+        ["nc: connect to 10.9.9.9 port 80 (tcp) failed: No route to host"]
+    );
+    assert_eq!(counted(&r.world, "h", TableName::Nat, "PREROUTING", 0), 0);
+    assert_eq!(ct_lines(&r.world, "h").len(), 1);
+
+    w2 = world(&format!(
+        "{SAME_NS_VETH}ip netns exec h iptables -t nat -A OUTPUT -d 10.96.0.1 -j DNAT --to-destination 10.9.9.9\n"
+    ));
+    let r = connect(
+        w2,
+        h,
+        "10.96.0.1".parse().expect("ip"),
+        80,
+        &ConnectOptions::default(),
+    );
+    let sport = r.source.1;
+    let ct = ct_lines(&r.world, "h");
+    assert_eq!(ct.len(), 64, "{ct:#?}");
+    assert!(ct[0].contains(&format!(
+        "src=10.0.0.1 dst=10.96.0.1 sport={sport} dport=80 [UNREPLIED] src=10.9.9.9 dst=10.0.0.1 sport=80 dport={sport} "
+    )));
+    assert!(ct[1].contains(&format!(
+        "src=10.0.0.1 dst=10.9.9.9 sport={sport} dport=80 [UNREPLIED] src=10.9.9.9 dst=10.0.0.1 sport=80 dport=1024 "
+    )));
+    assert!(ct[2].contains(
+        "src=10.0.0.1 dst=10.9.9.9 sport=1024 dport=80 [UNREPLIED] src=10.9.9.9 dst=10.0.0.1 sport=80 dport=1025 "
+    ));
+    assert!(
+        !r.trace.hops.iter().flat_map(|h| &h.steps).any(|s| matches!(
+            s,
+            hopsim_core::trace::Step::Drop {
+                reason: DropReason::NetfilterDrop,
+                ..
+            }
+        ))
+    );
+}
+
+/// Found by tests/invariants.rs: an entry created for a packet that is dropped before its
+/// connection is confirmed (POSTROUTING, or INPUT for local delivery) goes with the packet.
+/// Measured on Linux 6.18: an echo request dropped in OUTPUT, or an incoming one dropped in
+/// INPUT, leaves no entry; one to our own address with lo down does leave one (it was
+/// confirmed at POSTROUTING before the down device dropped it).
+#[test]
+fn regression_unconfirmed_entry_is_freed_with_its_dropped_packet() {
+    const BASE: &str = "ip netns add h\nip netns add p\nip -n h link add a0 type veth peer name a1 netns p\nip -n h addr add 10.0.0.1/24 dev a0\nip -n h link set a0 up\nip -n p addr add 10.0.0.2/24 dev a1\nip -n p link set a1 up\n";
+    let one = PingOptions {
+        count: 1,
+        wait_s: 1,
+        ..Default::default()
+    };
+    let w = world(&format!(
+        "{BASE}ip netns exec h iptables -A OUTPUT -m conntrack --ctstate NEW -d 10.0.0.2 -j DROP\n"
+    ));
+    let h = w.resolve_ns("h").expect("h");
+    let r = ping(w.clone(), h, "10.0.0.2".parse().expect("ip"), &one);
+    assert_eq!(r.exit, 1);
+    assert_eq!(ct_lines(&r.world, "h"), Vec::<String>::new());
+    assert_eq!(held(&r.world, "h"), 0);
+
+    // lo is down in h: the request to 10.0.0.1 is confirmed, then dropped by lo.
+    let r = ping(w, h, "10.0.0.1".parse().expect("ip"), &one);
+    assert_eq!(r.exit, 1);
+    let ct = ct_lines(&r.world, "h");
+    assert_eq!(ct.len(), 1, "{ct:#?}");
+    assert!(
+        ct[0].starts_with("icmp     1 30 src=10.0.0.1 dst=10.0.0.1 type=8 code=0 id="),
+        "{ct:#?}"
+    );
+    assert!(ct[0].contains(" [UNREPLIED] src=10.0.0.1 dst=10.0.0.1 type=0 code=0 id="));
+
+    let w = world(&format!(
+        "{BASE}ip netns exec h iptables -A INPUT -p icmp -m conntrack --ctstate NEW -j DROP\n"
+    ));
+    let p = w.resolve_ns("p").expect("p");
+    let r = ping(w, p, "10.0.0.1".parse().expect("ip"), &one);
+    assert_eq!(r.exit, 1);
+    assert_eq!(counted(&r.world, "h", TableName::Filter, "INPUT", 0), 1);
+    assert_eq!(ct_lines(&r.world, "h"), Vec::<String>::new());
+    assert_eq!(held(&r.world, "h"), 0);
+}
+
+/// Found by tests/invariants.rs: the kernel's ICMP tuple holds the type and code
+/// (`icmp_pkt_to_tuple`), and the reply tuple has the answer's type (echo request 8 ->
+/// reply 0), so a ping to one of our own addresses has distinct tuples and its reply is
+/// the reply direction. Measured on Linux 6.18 (`ping -c1` to the namespace's address):
+/// `icmp     1 29 src=A dst=A type=8 code=0 id=N src=A dst=A type=0 code=0 id=N mark=0
+/// use=1`, without [UNREPLIED], which hopsim printed.
+#[test]
+fn regression_icmp_conntrack_tuple_has_type_and_code() {
+    let w = world("ip netns add h\nip -n h link set lo up\nip -n h link add a0 type veth peer name a1\nip -n h addr add 192.168.10.10/24 dev a0\nip -n h link set a0 up\nip -n h link set a1 up\nip netns exec h iptables -A INPUT -m conntrack --ctstate INVALID -j DROP\n");
+    let h = w.resolve_ns("h").expect("h");
+    let r = ping(
+        w,
+        h,
+        "192.168.10.10".parse().expect("ip"),
+        &PingOptions {
+            count: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.exit, 0);
+    let ct = ct_lines(&r.world, "h");
+    assert_eq!(ct.len(), 1, "{ct:#?}");
+    let n = ct[0]
+        .split("id=")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .expect("id");
+    assert_eq!(
+        ct[0],
+        format!(
+            "icmp     1 30 src=192.168.10.10 dst=192.168.10.10 type=8 code=0 id={n} \
+             src=192.168.10.10 dst=192.168.10.10 type=0 code=0 id={n} mark=0 use=1"
+        )
+    );
+}

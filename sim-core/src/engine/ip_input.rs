@@ -295,8 +295,12 @@ fn ip_forward(
     ip_output::ip_output(sim, ns, out_dev, nexthop, packet, meta);
 }
 
-/// A packet sent to one of our own addresses arrives back through `lo`.
-pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet) {
+/// A packet sent to one of our own addresses arrives back through `lo`. Its skb still
+/// carries its conntrack entry, mark and trace flag (`loopback_xmit` resets none of them),
+/// so PREROUTING finds the connection already attached (`nf_conntrack_in`: "Previously seen
+/// (loopback or untracked)? Ignore.") and the nat tables, which already ran for it on the
+/// way out, are not consulted again.
+pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet, meta: nf::Meta) {
     let lo = sim.world.find_iface(ns, "lo");
     sim.step(Step::IpRcv {
         detail: format!(
@@ -304,7 +308,7 @@ pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet) {
             packet.header.src, packet.header.dst, packet.header.ttl
         ),
     });
-    let mut meta = nf::Meta::default();
+    let mut meta = meta;
     if let Some(lo) = lo {
         let v = nf::prerouting(sim, ns, lo, &mut packet, nf::Phys::default(), &mut meta);
         if !ip_output::apply_verdict(sim, ns, &packet, v, "PREROUTING") {

@@ -195,6 +195,15 @@ pub(crate) fn ip_local_out_marked(
     }
     if route.local {
         let lo = sim.world.find_iface(ns, "lo");
+        // POSTROUTING (and the conntrack confirmation) come before the device: a packet
+        // to a down lo is dropped by dev_queue_xmit with its connection already in the
+        // table (measured: `conntrack -L` lists the echo request, [UNREPLIED]).
+        if let Some(lo) = lo {
+            let v = nf::postrouting(sim, ns, lo, &mut packet, nf::Phys::default(), &mut meta);
+            if !apply_verdict(sim, ns, &packet, v, "POSTROUTING") {
+                return;
+            }
+        }
         let lo_up = lo.and_then(|l| sim.world.iface(l)).is_some_and(|l| l.up);
         if !lo_up {
             sim.drop_packet(
@@ -203,14 +212,16 @@ pub(crate) fn ip_local_out_marked(
             );
             return;
         }
-        if let Some(lo) = lo {
-            let v = nf::postrouting(sim, ns, lo, &mut packet, nf::Phys::default(), &mut meta);
-            if !apply_verdict(sim, ns, &packet, v, "POSTROUTING") {
-                return;
-            }
-        }
         let hop = sim.hop();
-        sim.schedule(WIRE_DELAY_US, Event::Loopback { ns, packet, hop });
+        sim.schedule(
+            WIRE_DELAY_US,
+            Event::Loopback {
+                ns,
+                packet,
+                meta,
+                hop,
+            },
+        );
         return;
     }
     ip_output(sim, ns, route.dev, route.nexthop, packet, meta);

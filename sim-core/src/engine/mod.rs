@@ -64,10 +64,12 @@ pub(crate) enum Event {
         bytes: Vec<u8>,
         hop: usize,
     },
-    /// A packet sent to one of the namespace's own addresses comes back through `lo`.
+    /// A packet sent to one of the namespace's own addresses comes back through `lo`,
+    /// with what its skb carries (`loopback_xmit` keeps the conntrack entry and the mark).
     Loopback {
         ns: NsId,
         packet: Ipv4Packet,
+        meta: netfilter::Meta,
         hop: usize,
     },
     /// ARP retransmission or failure for an INCOMPLETE entry.
@@ -135,6 +137,11 @@ pub struct Sim {
     pub(crate) dns: Option<dns::DnsState>,
     pub(crate) http: Option<http::HttpState>,
     pub(crate) tcbs: Vec<l4::Tcb>,
+    /// Connections not yet confirmed, each owned by the packet that created it.
+    pub(crate) unconfirmed: Vec<netfilter::Unconfirmed>,
+    /// The first of [`Sim::unconfirmed`] created while handling the current event: the
+    /// older ones belong to packets already gone (dropped), unless a packet still holds one.
+    pub(crate) ct_live_from: usize,
     pub(crate) chance: Box<dyn crate::netfilter::eval::Chance>,
     pub(crate) nth: crate::netfilter::eval::NthState,
     /// iptables rules evaluated so far (what makes iptables mode slow with many Services).
@@ -166,6 +173,8 @@ impl Sim {
             dns: None,
             http: None,
             tcbs: Vec::new(),
+            unconfirmed: Vec::new(),
+            ct_live_from: 0,
             chance: Box::new(crate::netfilter::eval::SeededChance::new(0)),
             nth: Default::default(),
             rules_evaluated: 0,
@@ -269,11 +278,17 @@ impl Sim {
     }
 
     fn dispatch(&mut self, event: Event) {
+        self.ct_live_from = self.unconfirmed.len();
         match event {
             Event::Arrive { dev, bytes, hop } => receive::netif_receive(self, dev, bytes, hop),
-            Event::Loopback { ns, packet, hop } => {
+            Event::Loopback {
+                ns,
+                packet,
+                meta,
+                hop,
+            } => {
                 self.begin_hop(ns, Cause::Frame { hop });
-                ip_input::loopback_rcv(self, ns, packet);
+                ip_input::loopback_rcv(self, ns, packet, meta);
             }
             Event::NeighTimer {
                 ns,

@@ -6,9 +6,9 @@
 
 use super::Sim;
 use crate::model::{IfId, NsId, World};
-use crate::netfilter::conntrack::{Dir, TcpCtState, Tuple};
+use crate::netfilter::conntrack::{Conntrack, CtEntry, Dir, TcpCtState, Tuple};
 use crate::netfilter::eval::{run_table, trace_lines, CtInfo, EvalCtx, TableVerdict};
-use crate::netfilter::{AddrType, Hook, NatRange, RejectWith, TableName};
+use crate::netfilter::{AddrType, Hook, NatRange, PortRange, RejectWith, TableName};
 use crate::trace::Step;
 use crate::wire::{IpPayload, Ipv4Packet};
 use std::net::Ipv4Addr;
@@ -17,7 +17,7 @@ use std::net::Ipv4Addr;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Meta {
     /// The conntrack entry.
-    pub ct: Option<usize>,
+    pub ct: Option<CtRef>,
     /// Its direction.
     pub dir: Option<Dir>,
     /// The packet created the entry.
@@ -30,6 +30,99 @@ pub(crate) struct Meta {
     pub traced: bool,
     /// An ICMP error about a tracked connection (RELATED).
     pub related: bool,
+}
+
+/// The connection a packet belongs to (the skb's `_nfct` pointer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CtRef {
+    /// An entry of the namespace's conntrack table (confirmed).
+    Table(usize),
+    /// A new connection not confirmed yet: the entry is the packet's own
+    /// ([`Sim::unconfirmed`]), and goes away with it unless it is confirmed.
+    Unconfirmed(usize),
+}
+
+/// A connection created by a packet and not confirmed yet (`init_conntrack` puts it on
+/// no list that `conntrack -L` reads; the kernel frees it with its skb).
+#[derive(Clone, Debug)]
+pub(crate) struct Unconfirmed {
+    /// The namespace whose conntrack created it.
+    pub ns: NsId,
+    /// The entry as the packet has made it so far.
+    pub entry: CtEntry,
+    /// Where it went in the table when it was confirmed.
+    pub inserted: Option<usize>,
+}
+
+/// The entry a packet's connection reference points to.
+fn entry(sim: &Sim, ns: NsId, r: CtRef) -> Option<&CtEntry> {
+    match r {
+        CtRef::Table(i) => sim.world.netns[ns].conntrack.entries.get(i),
+        CtRef::Unconfirmed(k) => {
+            let u = sim.unconfirmed.get(k)?;
+            match u.inserted {
+                Some(i) => sim.world.netns[u.ns].conntrack.entries.get(i),
+                None => Some(&u.entry),
+            }
+        }
+    }
+}
+
+fn entry_mut(sim: &mut Sim, ns: NsId, r: CtRef) -> Option<&mut CtEntry> {
+    match r {
+        CtRef::Table(i) => sim.world.netns[ns].conntrack.entries.get_mut(i),
+        CtRef::Unconfirmed(k) => {
+            let u = sim.unconfirmed.get_mut(k)?;
+            match u.inserted {
+                Some(i) => sim.world.netns[u.ns].conntrack.entries.get_mut(i),
+                None => Some(&mut u.entry),
+            }
+        }
+    }
+}
+
+/// Which end a nat hook translates (`HOOK2MANIP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Manip {
+    /// PREROUTING and OUTPUT: the destination.
+    Dst,
+    /// POSTROUTING and INPUT: the source.
+    Src,
+}
+
+/// Whether the nat table is consulted for this packet at a hook of this manip type:
+/// only for the first packet of a connection, and only once per manip type
+/// (`nf_nat_inet_fn`: "Seen it before? This can happen for loopback, retrans, or local
+/// packets.": a packet that comes back through `lo` keeps its connection, whose
+/// translation is already set up).
+fn nat_pending(sim: &Sim, ns: NsId, meta: &Meta, m: Manip) -> bool {
+    meta.new
+        && meta
+            .ct
+            .and_then(|r| entry(sim, ns, r))
+            .is_some_and(|e| match m {
+                Manip::Dst => !e.nat_dst_done,
+                Manip::Src => !e.nat_src_done,
+            })
+}
+
+/// The nat table ran for the packet's connection at a hook of this manip type: its
+/// translation for that end is settled, a rule's or the identity (`nf_nat_alloc_null_binding`).
+fn nat_done(sim: &mut Sim, ns: NsId, meta: &Meta, m: Manip) {
+    if let Some(e) = meta.ct.and_then(|r| entry_mut(sim, ns, r)) {
+        match m {
+            Manip::Dst => e.nat_dst_done = true,
+            Manip::Src => e.nat_src_done = true,
+        }
+    }
+}
+
+/// Whether the namespace has a nat table (and so nat hooks that bind every new connection).
+fn nat_loaded(sim: &Sim, ns: NsId) -> bool {
+    sim.world.netns[ns]
+        .netfilter
+        .table(TableName::Nat)
+        .is_configured()
 }
 
 /// What a hook decided.
@@ -97,20 +190,20 @@ pub(crate) fn active(world: &World, ns: NsId) -> bool {
     world.netns[ns].netfilter.is_configured()
 }
 
-fn ct_info(world: &World, ns: NsId, meta: &Meta) -> CtInfo {
+fn ct_info(sim: &Sim, ns: NsId, meta: &Meta) -> CtInfo {
     let mut ci = CtInfo {
         untracked: meta.untracked,
         ..CtInfo::default()
     };
-    if let (Some(i), Some(dir)) = (meta.ct, meta.dir) {
-        if let Some(e) = world.netns[ns].conntrack.entries.get(i) {
+    if let (Some(r), Some(dir)) = (meta.ct, meta.dir) {
+        if let Some(e) = entry(sim, ns, r) {
             ci.related = meta.related;
             ci.new = !meta.related && (meta.new || (!e.seen_reply && dir == Dir::Original));
             ci.established = !ci.new && !meta.related;
             ci.dnat = e.dnat();
             ci.snat = e.snat();
         }
-    } else if !meta.untracked && world.netns[ns].netfilter.needs_conntrack() {
+    } else if !meta.untracked && sim.world.netns[ns].netfilter.needs_conntrack() {
         ci.invalid = true;
     }
     ci
@@ -143,7 +236,7 @@ fn table(
     let name = |d: Option<IfId>| d.map(|d| sim.world.ifname(d));
     let (in_name, out_name) = (name(in_dev), name(out_dev));
     let (pin, pout) = (name(phys.physdev_in), name(phys.physdev_out));
-    let ct = ct_info(&sim.world, ns, meta);
+    let ct = ct_info(sim, ns, meta);
     let mut nf = std::mem::take(&mut sim.world.netns[ns].netfilter);
     let world = &sim.world;
     let at = |a: Ipv4Addr, dev: Option<&str>| addr_type(world, ns, a, dev);
@@ -275,7 +368,24 @@ fn set_src(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: 
 
 /// `nf_conntrack_in`: find or create the packet's connection, update its state.
 fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
-    if meta.untracked || meta.ct.is_some() || !sim.world.netns[ns].netfilter.needs_conntrack() {
+    if let (Some(r), Some(dir)) = (meta.ct, meta.dir) {
+        // "Previously seen (loopback or untracked)? Ignore.": a packet back through `lo`
+        // still carries its connection; it is neither looked up nor updated again.
+        if let Some(e) = entry(sim, ns, r) {
+            let detail = format!(
+                "still attached to {} ({} direction): lo keeps the skb's connection",
+                describe_tuple(&e.orig),
+                if dir == Dir::Original {
+                    "original"
+                } else {
+                    "reply"
+                }
+            );
+            sim.step(Step::Conntrack { detail });
+        }
+        return;
+    }
+    if meta.untracked || !sim.world.netns[ns].netfilter.needs_conntrack() {
         return;
     }
     let Some(t) = Tuple::of(p) else {
@@ -283,12 +393,33 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
         return;
     };
     let now = sim.now();
-    let ct = &mut sim.world.netns[ns].conntrack;
-    let (i, dir, new) = match ct.lookup(&t).filter(|(i, _)| ct.entries[*i].confirmed) {
-        Some((i, d)) => (i, d, false),
-        None => (ct.create(t, now), Dir::Original, true),
+    let (r, dir, new) = match sim.world.netns[ns].conntrack.lookup(&t) {
+        Some((i, d)) => (CtRef::Table(i), d, false),
+        None if !t.may_start() => {
+            sim.step(Step::Conntrack {
+                detail: format!(
+                    "{}: no connection, and only a request starts one: INVALID",
+                    describe_tuple(&t)
+                ),
+            });
+            return;
+        }
+        None => {
+            sim.unconfirmed.push(Unconfirmed {
+                ns,
+                entry: Conntrack::new_entry(t, now),
+                inserted: None,
+            });
+            (
+                CtRef::Unconfirmed(sim.unconfirmed.len() - 1),
+                Dir::Original,
+                true,
+            )
+        }
     };
-    let e = &mut ct.entries[i];
+    let Some(e) = entry_mut(sim, ns, r) else {
+        return;
+    };
     e.last_us = now;
     if dir == Dir::Reply {
         e.seen_reply = true;
@@ -340,7 +471,7 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
             e.tcp.map(|s| format!(", {}", s.name())).unwrap_or_default()
         )
     };
-    meta.ct = Some(i);
+    meta.ct = Some(r);
     meta.dir = Some(dir);
     meta.new = new;
     sim.step(Step::Conntrack { detail: word });
@@ -359,25 +490,43 @@ fn related_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
         return;
     };
     // nf_conntrack_inet_error: the quoted packet went one way, so the error belongs to the
-    // connection whose tuple is the quoted one inverted, in that tuple's direction. The
-    // newest entry wins: a packet REJECTed before its connection was confirmed still has
-    // its (unconfirmed) entry attached.
-    let ct = &sim.world.netns[ns].conntrack;
+    // connection whose tuple is the quoted one inverted, in that tuple's direction. A
+    // packet REJECTed before its connection was confirmed still has its (unconfirmed)
+    // entry attached while it is being handled: those come first, newest first.
     let inv = t.invert();
-    let found = ct.entries.iter().enumerate().rev().find_map(|(i, e)| {
+    let dir_of = |e: &CtEntry| {
         if e.reply == inv {
-            Some((i, Dir::Reply))
+            Some(Dir::Reply)
         } else if e.orig == inv {
-            Some((i, Dir::Original))
+            Some(Dir::Original)
         } else {
             None
         }
-    });
-    let Some((i, d)) = found else {
+    };
+    let live = sim
+        .unconfirmed
+        .iter()
+        .enumerate()
+        .skip(sim.ct_live_from)
+        .rev();
+    let found = live
+        .filter(|(_, u)| u.ns == ns && u.inserted.is_none())
+        .find_map(|(k, u)| dir_of(&u.entry).map(|d| (CtRef::Unconfirmed(k), d)))
+        .or_else(|| {
+            let ct = &sim.world.netns[ns].conntrack;
+            ct.entries
+                .iter()
+                .enumerate()
+                .rev()
+                .find_map(|(i, e)| dir_of(e).map(|d| (CtRef::Table(i), d)))
+        });
+    let Some((r, d)) = found else {
         return;
     };
-    let orig = ct.entries[i].orig;
-    meta.ct = Some(i);
+    let Some(orig) = entry(sim, ns, r).map(|e| e.orig) else {
+        return;
+    };
+    meta.ct = Some(r);
     meta.dir = Some(d);
     meta.related = true;
     sim.step(Step::Conntrack {
@@ -417,6 +566,7 @@ fn translate_inner(p: &mut Ipv4Packet, src: Option<(Ipv4Addr, u16)>, dst: Option
 
 fn describe_tuple(t: &Tuple) -> String {
     match t.proto {
+        1 if t.icmp_type() == 0 => format!("icmp echo reply {} -> {} id {}", t.src, t.dst, t.sport),
         1 => format!("icmp {} -> {} id {}", t.src, t.dst, t.sport),
         6 => format!("tcp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
         17 => format!("udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
@@ -426,10 +576,10 @@ fn describe_tuple(t: &Tuple) -> String {
 
 /// Destination manipulation at PREROUTING/OUTPUT for a packet of a known connection.
 fn manip_dst_from_ct(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta) {
-    let (Some(i), Some(dir)) = (meta.ct, meta.dir) else {
+    let (Some(r), Some(dir)) = (meta.ct, meta.dir) else {
         return;
     };
-    let Some(e) = sim.world.netns[ns].conntrack.entries.get(i).cloned() else {
+    let Some(e) = entry(sim, ns, r).cloned() else {
         return;
     };
     match dir {
@@ -457,10 +607,10 @@ fn manip_dst_from_ct(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta) {
 
 /// Source manipulation at POSTROUTING/INPUT for a packet of a known connection.
 fn manip_src_from_ct(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta) {
-    let (Some(i), Some(dir)) = (meta.ct, meta.dir) else {
+    let (Some(r), Some(dir)) = (meta.ct, meta.dir) else {
         return;
     };
-    let Some(e) = sim.world.netns[ns].conntrack.entries.get(i).cloned() else {
+    let Some(e) = entry(sim, ns, r).cloned() else {
         return;
     };
     match dir {
@@ -511,8 +661,11 @@ pub(crate) fn prerouting(
             conntrack_in(sim, ns, p, meta);
             manip_dst_from_ct(sim, ns, p, meta);
         }
-        if t == TableName::Nat && !meta.new {
-            continue;
+        if t == TableName::Nat {
+            if !nat_pending(sim, ns, meta, Manip::Dst) {
+                continue;
+            }
+            nat_done(sim, ns, meta, Manip::Dst);
         }
         let v = table(
             sim,
@@ -548,8 +701,8 @@ fn nat_port(range: Option<crate::netfilter::PortRange>, current: Option<u16>) ->
 
 fn apply_dnat(sim: &mut Sim, ns: NsId, p: &mut Ipv4Packet, meta: &Meta, to: &NatRange) {
     let port = nat_port(to.ports, p.payload.ports().map(|(_, d)| d));
-    if let Some(i) = meta.ct {
-        if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
+    if let Some(r) = meta.ct {
+        if let Some(e) = entry_mut(sim, ns, r) {
             e.reply.src = to.addr_lo;
             if let Some(port) = port {
                 e.reply.sport = port;
@@ -573,8 +726,11 @@ pub(crate) fn input(
     // NF_INET_LOCAL_IN in priority order: mangle, filter, then nat (NF_IP_PRI_NAT_SRC:
     // SNAT of a new connection delivered locally, as `-t nat -A INPUT ... -j SNAT`).
     for t in [TableName::Mangle, TableName::Filter, TableName::Nat] {
-        if t == TableName::Nat && !meta.new {
-            continue;
+        if t == TableName::Nat {
+            if !nat_pending(sim, ns, meta, Manip::Src) {
+                continue;
+            }
+            nat_done(sim, ns, meta, Manip::Src);
         }
         let v = table(
             sim,
@@ -590,16 +746,18 @@ pub(crate) fn input(
         if let Some(v) = verdict_of(&v) {
             return v;
         }
-        if let TableVerdict::Snat { to } = v {
-            let port = nat_port(to.ports, p.payload.ports().map(|(s, _)| s));
-            apply_snat(sim, ns, p, meta, to.addr_lo, port, "SNAT");
+        if t == TableName::Nat {
+            let bind = match v {
+                TableVerdict::Snat { to } => Some((to.addr_lo, to.ports, "SNAT")),
+                _ => None,
+            };
+            src_binding(sim, ns, p, meta, bind);
         }
     }
     if !meta.new {
         manip_src_from_ct(sim, ns, p, meta);
     }
-    confirm(sim, ns, meta);
-    Verdict::Accept
+    confirm(sim, ns, meta)
 }
 
 /// FORWARD: mangle, filter.
@@ -657,8 +815,11 @@ pub(crate) fn output(
             conntrack_in(sim, ns, p, meta);
             manip_dst_from_ct(sim, ns, p, meta);
         }
-        if t == TableName::Nat && !meta.new {
-            continue;
+        if t == TableName::Nat {
+            if !nat_pending(sim, ns, meta, Manip::Dst) {
+                continue;
+            }
+            nat_done(sim, ns, meta, Manip::Dst);
         }
         let v = table(
             sim,
@@ -695,8 +856,11 @@ pub(crate) fn postrouting(
         return Verdict::Accept;
     }
     for t in [TableName::Mangle, TableName::Nat] {
-        if t == TableName::Nat && !meta.new {
-            continue;
+        if t == TableName::Nat {
+            if !nat_pending(sim, ns, meta, Manip::Src) {
+                continue;
+            }
+            nat_done(sim, ns, meta, Manip::Src);
         }
         let v = table(
             sim,
@@ -712,31 +876,53 @@ pub(crate) fn postrouting(
         if let Some(v) = verdict_of(&v) {
             return v;
         }
-        let sport = p.payload.ports().map(|(s, _)| s);
-        let to_src = match v {
-            TableVerdict::Snat { to } => Some((to.addr_lo, nat_port(to.ports, sport), "SNAT")),
-            TableVerdict::Masquerade { to_ports } => {
-                // The address of the output device, chosen as for a locally sent packet.
-                let a = sim
-                    .world
-                    .select_src(ns, Some(out_dev), p.header.dst)
-                    .unwrap_or(Ipv4Addr::UNSPECIFIED);
-                Some((a, nat_port(to_ports, sport), "MASQUERADE"))
-            }
-            _ => None,
-        };
-        if let Some((addr, port, kind)) = to_src {
-            apply_snat(sim, ns, p, meta, addr, port, kind);
+        if t == TableName::Nat {
+            let bind = match v {
+                TableVerdict::Snat { to } => Some((to.addr_lo, to.ports, "SNAT")),
+                TableVerdict::Masquerade { to_ports } => {
+                    // The address of the output device, chosen as for a locally sent packet.
+                    let a = sim
+                        .world
+                        .select_src(ns, Some(out_dev), p.header.dst)
+                        .unwrap_or(Ipv4Addr::UNSPECIFIED);
+                    Some((a, to_ports, "MASQUERADE"))
+                }
+                _ => None,
+            };
+            src_binding(sim, ns, p, meta, bind);
         }
     }
     if !meta.new {
         manip_src_from_ct(sim, ns, p, meta);
     }
-    confirm(sim, ns, meta);
-    Verdict::Accept
+    confirm(sim, ns, meta)
+}
+
+/// The source translation of a new connection at POSTROUTING or INPUT, after its nat
+/// table: a rule's SNAT or MASQUERADE, or the identity when no rule matched
+/// (`nf_nat_alloc_null_binding`). Either way the source port is the packet's own when
+/// the reply tuple that gives is free, else another one (`get_unique_tuple`,
+/// `nf_nat_used_tuple`: a reply must lead to one connection only).
+fn src_binding(
+    sim: &mut Sim,
+    ns: NsId,
+    p: &mut Ipv4Packet,
+    meta: &Meta,
+    bind: Option<(Ipv4Addr, Option<PortRange>, &str)>,
+) {
+    let sport = p.payload.ports().map(|(s, _)| s);
+    let (addr, range, kind) = match bind {
+        Some(b) => b,
+        None if nat_loaded(sim, ns) => (p.header.src, None, "SNAT (null binding)"),
+        None => return,
+    };
+    // Without --to-ports the port is kept, unless the reply tuple is taken.
+    let port = nat_port(range, sport).or(sport);
+    apply_snat(sim, ns, p, meta, addr, port, range, kind);
 }
 
 /// Source NAT of a new connection: the reply tuple comes back to the new source.
+#[allow(clippy::too_many_arguments)]
 fn apply_snat(
     sim: &mut Sim,
     ns: NsId,
@@ -744,23 +930,128 @@ fn apply_snat(
     meta: &Meta,
     addr: Ipv4Addr,
     port: Option<u16>,
+    range: Option<PortRange>,
     kind: &str,
 ) {
-    if let Some(i) = meta.ct {
-        if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
-            e.reply.dst = addr;
-            if let Some(port) = port {
-                e.reply.dport = port;
+    let mut port = port;
+    if let Some(e) = meta.ct.and_then(|r| entry(sim, ns, r)) {
+        let mut reply = e.reply;
+        reply.dst = addr;
+        if let Some(port) = port {
+            reply.dport = port;
+        }
+        let table = &sim.world.netns[ns].conntrack;
+        // nf_conntrack_tuple_taken: taken by another connection (one with the same
+        // original tuple is this flow again, and clash resolution deals with it).
+        let taken = |t: &Tuple| {
+            table
+                .taken(t)
+                .is_some_and(|j| table.entries[j].orig != e.orig)
+        };
+        if taken(&reply) {
+            if let Some(cur) = port {
+                port = free_port(range, cur, |q| {
+                    let mut t = reply;
+                    t.dport = q;
+                    taken(&t)
+                })
+                .or(port);
             }
+        }
+    }
+    if let Some(e) = meta.ct.and_then(|r| entry_mut(sim, ns, r)) {
+        e.reply.dst = addr;
+        if let Some(port) = port {
+            e.reply.dport = port;
         }
     }
     set_src(sim, kind, p, addr, port);
 }
 
-fn confirm(sim: &mut Sim, ns: NsId, meta: &Meta) {
-    if let Some(i) = meta.ct {
-        if let Some(e) = sim.world.netns[ns].conntrack.entries.get_mut(i) {
-            e.confirmed = true;
-        }
+/// The first port of the range that `taken` does not refuse (`nf_nat_l4proto_unique_tuple`;
+/// the kernel starts from a random offset, hopsim from the start of the range). Without a
+/// range, the range of the packet's port: 1-511, 600-1023 or 1024-65535.
+fn free_port(range: Option<PortRange>, cur: u16, taken: impl Fn(u16) -> bool) -> Option<u16> {
+    let r = range.unwrap_or(match cur {
+        0..=511 => PortRange { lo: 1, hi: 511 },
+        512..=1023 => PortRange { lo: 600, hi: 1023 },
+        _ => PortRange {
+            lo: 1024,
+            hi: 65535,
+        },
+    });
+    (r.lo..=r.hi).find(|&q| !taken(q))
+}
+
+/// `__nf_conntrack_confirm`, at the last hook: a new connection goes into the table, unless
+/// one of its tuples is already there (a clash). A UDP packet then joins the entry in the
+/// table when that entry is the same flow both ways or has no NAT binding
+/// (`__nf_ct_resolve_clash`); otherwise, and always for TCP and ICMP (no `allow_clash`),
+/// the packet is dropped (`insert_failed`).
+fn confirm(sim: &mut Sim, ns: NsId, meta: &mut Meta) -> Verdict {
+    let Some(CtRef::Unconfirmed(k)) = meta.ct else {
+        return Verdict::Accept;
+    };
+    // Only the original direction confirms (an ICMP error attached to the connection
+    // does not).
+    if meta.related || meta.dir != Some(Dir::Original) {
+        return Verdict::Accept;
+    }
+    let Some(u) = sim.unconfirmed.get(k) else {
+        return Verdict::Accept;
+    };
+    if let Some(i) = u.inserted {
+        meta.ct = Some(CtRef::Table(i));
+        return Verdict::Accept;
+    }
+    let e = u.entry.clone();
+    let table = &sim.world.netns[ns].conntrack;
+    let clash = table
+        .taken(&e.orig)
+        .map(|j| (j, "original"))
+        .or_else(|| table.taken(&e.reply).map(|j| (j, "reply")));
+    let Some((j, which)) = clash else {
+        let i = sim.world.netns[ns].conntrack.insert(e);
+        sim.unconfirmed[k].inserted = Some(i);
+        meta.ct = Some(CtRef::Table(i));
+        return Verdict::Accept;
+    };
+    let other = table.entries[j].clone();
+    let same = other.orig == e.orig && other.reply == e.reply;
+    if e.orig.proto == 17 && (same || !nat_loaded(sim, ns)) {
+        sim.step(Step::Conntrack {
+            detail: format!(
+                "clash on confirm: {} is already tracked; the packet joins that entry",
+                describe_tuple(&e.orig)
+            ),
+        });
+        meta.ct = Some(CtRef::Table(j));
+        return Verdict::Accept;
+    }
+    let why = format!(
+        "nf_conntrack_confirm: the {which} tuple of {} is already taken by {} (insert_failed)",
+        describe_tuple(&e.orig),
+        describe_tuple(&other.orig)
+    );
+    sim.step(Step::Conntrack {
+        detail: why.clone(),
+    });
+    sim.last_nf_cause = Some(why);
+    Verdict::Drop
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_port_gives_the_first_free_one_of_its_class_or_of_the_range() {
+        assert_eq!(free_port(None, 40000, |_| false), Some(1024));
+        assert_eq!(free_port(None, 40000, |q| q < 1030), Some(1030));
+        assert_eq!(free_port(None, 700, |_| false), Some(600));
+        assert_eq!(free_port(None, 80, |q| q == 1), Some(2));
+        let r = PortRange { lo: 5000, hi: 5001 };
+        assert_eq!(free_port(Some(r), 80, |q| q == 5000), Some(5001));
+        assert_eq!(free_port(Some(r), 80, |_| true), None);
     }
 }

@@ -8,7 +8,10 @@ use serde::Serialize;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
-/// A connection tuple. For ICMP echo, both ports hold the echo identifier.
+/// A connection tuple. For ICMP the two port fields hold what the kernel's tuple holds in
+/// the same place (`icmp_pkt_to_tuple`): the echo identifier in the source half
+/// (`src.u.icmp.id`) and the type and code in the destination half (`dst.u.icmp.type`,
+/// `dst.u.icmp.code`), so that an echo request and its reply have distinct tuples.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Tuple {
     /// Source address.
@@ -17,11 +20,17 @@ pub struct Tuple {
     pub dst: Ipv4Addr,
     /// IP protocol.
     pub proto: u8,
-    /// Source port (ICMP: echo id).
+    /// Source port (ICMP: the echo identifier).
     pub sport: u16,
-    /// Destination port (ICMP: echo id).
+    /// Destination port (ICMP: type in the high byte, code in the low byte; see
+    /// [`Tuple::icmp_type`]).
     pub dport: u16,
 }
+
+/// ICMP echo request.
+const ICMP_ECHO: u8 = 8;
+/// ICMP echo reply.
+const ICMP_ECHOREPLY: u8 = 0;
 
 impl Tuple {
     /// The tuple of a packet, if conntrack can track it as a connection of its own (TCP,
@@ -32,9 +41,12 @@ impl Tuple {
         let (proto, sport, dport) = match &p.payload {
             IpPayload::Tcp(t) => (6, t.sport, t.dport),
             IpPayload::Udp(u) => (17, u.sport, u.dport),
-            IpPayload::Icmp(
-                IcmpRepr::EchoRequest { ident, .. } | IcmpRepr::EchoReply { ident, .. },
-            ) => (1, *ident, *ident),
+            IpPayload::Icmp(IcmpRepr::EchoRequest { ident, .. }) => {
+                (1, *ident, icmp_key(ICMP_ECHO, 0))
+            }
+            IpPayload::Icmp(IcmpRepr::EchoReply { ident, .. }) => {
+                (1, *ident, icmp_key(ICMP_ECHOREPLY, 0))
+            }
             IpPayload::Icmp(_) => return None,
             IpPayload::Ipip(_) | IpPayload::Raw { .. } => (p.protocol(), 0, 0),
         };
@@ -47,8 +59,24 @@ impl Tuple {
         })
     }
 
-    /// The tuple of the answer.
+    /// The tuple of the answer (`nf_ct_invert_tuple`): addresses and ports swapped; for
+    /// ICMP the identifier stays and the type becomes its answer's
+    /// (`nf_conntrack_invert_icmp_tuple`: echo request 8 <-> echo reply 0).
     pub fn invert(&self) -> Tuple {
+        if self.proto == 1 {
+            let ty = match self.icmp_type() {
+                ICMP_ECHO => ICMP_ECHOREPLY,
+                ICMP_ECHOREPLY => ICMP_ECHO,
+                other => other,
+            };
+            return Tuple {
+                src: self.dst,
+                dst: self.src,
+                proto: 1,
+                sport: self.sport,
+                dport: icmp_key(ty, self.icmp_code()),
+            };
+        }
         Tuple {
             src: self.dst,
             dst: self.src,
@@ -57,6 +85,27 @@ impl Tuple {
             dport: self.sport,
         }
     }
+
+    /// ICMP type (for an ICMP tuple).
+    pub fn icmp_type(&self) -> u8 {
+        self.dport.to_be_bytes()[0]
+    }
+
+    /// ICMP code (for an ICMP tuple).
+    pub fn icmp_code(&self) -> u8 {
+        self.dport.to_be_bytes()[1]
+    }
+
+    /// Whether a packet with this tuple may start a connection: for ICMP only a request
+    /// (`nf_conntrack_icmp_packet`'s `valid_new`: an echo reply without its request is
+    /// INVALID); any TCP, UDP or other packet.
+    pub fn may_start(&self) -> bool {
+        self.proto != 1 || self.icmp_type() == ICMP_ECHO
+    }
+}
+
+fn icmp_key(ty: u8, code: u8) -> u16 {
+    u16::from_be_bytes([ty, code])
 }
 
 /// TCP connection-tracking states (`tcp_conntrack_names`).
@@ -129,17 +178,34 @@ pub struct CtEntry {
     pub mark: u32,
     /// Simulated time of the last packet, in µs.
     pub last_us: u64,
+    /// The destination translation is set up (`IPS_DST_NAT_DONE`: the nat table ran at
+    /// PREROUTING or OUTPUT for the first packet).
+    #[serde(skip)]
+    pub nat_dst_done: bool,
+    /// The source translation is set up (`IPS_SRC_NAT_DONE`: POSTROUTING or INPUT).
+    #[serde(skip)]
+    pub nat_src_done: bool,
 }
 
 impl CtEntry {
     /// The destination was translated.
     pub fn dnat(&self) -> bool {
-        self.reply.src != self.orig.dst || self.reply.sport != self.orig.dport
+        // An ICMP tuple has no destination port (its place holds the type).
+        self.reply.src != self.orig.dst
+            || (self.orig.proto != 1 && self.reply.sport != self.orig.dport)
     }
 
     /// The source was translated.
     pub fn snat(&self) -> bool {
+        if self.orig.proto == 1 {
+            return self.reply.dst != self.orig.src || self.reply.sport != self.orig.sport;
+        }
         self.reply.dst != self.orig.src || self.reply.dport != self.orig.sport
+    }
+
+    /// One of the entry's tuples is `t` (the entry is in the table under `t`).
+    pub fn has_tuple(&self, t: &Tuple) -> bool {
+        self.orig == *t || self.reply == *t
     }
 
     fn timeout_s(&self) -> u64 {
@@ -164,7 +230,10 @@ pub enum Dir {
     Reply,
 }
 
-/// The conntrack table of a namespace.
+/// The conntrack table of a namespace: the confirmed connections (`nf_conntrack_hash`). A
+/// new connection is not in it until its first packet is confirmed (`__nf_conntrack_confirm`
+/// at the last hook: POSTROUTING, or INPUT for local delivery); until then the entry travels
+/// with its packet and is freed with it if the packet is dropped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Conntrack {
     /// Entries, oldest first.
@@ -172,6 +241,13 @@ pub struct Conntrack {
 }
 
 impl Conntrack {
+    /// The entry a tuple is taken by, if any (`nf_conntrack_tuple_taken`).
+    pub fn taken(&self, t: &Tuple) -> Option<usize> {
+        self.entries
+            .iter()
+            .position(|e| e.confirmed && e.has_tuple(t))
+    }
+
     /// Find the connection a tuple belongs to.
     pub fn lookup(&self, t: &Tuple) -> Option<(usize, Dir)> {
         self.entries.iter().enumerate().find_map(|(i, e)| {
@@ -185,9 +261,10 @@ impl Conntrack {
         })
     }
 
-    /// A new, unconfirmed entry for the first packet of a connection.
-    pub fn create(&mut self, t: Tuple, now_us: u64) -> usize {
-        self.entries.push(CtEntry {
+    /// A new, unconfirmed entry for the first packet of a connection (`init_conntrack`):
+    /// not in the table; [`Conntrack::insert`] puts it there when it is confirmed.
+    pub fn new_entry(t: Tuple, now_us: u64) -> CtEntry {
+        CtEntry {
             orig: t,
             reply: t.invert(),
             tcp: if t.proto == 6 {
@@ -200,13 +277,16 @@ impl Conntrack {
             confirmed: false,
             mark: 0,
             last_us: now_us,
-        });
-        self.entries.len() - 1
+            nat_dst_done: false,
+            nat_src_done: false,
+        }
     }
 
-    /// Drop entries that were never confirmed (their first packet was dropped).
-    pub fn drop_unconfirmed(&mut self) {
-        self.entries.retain(|e| e.confirmed);
+    /// Confirm an entry: insert it in the table; returns its index.
+    pub fn insert(&mut self, mut e: CtEntry) -> usize {
+        e.confirmed = true;
+        self.entries.push(e);
+        self.entries.len() - 1
     }
 
     /// `conntrack -L` at simulated time `now_us`.
@@ -225,10 +305,16 @@ impl Conntrack {
             if let Some(s) = e.tcp {
                 let _ = write!(out, "{} ", s.name());
             }
-            let tuple = |t: &Tuple, reply: bool| -> String {
+            let tuple = |t: &Tuple| -> String {
                 if t.proto == 1 {
-                    let (ty, id) = if reply { (0, t.sport) } else { (8, t.sport) };
-                    format!("src={} dst={} type={ty} code=0 id={id}", t.src, t.dst)
+                    format!(
+                        "src={} dst={} type={} code={} id={}",
+                        t.src,
+                        t.dst,
+                        t.icmp_type(),
+                        t.icmp_code(),
+                        t.sport
+                    )
                 } else if !matches!(t.proto, 6 | 17) {
                     format!("src={} dst={}", t.src, t.dst)
                 } else {
@@ -238,11 +324,11 @@ impl Conntrack {
                     )
                 }
             };
-            let _ = write!(out, "{} ", tuple(&e.orig, false));
+            let _ = write!(out, "{} ", tuple(&e.orig));
             if !e.seen_reply {
                 out.push_str("[UNREPLIED] ");
             }
-            let _ = write!(out, "{} ", tuple(&e.reply, true));
+            let _ = write!(out, "{} ", tuple(&e.reply));
             if e.assured {
                 out.push_str("[ASSURED] ");
             }
@@ -254,5 +340,65 @@ impl Conntrack {
             "conntrack v1.4.7 (conntrack-tools): {n} flow entries have been shown."
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn icmp(src: [u8; 4], dst: [u8; 4], ty: u8, id: u16) -> Tuple {
+        Tuple {
+            src: src.into(),
+            dst: dst.into(),
+            proto: 1,
+            sport: id,
+            dport: icmp_key(ty, 0),
+        }
+    }
+
+    #[test]
+    fn an_icmp_echo_tuple_inverts_to_the_reply_type_with_the_same_id() {
+        let req = icmp([10, 0, 0, 1], [10, 0, 0, 1], ICMP_ECHO, 7);
+        let rep = req.invert();
+        assert_eq!(rep, icmp([10, 0, 0, 1], [10, 0, 0, 1], ICMP_ECHOREPLY, 7));
+        assert_ne!(req, rep, "an echo to ourselves has two tuples");
+        assert_eq!(rep.invert(), req);
+        assert_eq!((rep.icmp_type(), rep.icmp_code(), rep.sport), (0, 0, 7));
+    }
+
+    #[test]
+    fn only_a_request_starts_an_icmp_connection() {
+        assert!(icmp([1, 1, 1, 1], [2, 2, 2, 2], ICMP_ECHO, 1).may_start());
+        assert!(!icmp([1, 1, 1, 1], [2, 2, 2, 2], ICMP_ECHOREPLY, 1).may_start());
+    }
+
+    #[test]
+    fn icmp_nat_is_seen_in_the_addresses_and_the_id_not_the_type() {
+        let t = icmp([10, 0, 0, 1], [10, 0, 0, 2], ICMP_ECHO, 7);
+        let mut e = Conntrack::new_entry(t, 0);
+        assert!(!e.dnat() && !e.snat());
+        e.reply.src = [10, 0, 0, 9].into();
+        assert!(e.dnat() && !e.snat());
+        e.reply.sport = 8;
+        assert!(e.snat());
+    }
+
+    #[test]
+    fn the_table_holds_only_confirmed_entries_and_renders_icmp_as_the_kernel() {
+        let mut ct = Conntrack::default();
+        let t = icmp([10, 0, 0, 1], [10, 0, 0, 1], ICMP_ECHO, 5);
+        let mut e = Conntrack::new_entry(t, 0);
+        e.seen_reply = true;
+        assert_eq!(ct.taken(&t), None);
+        let i = ct.insert(e);
+        assert_eq!(ct.taken(&t.invert()), Some(i));
+        assert_eq!(ct.lookup(&t.invert()), Some((i, Dir::Reply)));
+        assert_eq!(
+            ct.render(0),
+            "icmp     1 30 src=10.0.0.1 dst=10.0.0.1 type=8 code=0 id=5 src=10.0.0.1 \
+             dst=10.0.0.1 type=0 code=0 id=5 mark=0 use=1\n\
+             conntrack v1.4.7 (conntrack-tools): 1 flow entries have been shown.\n"
+        );
     }
 }
