@@ -308,7 +308,7 @@ fn check_curl(w: &World, from: &str, req: &CurlRequest) -> Result<(), String> {
     checksums_valid(&a.trace)?;
     causes_hold(&a.trace)?;
     ttl_never_grows(&a.trace)?;
-    conntrack_reversible(&a.world, &a.trace)
+    conntrack_reversible(&a.world)
 }
 
 /// Every ping and connection every scenario expects, with every invariant.
