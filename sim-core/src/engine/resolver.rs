@@ -1040,3 +1040,226 @@ pub fn ping_name(world: World, ns: NsId, name: &str, opts: &super::PingOptions) 
         resolve,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{yaml::load_yaml, LoadOptions};
+
+    /// A (glibc) and M (musl) ask the server 192.168.1.100; `a_extra` goes into A's
+    /// machine entry (hosts:, resolv-conf:).
+    fn world(a_extra: &str, m_resolv: &str) -> World {
+        let text = format!(
+            "name: t
+machines:
+  A:
+    interfaces:
+      eth0: {{ addr: 192.168.1.10/24, cable: sw1 }}
+{a_extra}
+  M:
+    interfaces:
+      eth0: {{ addr: 192.168.1.20/24, cable: sw1 }}
+    libc: musl
+    resolv-conf: |
+{m_resolv}
+  dns:
+    interfaces:
+      eth0: {{ addr: 192.168.1.100/24, cable: sw1 }}
+    dns-server:
+      records: |
+        192.168.1.11 db
+        192.168.1.12 web.a.com
+        192.168.1.13 x.y
+        192.168.1.14 x.y.a.com
+switches:
+  sw1: {{}}
+expect:
+  - ping: A -> 192.168.1.100
+"
+        );
+        load_yaml(
+            std::path::Path::new("t.yaml"),
+            &text,
+            LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .world
+    }
+
+    fn ask(w: &World, from: &str, name: &str, tool: Tool) -> ResolveRun {
+        let ns = w.resolve_ns(from).expect("namespace");
+        resolve(w.clone(), ns, name, &ResolveOptions { tool, qtype: None })
+    }
+
+    /// The names queried, in order, as `TYPE name -> server`.
+    fn queries(r: &ResolveRun) -> Vec<String> {
+        r.trace
+            .hops
+            .iter()
+            .flat_map(|h| h.steps.iter())
+            .filter_map(|s| match s {
+                Step::Originate { what } => {
+                    let w: Vec<&str> = what.split_whitespace().collect();
+                    let t = w.iter().position(|x| *x == "query")?;
+                    let to = w.iter().position(|x| *x == "to")?;
+                    Some(format!("{} {} -> {}", w[t - 1], w[t + 2], w[to + 1]))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    const SEARCH: &str =
+        "    resolv-conf: |\n      nameserver 192.168.1.100\n      search a.com b.com";
+    const M_RESOLV: &str = "      nameserver 192.168.1.100\n      search a.com b.com";
+
+    #[test]
+    fn hosts_first_for_getaddrinfo_dns_only_for_nslookup() {
+        let w = world(
+            &format!("    hosts: |\n      10.0.0.1 db\n{SEARCH}"),
+            M_RESOLV,
+        );
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(r.addrs, vec!["10.0.0.1".parse::<IpAddr>().unwrap()]);
+        assert!(r.from_files);
+        assert!(queries(&r).is_empty(), "{:?}", queries(&r));
+        let r = ask(&w, "A", "db", Tool::Nslookup);
+        assert!(!r.from_files);
+        assert_eq!(r.addrs, vec!["192.168.1.11".parse::<IpAddr>().unwrap()]);
+        let r = ask(&w, "A", "db", Tool::Dig);
+        assert_eq!(queries(&r), ["A db -> 192.168.1.100:53"]);
+    }
+
+    #[test]
+    fn fewer_dots_than_ndots_search_first_then_the_name() {
+        let w = world(SEARCH, M_RESOLV);
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(
+            queries(&r),
+            [
+                "A db.a.com -> 192.168.1.100:53",
+                "AAAA db.a.com -> 192.168.1.100:53",
+                "A db.b.com -> 192.168.1.100:53",
+                "AAAA db.b.com -> 192.168.1.100:53",
+                "A db -> 192.168.1.100:53",
+                "AAAA db -> 192.168.1.100:53",
+            ]
+        );
+        assert_eq!(r.addrs, vec!["192.168.1.11".parse::<IpAddr>().unwrap()]);
+        // The first search name that answers wins.
+        let r = ask(&w, "A", "web", Tool::Ping);
+        assert_eq!(r.canonical.as_deref(), Some("web.a.com"));
+    }
+
+    #[test]
+    fn as_many_dots_as_ndots_the_name_first() {
+        let w = world(SEARCH, M_RESOLV);
+        // "x.y" has 1 dot >= ndots:1: x.y itself answers before x.y.a.com is asked.
+        let r = ask(&w, "A", "x.y", Tool::Ping);
+        assert_eq!(queries(&r)[0], "A x.y -> 192.168.1.100:53");
+        assert_eq!(r.addrs, vec!["192.168.1.13".parse::<IpAddr>().unwrap()]);
+        // With ndots:5 the search list comes first.
+        let w = world(
+            "    resolv-conf: |\n      nameserver 192.168.1.100\n      search a.com\n      options ndots:5",
+            M_RESOLV,
+        );
+        let r = ask(&w, "A", "x.y", Tool::Ping);
+        assert_eq!(queries(&r)[0], "A x.y.a.com -> 192.168.1.100:53");
+        assert_eq!(r.addrs, vec!["192.168.1.14".parse::<IpAddr>().unwrap()]);
+        // A final dot: the name alone, whatever ndots says.
+        let r = ask(&w, "A", "x.y.", Tool::Ping);
+        assert_eq!(
+            queries(&r),
+            ["A x.y -> 192.168.1.100:53", "AAAA x.y -> 192.168.1.100:53"]
+        );
+    }
+
+    #[test]
+    fn nxdomain_everywhere_is_name_or_service_not_known() {
+        let w = world(SEARCH, M_RESOLV);
+        let r = ask(&w, "A", "nosuch", Tool::Ping);
+        assert_eq!(r.failure, Some(Failure::NotFound));
+        assert_eq!(r.exit, 2);
+        assert_eq!(r.lines, ["ping: nosuch: Name or service not known"]);
+        assert_eq!(queries(&r).len(), 6, "three names, A and AAAA each");
+        let r = ask(&w, "M", "nosuch", Tool::Ping);
+        assert_eq!(r.lines, ["ping: nosuch: Name does not resolve"]);
+    }
+
+    #[test]
+    fn no_server_answering_is_temporary_failure_or_try_again() {
+        // 192.168.1.50 does not exist: ARP fails.
+        let w = world(
+            "    resolv-conf: |\n      nameserver 192.168.1.50",
+            "      nameserver 192.168.1.50",
+        );
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(r.failure, Some(Failure::TryAgain));
+        assert_eq!(r.lines, ["ping: db: Temporary failure in name resolution"]);
+        let r = ask(&w, "M", "db", Tool::Ping);
+        assert_eq!(r.failure, Some(Failure::TryAgain));
+        assert_eq!(r.lines, ["ping: db: Try again"]);
+        // musl's socket is not connected: it waits out resolv.conf's timeout (5 s).
+        assert!(r.world.clock_us >= 5_000_000, "{}", r.world.clock_us);
+        // dig: three tries of 5 s, then exit 9.
+        let r = ask(&w, "A", "db", Tool::Dig);
+        assert_eq!(r.exit, 9);
+        assert_eq!(
+            r.lines
+                .iter()
+                .filter(|l| *l == ";; communications error to 192.168.1.50#53: timed out")
+                .count(),
+            3
+        );
+        assert!(r.world.clock_us >= 15_000_000);
+    }
+
+    #[test]
+    fn without_resolv_conf_glibc_asks_localhost() {
+        let w = world("", M_RESOLV);
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(queries(&r)[0], "A db -> 127.0.0.1:53");
+        // Nothing listens there: port unreachable on the connected socket, at once.
+        assert_eq!(r.lines, ["ping: db: Temporary failure in name resolution"]);
+        assert!(r.world.clock_us < 1_000_000);
+    }
+
+    #[test]
+    fn getent_asks_aaaa_first_and_nslookup_aaaa_after_the_a_answer() {
+        let w = world(SEARCH, M_RESOLV);
+        let r = ask(&w, "A", "db", Tool::Getent);
+        assert_eq!(queries(&r)[0], "AAAA db.a.com -> 192.168.1.100:53");
+        assert_eq!(r.lines, ["192.168.1.11    db"]);
+        let r = ask(&w, "A", "db", Tool::Nslookup);
+        let q = queries(&r);
+        assert_eq!(
+            q.last().map(String::as_str),
+            Some("AAAA db -> 192.168.1.100:53")
+        );
+        assert_eq!(q.iter().filter(|x| x.starts_with("AAAA")).count(), 1);
+    }
+
+    #[test]
+    fn dig_columns_follow_binds_indent() {
+        assert_eq!(
+            columns(&[("db.", 0), ("IN", 32), ("A", 40)]),
+            "db.\t\t\t\tIN\tA"
+        );
+        // Past the column: tabs to the next stop if one is passed, else one space.
+        assert_eq!(
+            columns(&[
+                ("kube-dns.kube-system.svc.cluster.local.", 0),
+                ("3600", 24),
+                ("IN", 32),
+                ("A", 40),
+                ("10.96.0.10", 48)
+            ]),
+            "kube-dns.kube-system.svc.cluster.local.\t3600 IN\tA 10.96.0.10"
+        );
+        assert_eq!(dig_when(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(
+            dig_when(86_400_000_000 * 365 + 3_723_000_000),
+            "Fri Jan 01 01:02:03 UTC 1971"
+        );
+    }
+}
