@@ -247,3 +247,60 @@ fn wrong_dns_keys_in_a_cluster_file_give_located_errors() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// `hopsim import` writes a world back as YAML: every namespace's /etc/hosts, resolv.conf,
+/// C library and DNS server (records, forwarders, recursion, Corefile and the kubernetes
+/// plugin's view) load back the same, and the lookups' expectations keep their kind.
+#[test]
+fn export_round_trips_the_name_resolution_config() {
+    use hopsim_core::format::export::to_yaml;
+    use hopsim_core::format::yaml::load_yaml;
+    let mut musl = 0;
+    let mut coredns = 0;
+    for s in [
+        "hosts-file",
+        "dns-server",
+        "hosts-vs-dns",
+        "forward",
+        "search-domains",
+        "coredns-hosts",
+        "coredns",
+        "coredns-records",
+        "coredns-down",
+    ] {
+        let path = hopsim_tests::root().join(format!("scenarios/{s}.yaml"));
+        let t = load_file(&path, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let yaml = to_yaml(&t.world, s, t.source.as_deref(), &t.expects);
+        let back = load_yaml(
+            std::path::Path::new("exported.yaml"),
+            &yaml,
+            LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{s}: {e}\n{yaml}"));
+        let mut compared = 0;
+        for (_, n) in t.world.live_netns() {
+            if n.dns == Default::default() {
+                continue;
+            }
+            let id = back
+                .world
+                .resolve_ns(&n.name)
+                .unwrap_or_else(|e| panic!("{s}: {}: {e}", n.name));
+            assert_eq!(back.world.netns[id].dns, n.dns, "{s}: {}", n.name);
+            musl += usize::from(n.dns.libc == hopsim_core::dns::Libc::Musl);
+            coredns += usize::from(
+                n.dns
+                    .server
+                    .as_ref()
+                    .is_some_and(|d| d.process == "coredns"),
+            );
+            compared += 1;
+        }
+        assert!(compared > 0, "{s}: no name-resolution config");
+        let kinds = |ex: &[hopsim_core::format::Expect]| -> Vec<(bool, bool, Option<Vec<std::net::IpAddr>>)> {
+            ex.iter().map(|e| (e.resolve.is_some(), e.run.is_some(), e.answer.clone())).collect()
+        };
+        assert_eq!(kinds(&back.expects), kinds(&t.expects), "{s}");
+    }
+    assert!(musl > 0 && coredns > 0, "musl {musl}, coredns {coredns}");
+}

@@ -30,6 +30,16 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// The name `--tool` and `resolve: {tool: ...}` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Ping => "ping",
+            Tool::Getent => "getent",
+            Tool::Nslookup => "nslookup",
+            Tool::Dig => "dig",
+        }
+    }
+
     /// Parse `ping`, `getent`, `nslookup`, `dig`.
     pub fn parse(s: &str) -> Option<Tool> {
         match s {

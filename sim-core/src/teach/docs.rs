@@ -234,12 +234,7 @@ fn lookup_or_request(
     if let Some(req) = &e.resolve {
         use crate::engine::resolver::Tool;
         let r = crate::engine::resolver::resolve(w, from, &req.name, &req.opts);
-        let tool = match req.opts.tool {
-            Tool::Ping => "ping",
-            Tool::Getent => "getent",
-            Tool::Nslookup => "nslookup",
-            Tool::Dig => "dig",
-        };
+        let tool = req.opts.tool.name();
         let _ = write!(
             cmd,
             "hopsim resolve scenarios/{name}.yaml --from {}{with} --tool {tool}",
