@@ -304,3 +304,63 @@ fn export_round_trips_the_name_resolution_config() {
     }
     assert!(musl > 0 && coredns > 0, "musl {musl}, coredns {coredns}");
 }
+
+/// Wrong `resolve:` expectations are located load errors with what to write instead.
+#[test]
+fn wrong_resolve_expectations_give_located_errors() {
+    let path = hopsim_tests::root().join("scenarios/hosts-vs-dns.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let from = "  - resolve: { from: A, name: test, tool: nslookup }\n    answer: [56.119.78.108]";
+    let cases = [
+        (
+            "  - resolve: { from: A, name: test, tool: host }",
+            "tool \"host\" is not modelled",
+        ),
+        (
+            "  - resolve: { from: A, name: test, tool: getent, type: A }",
+            "type A is for nslookup and dig",
+        ),
+        (
+            "  - resolve: { from: A, name: test, tool: dig, type: MX }",
+            "type \"MX\" is not modelled",
+        ),
+        (
+            "  - resolve: { from: A, name: test, tool: dig, port: 53 }",
+            "unknown field `port`",
+        ),
+        (
+            "  - ping: A -> 192.168.1.100\n    answer: [1.2.3.4]",
+            "answer: belongs to a resolve: expectation",
+        ),
+        (
+            "  - resolve: { from: A, name: test }\n    answer: [1.2.3]",
+            "answer: \"1.2.3\" is not an address",
+        ),
+        (
+            "  - resolve: { from: A, name: test }\n    ping: A -> 192.168.1.100",
+            "exactly one of",
+        ),
+    ];
+    let line = text[..text.find(from).expect("the nslookup entry")]
+        .matches('\n')
+        .count()
+        + 1;
+    for (to, want) in cases {
+        let bad = text.replacen(from, to, 1);
+        match hopsim_core::format::yaml::load_yaml(
+            std::path::Path::new("bad.yaml"),
+            &bad,
+            LoadOptions::default(),
+        ) {
+            Ok(_) => panic!("{to}: loaded"),
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains(want), "{to}: got {e}");
+                assert!(
+                    e.starts_with(&format!("bad.yaml:{line}:")),
+                    "{to}: not at line {line}: {e}"
+                );
+            }
+        }
+    }
+}
