@@ -298,6 +298,24 @@ fn check_connect(w: &World, from: &str, dst: Ipv4Addr, port: u16, udp: bool) -> 
     conntrack_reversible(&a.world)
 }
 
+fn check_resolve(
+    w: &World,
+    from: &str,
+    req: &hopsim_core::format::ResolveRequest,
+) -> Result<(), String> {
+    use hopsim_core::engine::resolver::resolve;
+    let ns = w.resolve_ns(from)?;
+    let a = resolve(w.clone(), ns, &req.name, &req.opts);
+    let b = resolve(w.clone(), ns, &req.name, &req.opts);
+    if outputs(&a.trace, None) != outputs(&b.trace, None) || a.lines != b.lines {
+        return Err("the same lookup gave different output".into());
+    }
+    checksums_valid(&a.trace)?;
+    causes_hold(&a.trace)?;
+    ttl_never_grows(&a.trace)?;
+    conntrack_reversible(&a.world, &a.trace)
+}
+
 fn check_curl(w: &World, from: &str, req: &CurlRequest) -> Result<(), String> {
     let ns = w.resolve_ns(from)?;
     let a = curl(w.clone(), ns, req);
@@ -318,9 +336,16 @@ fn every_scenario_trace_keeps_the_invariants() {
     for f in hopsim_tests::scenario_files() {
         let t = load_file(&f, LoadOptions::default()).expect("scenarios load");
         for e in &t.expects {
-            // Scripts (`run:`, which include name resolution) have their own tests; this
-            // covers every ping, nc and curl expectation.
+            // Scripts (`run:`) have their own tests; this covers every ping, nc, curl and
+            // name-lookup expectation.
             if e.run.is_some() || !e.with.is_empty() {
+                continue;
+            }
+            if let Some(req) = &e.resolve {
+                if let Err(m) = check_resolve(&t.world, &e.from, req) {
+                    panic!("{}:{}: {m}", f.display(), e.line);
+                }
+                checked += 1;
                 continue;
             }
             if let Some(req) = &e.curl {

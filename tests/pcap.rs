@@ -6,34 +6,10 @@
 use hopsim_core::engine::ping::{ping, PingOptions};
 use hopsim_core::format::{load_file, LoadOptions};
 use hopsim_core::render::pcap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Whether tshark can run; panics with what to do when it cannot and skipping was not
-/// asked for.
-fn tshark_present(test: &str) -> bool {
-    let ok = Command::new("tshark")
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return true;
-    }
-    if std::env::var("HOPSIM_SKIP_TSHARK").as_deref() == Ok("1") {
-        // Written past the test harness's capture, so that the skip shows.
-        let _ = std::io::stderr().write_all(
-            format!("SKIPPED {test}: tshark is not installed and HOPSIM_SKIP_TSHARK=1\n")
-                .as_bytes(),
-        );
-        return false;
-    }
-    panic!(
-        "{test} needs tshark to dissect the capture hopsim writes, and tshark is not installed: \
-         install it (Debian/Ubuntu: apt-get install tshark; CI installs it), or set \
-         HOPSIM_SKIP_TSHARK=1 to skip this test"
-    );
-}
+use hopsim_tests::tshark_present;
 
 /// The trace of `ping -c 1 DEST` from `from` in a scenario, as the CLI's `--format pcap`
 /// (`ng` false) or `--format pcapng` writes it, in a file of its own.

@@ -1,5 +1,6 @@
 //! Every scenario under scenarios/: it loads, every `expect:` holds, and the trace of
-//! every expectation's ping is pinned as an insta snapshot (review changes as code).
+//! every expectation's probe (ping, nc, curl, name lookup) is pinned as an insta snapshot
+//! (review changes as code).
 
 use hopsim_core::check::{apply_with, check_one};
 use hopsim_core::engine::connect::{connect, ConnectOptions};
@@ -101,6 +102,27 @@ fn scenario_trace_snapshots() {
                     for l in &run.lines {
                         let _ = writeln!(out, "| {l}");
                     }
+                    let _ = writeln!(out, "exit {}", run.exit);
+                    continue;
+                }
+                if let Some(req) = &e.resolve {
+                    let run = hopsim_core::engine::resolver::resolve(w, from, &req.name, &req.opts);
+                    let _ = writeln!(
+                        out,
+                        "=== expect {} (line {}): {}",
+                        k + 1,
+                        e.line,
+                        hopsim_core::check::resolve_title(e, req)
+                    );
+                    for w in &e.with {
+                        let _ = writeln!(out, "    with: {w}");
+                    }
+                    out.push_str(&render_trace(&run.trace, TextOptions::default()));
+                    for l in &run.lines {
+                        let _ = writeln!(out, "| {l}");
+                    }
+                    let addrs: Vec<String> = run.addrs.iter().map(|a| a.to_string()).collect();
+                    let _ = writeln!(out, "answer [{}]", addrs.join(", "));
                     let _ = writeln!(out, "exit {}", run.exit);
                     continue;
                 }

@@ -17,6 +17,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod pipe;
 mod reach;
 mod resolve;
 mod teach;
@@ -386,6 +387,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    pipe::exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
@@ -989,7 +991,7 @@ fn write_capture(output: Option<&std::path::Path>, bytes: &[u8]) -> Result<(), S
                     "a capture file is binary: give -o FILE (or redirect the output)".into(),
                 );
             }
-            out.write_all(bytes).map_err(|e| e.to_string())
+            pipe::written(out.write_all(bytes))
         }
     }
 }

@@ -79,12 +79,12 @@ pub fn walk_cmd(args: &ProbeArgs, step: bool) -> Result<u8, String> {
         color: out.is_terminal(),
         compact: false,
     };
-    let _ = writeln!(out, "$ {}   (in {})", r.command, args.from);
+    crate::pipe::written(writeln!(out, "$ {}   (in {})", r.command, args.from))?;
     let stdin = std::io::stdin();
     for i in 0..steps.len() {
-        let _ = write!(out, "{}", walk::render_step(&steps, i, style));
+        crate::pipe::written(write!(out, "{}", walk::render_step(&steps, i, style)))?;
         if step && i + 1 < steps.len() {
-            let _ = out.flush();
+            crate::pipe::written(out.flush())?;
             if stdin.is_terminal() {
                 eprint!("  [Enter: next step] ");
             }
@@ -93,9 +93,9 @@ pub fn walk_cmd(args: &ProbeArgs, step: bool) -> Result<u8, String> {
             let _ = stdin.lock().read_line(&mut line);
         }
     }
-    let _ = writeln!(out);
+    crate::pipe::written(writeln!(out))?;
     for l in &r.lines {
-        let _ = writeln!(out, "{l}");
+        crate::pipe::written(writeln!(out, "{l}"))?;
     }
     Ok(r.exit.clamp(0, 255) as u8)
 }

@@ -60,6 +60,9 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
     if let Some(req) = &e.curl {
         return check_curl(world, e, req);
     }
+    if let Some(req) = &e.resolve {
+        return check_resolve(world, e, req);
+    }
     let title = match e.port {
         Some(p) => format!(
             "connect {} -> {}:{}{}",
@@ -241,6 +244,77 @@ fn check_curl(world: &World, e: &Expect, req: &crate::engine::http::CurlRequest)
             None => problems.push(format!(
                 "seen-from: expected {want}, but no HTTP server answered the request"
             )),
+        }
+    }
+    if !problems.is_empty() {
+        if let Some(b) = &e.because {
+            problems.push(format!("because: {}", b.trim()));
+        }
+    }
+    CheckResult {
+        line: e.line,
+        title,
+        problems,
+        output: r.lines,
+    }
+}
+
+/// A `resolve:` expectation's title: `resolve A: getent hosts db`.
+pub fn resolve_title(e: &Expect, req: &crate::format::ResolveRequest) -> String {
+    format!("resolve {}: {}", e.from, req.command())
+}
+
+/// A `resolve:` expectation: the addresses found, exit status, printed lines, drops.
+fn check_resolve(world: &World, e: &Expect, req: &crate::format::ResolveRequest) -> CheckResult {
+    let title = resolve_title(e, req);
+    let fail = |m: String| CheckResult {
+        line: e.line,
+        title: title.clone(),
+        problems: vec![m],
+        output: vec![],
+    };
+    let mut w = world.clone();
+    if let Err(msg) = apply_with(&mut w, &e.with) {
+        return fail(msg);
+    }
+    let from = match w.resolve_ns(&e.from) {
+        Ok(n) => n,
+        Err(m) => return fail(m),
+    };
+    let r = crate::engine::resolver::resolve(w, from, &req.name, &req.opts);
+    let mut problems = Vec::new();
+    if let Some(want) = &e.answer {
+        if *want != r.addrs {
+            let show = |v: &[std::net::IpAddr]| {
+                if v.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    v.iter()
+                        .map(|a| a.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            problems.push(format!(
+                "answer: expected {}, got {}",
+                show(want),
+                show(&r.addrs)
+            ));
+        }
+    }
+    if let Some(x) = e.exit {
+        if x != r.exit {
+            problems.push(format!("exit: expected {x}, got {}", r.exit));
+        }
+    }
+    for p in &e.prints {
+        if !r.lines.iter().any(|l| l == p) {
+            problems.push(format!("prints: expected the line \"{p}\""));
+        }
+    }
+    if let Some(d) = e.drop {
+        if !r.trace.drops().any(|(_, x, _)| x == d) {
+            problems.push(format!("drop: expected {} in the trace", d.kernel_name()));
         }
     }
     if !problems.is_empty() {

@@ -42,11 +42,33 @@ pub const KUBEADM_COREFILE: &str = ".:53 {
 ";
 
 /// `dns:` as written: `coredns`, `none`, or a mapping.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub(crate) enum DnsSpec {
     Provider(String),
     Full(Box<FullDnsSpec>),
+}
+
+/// By hand rather than `#[serde(untagged)]`: an untagged enum buffers the mapping, which
+/// loses the line and column of every field inside (errors in `dns:` came out unlocated)
+/// and replaces a field's own error with "did not match any variant".
+impl<'de> Deserialize<'de> for DnsSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = DnsSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("coredns, none, or a mapping (provider, replicas, nodes, ips, ...)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DnsSpec, E> {
+                Ok(DnsSpec::Provider(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, m: A) -> Result<DnsSpec, A::Error> {
+                FullDnsSpec::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(|f| DnsSpec::Full(Box::new(f)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,7 +98,7 @@ pub(crate) struct FullDnsSpec {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExternalDnsSpec {
     #[serde(default)]
-    pub records: Option<String>,
+    pub records: Option<S<String>>,
     #[serde(default)]
     pub forward: Vec<String>,
     #[serde(default)]
@@ -217,7 +239,8 @@ pub(crate) fn resolve(
                     crate::dns::corefile::Corefile::parse(&c.value).map_err(|e| {
                         LoadError::at(
                             cx.file,
-                            c.referenced.line() as usize + e.line,
+                            // The block's first line is where `referenced` points.
+                            c.referenced.line() as usize + e.line - 1,
                             0,
                             format!("corefile: {}", e.msg),
                         )
@@ -423,10 +446,11 @@ pub(crate) fn external_server(
     s: &S<ExternalDnsSpec>,
 ) -> Result<super::plan::DnsServerPlan, LoadError> {
     if let Some(r) = &s.value.records {
-        crate::dns::server::DnsServer::parse_records(r).map_err(|e| {
+        crate::dns::server::DnsServer::parse_records(&r.value).map_err(|e| {
+            // The block's first line is where `referenced` points.
             LoadError::at(
                 cx.file,
-                s.referenced.line() as usize + e.line,
+                r.referenced.line() as usize + e.line - 1,
                 0,
                 format!("dns-server: records: {}", e.msg),
             )
@@ -443,7 +467,7 @@ pub(crate) fn external_server(
     }
     Ok(super::plan::DnsServerPlan {
         process: s.value.process.clone(),
-        records: s.value.records.clone(),
+        records: s.value.records.as_ref().map(|r| r.value.clone()),
         forward: s.value.forward.clone(),
         recursive: s.value.recursive,
         corefile: None,

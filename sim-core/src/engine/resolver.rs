@@ -30,6 +30,16 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// The name `--tool` and `resolve: {tool: ...}` take.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Ping => "ping",
+            Tool::Getent => "getent",
+            Tool::Nslookup => "nslookup",
+            Tool::Dig => "dig",
+        }
+    }
+
     /// Parse `ping`, `getent`, `nslookup`, `dig`.
     pub fn parse(s: &str) -> Option<Tool> {
         match s {
@@ -49,6 +59,21 @@ pub struct ResolveOptions {
     pub tool: Tool,
     /// `--type` (dig/nslookup); A by default.
     pub qtype: Option<QType>,
+}
+
+impl ResolveOptions {
+    /// The command that does this lookup, as typed: `getent hosts db`, `nslookup db`,
+    /// `nslookup -type=AAAA db`, `dig db`, `dig db AAAA`; for ping, the getaddrinfo call.
+    pub fn command(&self, name: &str) -> String {
+        match (self.tool, self.qtype) {
+            (Tool::Ping, _) => format!("getaddrinfo(\"{name}\") (ping {name})"),
+            (Tool::Getent, _) => format!("getent hosts {name}"),
+            (Tool::Nslookup, None) => format!("nslookup {name}"),
+            (Tool::Nslookup, Some(t)) => format!("nslookup -type={t} {name}"),
+            (Tool::Dig, None) => format!("dig {name}"),
+            (Tool::Dig, Some(t)) => format!("dig {name} {t}"),
+        }
+    }
 }
 
 /// Why a lookup failed (the resolver's h_errno).
@@ -115,6 +140,11 @@ struct Resolver {
     sockets: u32,
     /// Last server that answered, and the answer's size (dig prints them).
     last_server: Option<Ipv4Addr>,
+    /// How long the last answered exchange took, in microseconds (dig's Query time).
+    last_rtt_us: u64,
+    /// Tries that failed, in order, with bind's words for why (`timed out`, `connection
+    /// refused`): dig and nslookup print each.
+    failed_tries: Vec<(Ipv4Addr, String)>,
 }
 
 fn note(sim: &mut Sim, ns: NsId, text: impl Into<String>) {
@@ -137,6 +167,8 @@ impl Resolver {
             hosts: d.hosts.clone(),
             sockets: 0,
             last_server: None,
+            last_rtt_us: 0,
+            failed_tries: Vec::new(),
         }
     }
 
@@ -193,7 +225,8 @@ impl Resolver {
                 let (n, t) = q.question.clone().unwrap_or((String::new(), QType::A));
                 self.sim.step(Step::Originate {
                     what: format!(
-                        "{program} sends a {t} query for {n} (id {}) to {server}:53 from port {port}{}",
+                        "{program} sends {} {t} query for {n} (id {}) to {server}:53 from port {port}{}",
+                        if t == QType::A { "an" } else { "a" },
                         q.id,
                         if attempt > 0 {
                             format!(", try {}", attempt + 1)
@@ -219,13 +252,24 @@ impl Resolver {
                 return Exchange::Timeout;
             };
             if let Some(e) = c.error {
-                return Exchange::Error(e);
+                // Measured with bind 9.18: dig and nslookup do not end a try on an ICMP
+                // host unreachable (an ARP failure for the server); they wait it out and
+                // say "timed out". Connection refused ends it at once.
+                let bind = program == "dig" || program == "nslookup";
+                if !(bind && e == "No route to host") {
+                    return Exchange::Error(e);
+                }
+                self.note(format!(
+                    "{program} does not act on the socket's error ({e}): it waits out the try"
+                ));
             }
             if c.waiting.is_empty() {
                 self.last_server = Some(server);
+                self.last_rtt_us = self.sim.now().saturating_sub(start);
                 return Exchange::Answers(c.answers);
             }
             self.sim.now = self.sim.now.max(start + wait_us);
+            self.failed_tries.push((server, "timed out".into()));
             self.note(format!(
                 "no answer from {server} within {} ms{}",
                 wait_us / 1000,
@@ -274,6 +318,13 @@ impl Resolver {
                         return Ok(a);
                     }
                     Exchange::Error(e) => {
+                        // bind's isc_result texts for the socket errors.
+                        let why = match e.as_str() {
+                            "No route to host" => "host unreachable".to_string(),
+                            "Network is unreachable" => "network unreachable".to_string(),
+                            other => other.to_ascii_lowercase(),
+                        };
+                        self.failed_tries.push((*server, why));
                         self.note(format!("{server}: {e}: try the next server"));
                     }
                     Exchange::Timeout => {}
@@ -355,8 +406,9 @@ impl Resolver {
         let cands = self.candidates(name, search);
         let (tries, rounds, wait) = self.timing();
         let (rounds, tries, wait) = if program == "dig" || program == "nslookup" {
-            // dig and nslookup: +tries=3 +time=5, whatever resolv.conf says.
-            (1, 3, 5_000_000)
+            // dig and nslookup (bind 9.18): 3 tries of 5 s, each from a new socket (a new
+            // port), whatever resolv.conf says.
+            (3, 1, 5_000_000)
         } else {
             (rounds, tries, wait)
         };
@@ -499,7 +551,8 @@ pub fn resolve(world: World, ns: NsId, name: &str, opts: &ResolveOptions) -> Res
                 run.canonical = Some(name.into());
             } else {
                 r.note(format!(
-                    "getaddrinfo(\"{name}\") ({libc:?}): /etc/nsswitch.conf `hosts: files dns`: /etc/hosts first, then DNS"
+                    "getaddrinfo(\"{name}\") ({}): /etc/nsswitch.conf `hosts: files dns`: /etc/hosts first, then DNS",
+                    if libc == Libc::Musl { "musl" } else { "glibc" }
                 ));
                 if let Some((canon, addrs)) = r.files(name, true, true) {
                     run.from_files = true;
@@ -561,6 +614,7 @@ pub fn resolve(world: World, ns: NsId, name: &str, opts: &ResolveOptions) -> Res
         }
         Tool::Nslookup | Tool::Dig => {
             let dig = opts.tool == Tool::Dig;
+            let typed = name;
             let t = opts.qtype.unwrap_or(QType::A);
             r.note(format!(
                 "{} asks DNS only: /etc/hosts is not read{}",
@@ -599,11 +653,36 @@ pub fn resolve(world: World, ns: NsId, name: &str, opts: &ResolveOptions) -> Res
                 if dig { "dig" } else { "nslookup" },
                 !dig && reverse.is_none(),
             );
+            // nslookup asks AAAA for the name whose A record answered (bind 9.18: a
+            // second question, after the search list found the name).
+            let mut aaaa = Vec::new();
+            if let (false, None, None, Ok((c, answers))) = (dig, opts.qtype, &reverse, &res) {
+                if !addresses(answers, &[QType::A]).is_empty() {
+                    let canon = canonical(answers, c);
+                    r.note(format!("nslookup asks the AAAA question for {canon} too"));
+                    if let Ok(a) =
+                        r.query_servers(&canon, &[QType::Aaaa], None, "nslookup", (1, 3, 5_000_000))
+                    {
+                        aaaa = a;
+                    }
+                }
+            }
             let server = r.last_server.unwrap_or(server);
+            let args = match opts.qtype {
+                Some(q) => format!("{typed} {q}"),
+                None => typed.to_string(),
+            };
+            let printed = Printed {
+                args: &args,
+                server,
+                failed: &r.failed_tries,
+                rtt_us: r.last_rtt_us,
+                clock_us: r.sim.now(),
+            };
             if dig {
-                dig_output(&mut run, name, t, server, res);
+                dig_output(&mut run, name, t, &printed, res);
             } else {
-                nslookup_output(&mut run, name, t, server, res);
+                nslookup_output(&mut run, name, t, &printed, res, &aaaa);
             }
         }
     }
@@ -616,23 +695,104 @@ pub fn resolve(world: World, ns: NsId, name: &str, opts: &ResolveOptions) -> Res
     run
 }
 
+/// The bind release whose dig and nslookup output hopsim reproduces (docs/dns.md).
+pub const BIND_VERSION: &str = "9.18.49-1~deb12u3-Debian";
+
+/// bind's `indent()` (lib/dns/masterdump.c): from column `cur` to column `to` (at least
+/// one further), with tabs (stops every 8) and then spaces.
+fn indent(out: &mut String, cur: &mut usize, to: usize) {
+    let to = to.max(*cur + 1);
+    let ntabs = (to / 8).saturating_sub(*cur / 8);
+    let mut from = *cur;
+    if ntabs > 0 {
+        out.extend(std::iter::repeat_n('\t', ntabs));
+        from = to / 8 * 8;
+    }
+    out.extend(std::iter::repeat_n(' ', to - from));
+    *cur = to;
+}
+
+/// Fields at bind's columns (dig's default style: TTL at 24, class at 32, type at 40,
+/// data at 48); the first field's column is ignored (it starts the line).
+fn columns(fields: &[(&str, usize)]) -> String {
+    let mut out = String::new();
+    let mut cur = 0;
+    for (k, (text, col)) in fields.iter().enumerate() {
+        if k > 0 {
+            indent(&mut out, &mut cur, *col);
+        }
+        out.push_str(text);
+        cur += text.len();
+    }
+    out
+}
+
+/// `Thu Jan 01 00:00:05 UTC 1970`: dig's `WHEN:` line for the simulated clock, which
+/// starts at the Unix epoch (the one date every run agrees on).
+pub fn dig_when(clock_us: u64) -> String {
+    let secs = clock_us / 1_000_000;
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MON: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {d:02} {:02}:{:02}:{:02} UTC {y}",
+        WD[(days % 7) as usize],
+        MON[(m - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// What dig and nslookup need besides the answer.
+struct Printed<'a> {
+    /// The arguments as typed (`db`, `db AAAA`).
+    args: &'a str,
+    server: Ipv4Addr,
+    /// The tries that failed, in order, and why.
+    failed: &'a [(Ipv4Addr, String)],
+    rtt_us: u64,
+    clock_us: u64,
+}
+
+fn timeout_lines(run: &mut ResolveRun, p: &Printed) {
+    for (s, why) in p.failed {
+        run.lines
+            .push(format!(";; communications error to {s}#53: {why}"));
+    }
+}
+
 fn dig_output(
     run: &mut ResolveRun,
     name: &str,
     t: QType,
-    server: Ipv4Addr,
+    p: &Printed,
     res: Result<(String, Vec<(DnsMessage, usize)>), Failure>,
 ) {
     let bare = name.trim_end_matches('.');
-    let head = format!("; <<>> DiG 9.16.1-Ubuntu <<>> {name}");
+    let head = format!("; <<>> DiG {BIND_VERSION} <<>> {}", p.args);
+    timeout_lines(run, p);
     match res {
         Err(_) => {
             run.lines.push(String::new());
             run.lines.push(head);
             run.lines.push(";; global options: +cmd".into());
-            run.lines
-                .push(";; connection timed out; no servers could be reached".into());
+            run.lines.push(";; no servers could be reached".into());
             run.exit = 9;
+            run.failure = Some(Failure::TryAgain);
         }
         Ok((_, answers)) => {
             let Some((m, len)) = answers.first().cloned() else {
@@ -652,6 +812,14 @@ fn dig_output(
             run.lines.push(head);
             run.lines.push(";; global options: +cmd".into());
             run.lines.push(";; Got answer:".into());
+            if bare.to_ascii_lowercase().ends_with(".local") || bare.eq_ignore_ascii_case("local") {
+                run.lines
+                    .push(";; WARNING: .local is reserved for Multicast DNS".into());
+                run.lines.push(
+                    ";; You are currently testing what happens when an mDNS query is leaked to DNS"
+                        .into(),
+                );
+            }
             run.lines.push(format!(
                 ";; ->>HEADER<<- opcode: QUERY, status: {}, id: {}",
                 m.rcode.dig_name(),
@@ -669,17 +837,24 @@ fn dig_output(
                 run.lines.push(";; OPT PSEUDOSECTION:".into());
                 run.lines
                     .push(format!("; EDNS: version: 0, flags:; udp: {}", e.udp_size));
+                // The server's COOKIE option: the client's 8 bytes alone are "echoed"
+                // (CoreDNS); a server cookie after them is checked ("good").
+                if let Some(c) = &e.cookie {
+                    let hex: String = c.iter().map(|b| format!("{b:02x}")).collect();
+                    let how = if c.len() == 8 { "echoed" } else { "good" };
+                    run.lines.push(format!("; COOKIE: {hex} ({how})"));
+                }
             }
             run.lines.push(";; QUESTION SECTION:".into());
-            run.lines.push(format!(";{bare}.\t\t\tIN\t{t}"));
+            // The ';' of the question is a comment mark outside the columns.
+            let q = format!("{bare}.");
+            let ts = t.to_string();
+            run.lines
+                .push(format!(";{}", columns(&[(&q, 0), ("IN", 32), (&ts, 40)])));
             let rr = |r: &crate::wire::dns::DnsRecord| {
-                format!(
-                    "{}.\t\t{}\tIN\t{}\t{}",
-                    r.name,
-                    r.ttl,
-                    r.data.qtype(),
-                    r.data
-                )
+                let (n, ttl) = (format!("{}.", r.name), r.ttl.to_string());
+                let (ty, data) = (r.data.qtype().to_string(), r.data.to_string());
+                columns(&[(&n, 0), (&ttl, 24), ("IN", 32), (&ty, 40), (&data, 48)])
             };
             if !m.answers.is_empty() {
                 run.lines.push(String::new());
@@ -692,8 +867,13 @@ fn dig_output(
                 run.lines.extend(m.authority.iter().map(rr));
             }
             run.lines.push(String::new());
-            run.lines.push(format!(";; SERVER: {server}#53({server})"));
+            run.lines
+                .push(format!(";; Query time: {} msec", p.rtt_us / 1000));
+            run.lines
+                .push(format!(";; SERVER: {}#53({}) (UDP)", p.server, p.server));
+            run.lines.push(format!(";; WHEN: {}", dig_when(p.clock_us)));
             run.lines.push(format!(";; MSG SIZE  rcvd: {len}"));
+            run.lines.push(String::new());
             run.addrs = addresses(&answers, &[t]);
             run.canonical = Some(canonical(&answers, bare));
         }
@@ -704,14 +884,16 @@ fn nslookup_output(
     run: &mut ResolveRun,
     name: &str,
     t: QType,
-    server: Ipv4Addr,
+    p: &Printed,
     res: Result<(String, Vec<(DnsMessage, usize)>), Failure>,
+    aaaa: &[(DnsMessage, usize)],
 ) {
     let bare = name.trim_end_matches('.');
+    let server = p.server;
+    timeout_lines(run, p);
     match res {
         Err(Failure::TryAgain) => {
-            run.lines
-                .push(";; connection timed out; no servers could be reached".into());
+            run.lines.push(";; no servers could be reached".into());
             run.exit = 1;
             run.failure = Some(Failure::TryAgain);
         }
@@ -752,10 +934,20 @@ fn nslookup_output(
                     }
                 }
             }
+            // The AAAA question nslookup asks after an A answer: its addresses follow.
+            for (m, _) in aaaa {
+                for r in &m.answers {
+                    if let RData::Aaaa { addr } = &r.data {
+                        run.lines.push(format!("Name:\t{}", r.name));
+                        run.lines.push(format!("Address: {addr}"));
+                    }
+                }
+            }
             if answers.iter().all(|(m, _)| m.answers.is_empty()) {
                 run.lines.push(format!("*** Can't find {c}: No answer"));
             }
             run.addrs = addresses(&answers, &[t]);
+            run.addrs.extend(addresses(aaaa, &[QType::Aaaa]));
             run.canonical = Some(canonical(&answers, &c));
         }
     }
@@ -856,5 +1048,228 @@ pub fn ping_name(world: World, ns: NsId, name: &str, opts: &super::PingOptions) 
         exit: p.exit,
         ping: Some(p),
         resolve,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{yaml::load_yaml, LoadOptions};
+
+    /// A (glibc) and M (musl) ask the server 192.168.1.100; `a_extra` goes into A's
+    /// machine entry (hosts:, resolv-conf:).
+    fn world(a_extra: &str, m_resolv: &str) -> World {
+        let text = format!(
+            "name: t
+machines:
+  A:
+    interfaces:
+      eth0: {{ addr: 192.168.1.10/24, cable: sw1 }}
+{a_extra}
+  M:
+    interfaces:
+      eth0: {{ addr: 192.168.1.20/24, cable: sw1 }}
+    libc: musl
+    resolv-conf: |
+{m_resolv}
+  dns:
+    interfaces:
+      eth0: {{ addr: 192.168.1.100/24, cable: sw1 }}
+    dns-server:
+      records: |
+        192.168.1.11 db
+        192.168.1.12 web.a.com
+        192.168.1.13 x.y
+        192.168.1.14 x.y.a.com
+switches:
+  sw1: {{}}
+expect:
+  - ping: A -> 192.168.1.100
+"
+        );
+        load_yaml(
+            std::path::Path::new("t.yaml"),
+            &text,
+            LoadOptions::default(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+        .world
+    }
+
+    fn ask(w: &World, from: &str, name: &str, tool: Tool) -> ResolveRun {
+        let ns = w.resolve_ns(from).expect("namespace");
+        resolve(w.clone(), ns, name, &ResolveOptions { tool, qtype: None })
+    }
+
+    /// The names queried, in order, as `TYPE name -> server`.
+    fn queries(r: &ResolveRun) -> Vec<String> {
+        r.trace
+            .hops
+            .iter()
+            .flat_map(|h| h.steps.iter())
+            .filter_map(|s| match s {
+                Step::Originate { what } => {
+                    let w: Vec<&str> = what.split_whitespace().collect();
+                    let t = w.iter().position(|x| *x == "query")?;
+                    let to = w.iter().position(|x| *x == "to")?;
+                    Some(format!("{} {} -> {}", w[t - 1], w[t + 2], w[to + 1]))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    const SEARCH: &str =
+        "    resolv-conf: |\n      nameserver 192.168.1.100\n      search a.com b.com";
+    const M_RESOLV: &str = "      nameserver 192.168.1.100\n      search a.com b.com";
+
+    #[test]
+    fn hosts_first_for_getaddrinfo_dns_only_for_nslookup() {
+        let w = world(
+            &format!("    hosts: |\n      10.0.0.1 db\n{SEARCH}"),
+            M_RESOLV,
+        );
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(r.addrs, vec!["10.0.0.1".parse::<IpAddr>().unwrap()]);
+        assert!(r.from_files);
+        assert!(queries(&r).is_empty(), "{:?}", queries(&r));
+        let r = ask(&w, "A", "db", Tool::Nslookup);
+        assert!(!r.from_files);
+        assert_eq!(r.addrs, vec!["192.168.1.11".parse::<IpAddr>().unwrap()]);
+        let r = ask(&w, "A", "db", Tool::Dig);
+        assert_eq!(queries(&r), ["A db -> 192.168.1.100:53"]);
+    }
+
+    #[test]
+    fn fewer_dots_than_ndots_search_first_then_the_name() {
+        let w = world(SEARCH, M_RESOLV);
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(
+            queries(&r),
+            [
+                "A db.a.com -> 192.168.1.100:53",
+                "AAAA db.a.com -> 192.168.1.100:53",
+                "A db.b.com -> 192.168.1.100:53",
+                "AAAA db.b.com -> 192.168.1.100:53",
+                "A db -> 192.168.1.100:53",
+                "AAAA db -> 192.168.1.100:53",
+            ]
+        );
+        assert_eq!(r.addrs, vec!["192.168.1.11".parse::<IpAddr>().unwrap()]);
+        // The first search name that answers wins.
+        let r = ask(&w, "A", "web", Tool::Ping);
+        assert_eq!(r.canonical.as_deref(), Some("web.a.com"));
+    }
+
+    #[test]
+    fn as_many_dots_as_ndots_the_name_first() {
+        let w = world(SEARCH, M_RESOLV);
+        // "x.y" has 1 dot >= ndots:1: x.y itself answers before x.y.a.com is asked.
+        let r = ask(&w, "A", "x.y", Tool::Ping);
+        assert_eq!(queries(&r)[0], "A x.y -> 192.168.1.100:53");
+        assert_eq!(r.addrs, vec!["192.168.1.13".parse::<IpAddr>().unwrap()]);
+        // With ndots:5 the search list comes first.
+        let w = world(
+            "    resolv-conf: |\n      nameserver 192.168.1.100\n      search a.com\n      options ndots:5",
+            M_RESOLV,
+        );
+        let r = ask(&w, "A", "x.y", Tool::Ping);
+        assert_eq!(queries(&r)[0], "A x.y.a.com -> 192.168.1.100:53");
+        assert_eq!(r.addrs, vec!["192.168.1.14".parse::<IpAddr>().unwrap()]);
+        // A final dot: the name alone, whatever ndots says.
+        let r = ask(&w, "A", "x.y.", Tool::Ping);
+        assert_eq!(
+            queries(&r),
+            ["A x.y -> 192.168.1.100:53", "AAAA x.y -> 192.168.1.100:53"]
+        );
+    }
+
+    #[test]
+    fn nxdomain_everywhere_is_name_or_service_not_known() {
+        let w = world(SEARCH, M_RESOLV);
+        let r = ask(&w, "A", "nosuch", Tool::Ping);
+        assert_eq!(r.failure, Some(Failure::NotFound));
+        assert_eq!(r.exit, 2);
+        assert_eq!(r.lines, ["ping: nosuch: Name or service not known"]);
+        assert_eq!(queries(&r).len(), 6, "three names, A and AAAA each");
+        let r = ask(&w, "M", "nosuch", Tool::Ping);
+        assert_eq!(r.lines, ["ping: nosuch: Name does not resolve"]);
+    }
+
+    #[test]
+    fn no_server_answering_is_temporary_failure_or_try_again() {
+        // 192.168.1.50 does not exist: ARP fails.
+        let w = world(
+            "    resolv-conf: |\n      nameserver 192.168.1.50",
+            "      nameserver 192.168.1.50",
+        );
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(r.failure, Some(Failure::TryAgain));
+        assert_eq!(r.lines, ["ping: db: Temporary failure in name resolution"]);
+        let r = ask(&w, "M", "db", Tool::Ping);
+        assert_eq!(r.failure, Some(Failure::TryAgain));
+        assert_eq!(r.lines, ["ping: db: Try again"]);
+        // musl's socket is not connected: it waits out resolv.conf's timeout (5 s).
+        assert!(r.world.clock_us >= 5_000_000, "{}", r.world.clock_us);
+        // dig: three tries of 5 s, then exit 9.
+        let r = ask(&w, "A", "db", Tool::Dig);
+        assert_eq!(r.exit, 9);
+        assert_eq!(
+            r.lines
+                .iter()
+                .filter(|l| *l == ";; communications error to 192.168.1.50#53: timed out")
+                .count(),
+            3
+        );
+        assert!(r.world.clock_us >= 15_000_000);
+    }
+
+    #[test]
+    fn without_resolv_conf_glibc_asks_localhost() {
+        let w = world("", M_RESOLV);
+        let r = ask(&w, "A", "db", Tool::Ping);
+        assert_eq!(queries(&r)[0], "A db -> 127.0.0.1:53");
+        // Nothing listens there: port unreachable on the connected socket, at once.
+        assert_eq!(r.lines, ["ping: db: Temporary failure in name resolution"]);
+        assert!(r.world.clock_us < 1_000_000);
+    }
+
+    #[test]
+    fn getent_asks_aaaa_first_and_nslookup_aaaa_after_the_a_answer() {
+        let w = world(SEARCH, M_RESOLV);
+        let r = ask(&w, "A", "db", Tool::Getent);
+        assert_eq!(queries(&r)[0], "AAAA db.a.com -> 192.168.1.100:53");
+        assert_eq!(r.lines, ["192.168.1.11    db"]);
+        let r = ask(&w, "A", "db", Tool::Nslookup);
+        let q = queries(&r);
+        assert_eq!(
+            q.last().map(String::as_str),
+            Some("AAAA db -> 192.168.1.100:53")
+        );
+        assert_eq!(q.iter().filter(|x| x.starts_with("AAAA")).count(), 1);
+    }
+
+    #[test]
+    fn dig_columns_follow_binds_indent() {
+        assert_eq!(
+            columns(&[("db.", 0), ("IN", 32), ("A", 40)]),
+            "db.\t\t\t\tIN\tA"
+        );
+        // Past the column: tabs to the next stop if one is passed, else one space.
+        assert_eq!(
+            columns(&[
+                ("kube-dns.kube-system.svc.cluster.local.", 0),
+                ("3600", 24),
+                ("IN", 32),
+                ("A", 40),
+                ("10.96.0.10", 48)
+            ]),
+            "kube-dns.kube-system.svc.cluster.local.\t3600 IN\tA 10.96.0.10"
+        );
+        assert_eq!(dig_when(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(
+            dig_when(86_400_000_000 * 365 + 3_723_000_000),
+            "Fri Jan 01 01:02:03 UTC 1971"
+        );
     }
 }

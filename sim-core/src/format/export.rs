@@ -234,11 +234,18 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
                     let _ = writeln!(out, "{ind}  {l}");
                 }
             }
+            dns(&mut out, ind, &n.dns);
             // Programs: listening sockets, ARP responders and HTTP programs, in the
-            // order the loader needs them (an `http:` program needs its socket).
+            // order the loader needs them (an `http:` program needs its socket). The DNS
+            // server's two sockets come back with its `dns-server:`.
+            let server = n.dns.server.as_ref().map(|s| (s.process.as_str(), s.port));
             let listen: Vec<String> = n
                 .sockets
                 .iter()
+                .filter(|l| {
+                    server != Some((l.process.as_deref().unwrap_or(""), l.port))
+                        || !l.addr.is_unspecified()
+                })
                 .map(|l| {
                     let addr = if l.addr.is_unspecified() {
                         String::new()
@@ -272,7 +279,53 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
     if !expects.is_empty() {
         out.push_str("expect:\n");
         for e in expects {
-            let _ = writeln!(out, "  - ping: {}", q(&format!("{} -> {}", e.from, e.to)));
+            match &e.resolve {
+                Some(r) => {
+                    let _ = write!(
+                        out,
+                        "  - resolve: {{ from: {}, name: {}, tool: {}",
+                        q(&e.from),
+                        q(&r.name),
+                        r.opts.tool.name()
+                    );
+                    if let Some(t) = r.opts.qtype {
+                        let _ = write!(out, ", type: {t}");
+                    }
+                    out.push_str(" }\n");
+                    if let Some(a) = &e.answer {
+                        let a: Vec<String> = a.iter().map(|x| x.to_string()).collect();
+                        let _ = writeln!(out, "    answer: [{}]", a.join(", "));
+                    }
+                }
+                None => {
+                    let (key, what) = if let Some(r) = &e.run {
+                        ("run", r.clone())
+                    } else if e.curl.is_some() {
+                        ("curl", format!("{} -> {}", e.from, e.to))
+                    } else if let Some(p) = e.port {
+                        ("connect", format!("{} -> {}:{p}", e.from, e.to))
+                    } else {
+                        ("ping", format!("{} -> {}", e.from, e.to))
+                    };
+                    let _ = writeln!(out, "  - {key}: {}", q(&what));
+                }
+            }
+            if e.udp {
+                out.push_str("    udp: true\n");
+            }
+            if let Some(c) = &e.curl {
+                if !c.headers.is_empty() {
+                    let h: Vec<String> = c
+                        .headers
+                        .iter()
+                        .map(|(k, v)| q(&format!("{k}: {v}")))
+                        .collect();
+                    let _ = writeln!(out, "    headers: [{}]", h.join(", "));
+                }
+            }
+            if let Some(f) = &e.seen_from {
+                let _ = writeln!(out, "    seen-from: {}", q(f));
+            }
             if !e.with.is_empty() {
                 out.push_str("    with:\n");
                 for w in &e.with {
@@ -297,7 +350,101 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
             if let Some(d) = e.drop {
                 let _ = writeln!(out, "    drop: {}", d.kernel_name());
             }
+            if let Some(b) = &e.because {
+                let _ = writeln!(out, "    because: {}", q(b.trim()));
+            }
         }
     }
     out
+}
+
+/// A text as a YAML block scalar at `ind` (with the chomping indicator that keeps its
+/// trailing newlines), or JSON-quoted when a block cannot hold it (a first line that
+/// starts with a space, a tab or CR anywhere).
+fn block(out: &mut String, ind: &str, key: &str, text: &str) {
+    let first = text.lines().next().unwrap_or("");
+    if text.is_empty() || first.starts_with([' ', '\t']) || text.contains(['\t', '\r']) {
+        let _ = writeln!(
+            out,
+            "{ind}{key}: {}",
+            serde_json::to_string(text).unwrap_or_default()
+        );
+        return;
+    }
+    let chomp = if !text.ends_with('\n') {
+        "-"
+    } else if text.ends_with("\n\n") {
+        "+"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "{ind}{key}: |{chomp}");
+    for l in text.split_inclusive('\n') {
+        let l = l.trim_end_matches('\n');
+        if l.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, "{ind}  {l}");
+        }
+    }
+}
+
+/// `hosts:`, `resolv-conf:`, `libc:` and `dns-server:` of a namespace (docs/dns.md).
+fn dns(out: &mut String, ind: &str, d: &crate::dns::NsDns) {
+    use crate::dns::server::ServerKind;
+    use crate::wire::dns::RData;
+    if let Some(h) = &d.hosts {
+        block(out, ind, "hosts", &h.text);
+    }
+    if let Some(r) = &d.resolv {
+        block(out, ind, "resolv-conf", &r.text);
+    }
+    if d.libc == crate::dns::Libc::Musl {
+        let _ = writeln!(out, "{ind}libc: musl");
+    }
+    let Some(s) = &d.server else {
+        return;
+    };
+    let _ = writeln!(out, "{ind}dns-server:");
+    let _ = writeln!(out, "{ind}  process: {}", q(&s.process));
+    let inner = format!("{ind}  ");
+    match &s.kind {
+        ServerKind::Plain {
+            records,
+            forward,
+            recursive,
+        } => {
+            let lines: String = records
+                .iter()
+                .map(|r| match &r.data {
+                    RData::Cname { target } => format!("{} CNAME {target}\n", r.name),
+                    other => format!("{other} {}\n", r.name),
+                })
+                .collect();
+            if !lines.is_empty() {
+                block(out, &inner, "records", &lines);
+            }
+            if !forward.is_empty() {
+                let f: Vec<String> = forward.iter().map(|a| a.to_string()).collect();
+                let _ = writeln!(out, "{inner}forward: [{}]", f.join(", "));
+            }
+            if *recursive {
+                let _ = writeln!(out, "{inner}recursive: true");
+            }
+        }
+        ServerKind::CoreDns { corefile, k8s } => {
+            block(out, &inner, "corefile", &corefile.text);
+            if !k8s.services.is_empty() || !k8s.namespaces.is_empty() {
+                let _ = writeln!(out, "{inner}kubernetes:");
+                let sv: Vec<String> = k8s
+                    .services
+                    .iter()
+                    .map(|(ns, name, ip)| q(&format!("{ns}/{name} {ip}")))
+                    .collect();
+                let _ = writeln!(out, "{inner}  services: [{}]", sv.join(", "));
+                let ns: Vec<String> = k8s.namespaces.iter().map(|n| q(n)).collect();
+                let _ = writeln!(out, "{inner}  namespaces: [{}]", ns.join(", "));
+            }
+        }
+    }
 }

@@ -86,6 +86,12 @@ pub struct ExpectSpec {
     /// With `curl`: `-H` headers, `NAME: VALUE` (e.g. `Host: app.example.com`).
     #[serde(default)]
     pub headers: Vec<String>,
+    /// A name lookup: `{from: A, name: db, tool: getent, type: A}` (docs/dns.md).
+    #[serde(default)]
+    pub resolve: Option<ResolveSpec>,
+    /// With `resolve`: the addresses the lookup must find, in order (`[]`: none).
+    #[serde(default)]
+    pub answer: Option<Vec<String>>,
     /// With `connect`: UDP instead of TCP.
     #[serde(default)]
     pub udp: bool,
@@ -115,6 +121,38 @@ pub struct ExpectSpec {
     pub because: Option<String>,
 }
 
+/// A `resolve:` expectation as written.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveSpec {
+    /// The namespace (or machine, or pod) that asks.
+    pub from: String,
+    /// The name looked up.
+    pub name: String,
+    /// `ping` (getaddrinfo, the default), `getent`, `nslookup` or `dig`.
+    #[serde(default)]
+    pub tool: Option<String>,
+    /// The record type nslookup or dig asks for (A, AAAA, CNAME, PTR).
+    #[serde(default, rename = "type")]
+    pub qtype: Option<String>,
+}
+
+/// A name lookup to run: the name, and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResolveRequest {
+    /// The name as written.
+    pub name: String,
+    /// Tool and record type.
+    pub opts: crate::engine::resolver::ResolveOptions,
+}
+
+impl ResolveRequest {
+    /// The command as it would be typed (`getent hosts db`, `dig db AAAA`).
+    pub fn command(&self) -> String {
+        self.opts.command(&self.name)
+    }
+}
+
 /// An expectation ready to run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expect {
@@ -134,6 +172,10 @@ pub struct Expect {
     pub run: Option<String>,
     /// For a `curl:` expectation: the request (`to` holds the URL as written).
     pub curl: Option<crate::engine::http::CurlRequest>,
+    /// For a `resolve:` expectation: the lookup (`to` holds the name).
+    pub resolve: Option<ResolveRequest>,
+    /// With `resolve`: the addresses expected, in order.
+    pub answer: Option<Vec<std::net::IpAddr>>,
     /// Commands to run first.
     pub with: Vec<String>,
     /// ping options.
@@ -206,15 +248,34 @@ pub fn parse_ping_options(s: &str) -> Result<PingOptions, String> {
 impl ExpectSpec {
     /// Check and resolve, reporting errors at `line`.
     pub fn resolve(self, file: &str, line: usize, column: usize) -> Result<Expect, LoadError> {
+        let kinds = [
+            self.ping.is_some(),
+            self.connect.is_some(),
+            self.curl.is_some(),
+            self.run.is_some(),
+            self.resolve.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() > 1 {
+            return Err(LoadError::at(
+                file,
+                line,
+                column,
+                "an expectation needs exactly one of ping:, connect:, curl:, resolve: or run:",
+            ));
+        }
+        if self.answer.is_some() && self.resolve.is_none() {
+            return Err(LoadError::at(
+                file,
+                line,
+                column,
+                "answer: belongs to a resolve: expectation",
+            )
+            .hint("write `resolve: {from: A, name: db}` with `answer: [192.168.1.11]`"));
+        }
+        if let Some(r) = self.resolve.clone() {
+            return self.resolve_lookup(r, file, line, column);
+        }
         if let Some(r) = &self.run {
-            if self.ping.is_some() || self.connect.is_some() || self.curl.is_some() {
-                return Err(LoadError::at(
-                    file,
-                    line,
-                    column,
-                    "an expectation needs exactly one of ping:, connect:, curl: or run:",
-                ));
-            }
             let Some((ns, _)) = r.split_once(':') else {
                 return Err(LoadError::at(
                     file,
@@ -233,6 +294,8 @@ impl ExpectSpec {
                 seen_from: None,
                 run: Some(r.clone()),
                 curl: None,
+                resolve: None,
+                answer: None,
                 with: self.with,
                 options: crate::engine::PingOptions::default(),
                 options_text: String::new(),
@@ -246,19 +309,18 @@ impl ExpectSpec {
         if let Some(c) = self.curl.clone() {
             return self.resolve_curl(c, file, line, column);
         }
-        let (what, text) = match (&self.ping, &self.connect) {
-            (Some(p), None) => ("ping", p.clone()),
-            (None, Some(c)) => ("connect", c.clone()),
-            _ => {
-                return Err(LoadError::at(
+        let (what, text) =
+            match (&self.ping, &self.connect) {
+                (Some(p), None) => ("ping", p.clone()),
+                (None, Some(c)) => ("connect", c.clone()),
+                _ => return Err(LoadError::at(
                     file,
                     line,
                     column,
-                    "an expectation needs exactly one of ping:, connect:, curl: or run:",
+                    "an expectation needs exactly one of ping:, connect:, curl:, resolve: or run:",
                 )
-                .hint("write `ping: red -> 192.168.15.2` or `connect: ext -> 192.168.1.1:8080`"))
-            }
-        };
+                .hint("write `ping: red -> 192.168.15.2` or `connect: ext -> 192.168.1.1:8080`")),
+            };
         let Some((from, to)) = text.split_once("->") else {
             return Err(LoadError::at(
                 file,
@@ -335,11 +397,102 @@ impl ExpectSpec {
             seen_from: self.seen_from,
             run: None,
             curl: None,
+            resolve: None,
+            answer: None,
             with: self.with,
             options,
             options_text,
             exit: self.exit,
             ttl: self.ttl,
+            prints: self.prints,
+            drop,
+            because: self.because,
+        })
+    }
+
+    /// A `resolve: {from, name, tool, type}` expectation.
+    fn resolve_lookup(
+        self,
+        r: ResolveSpec,
+        file: &str,
+        line: usize,
+        column: usize,
+    ) -> Result<Expect, LoadError> {
+        use crate::engine::resolver::{ResolveOptions, Tool};
+        let at = |m: String| LoadError::at(file, line, column, m);
+        if self.udp
+            || self.ttl.is_some()
+            || self.seen_from.is_some()
+            || self.options.is_some()
+            || !self.headers.is_empty()
+        {
+            return Err(at(
+                "resolve: takes from, name, tool and type; udp, ttl, seen-from, options and headers are not a lookup's".into(),
+            ));
+        }
+        let tool_text = r.tool.as_deref().unwrap_or("ping");
+        let tool = Tool::parse(tool_text).ok_or_else(|| {
+            at(format!("resolve: tool \"{tool_text}\" is not modelled"))
+                .hint("use ping (getaddrinfo, the default), getent, nslookup or dig")
+        })?;
+        let qtype = match &r.qtype {
+            Some(t) if matches!(tool, Tool::Ping | Tool::Getent) => {
+                return Err(at(format!(
+                    "resolve: type {t} is for nslookup and dig; {tool_text} asks for addresses (A and AAAA)"
+                ))
+                .hint("drop `type:`, or use tool: dig"))
+            }
+            Some(t) => Some(crate::wire::dns::QType::parse(t).ok_or_else(|| {
+                at(format!("resolve: type \"{t}\" is not modelled"))
+                    .hint("use A, AAAA, CNAME or PTR")
+            })?),
+            None => None,
+        };
+        if r.name.trim().is_empty() || r.name.contains(char::is_whitespace) {
+            return Err(at(format!("resolve: \"{}\" is not a name", r.name)));
+        }
+        let answer = match &self.answer {
+            Some(list) => Some(
+                list.iter()
+                    .map(|a| {
+                        a.parse::<std::net::IpAddr>()
+                            .map_err(|_| at(format!("answer: \"{a}\" is not an address")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
+        for w in &self.with {
+            if !w.contains(':') {
+                return Err(at(format!("with: \"{w}\" is not NS: COMMAND")));
+            }
+        }
+        let drop = match &self.drop {
+            Some(d) => Some(
+                DropReason::from_kernel_name(d)
+                    .ok_or_else(|| at(format!("drop: unknown reason \"{d}\"")))?,
+            ),
+            None => None,
+        };
+        Ok(Expect {
+            line,
+            from: r.from.trim().to_string(),
+            to: r.name.clone(),
+            port: None,
+            udp: false,
+            seen_from: None,
+            run: None,
+            curl: None,
+            resolve: Some(ResolveRequest {
+                name: r.name,
+                opts: ResolveOptions { tool, qtype },
+            }),
+            answer,
+            with: self.with,
+            options: crate::engine::PingOptions::default(),
+            options_text: String::new(),
+            exit: self.exit,
+            ttl: None,
             prints: self.prints,
             drop,
             because: self.because,
@@ -356,9 +509,7 @@ impl ExpectSpec {
     ) -> Result<Expect, LoadError> {
         let at = |m: String| LoadError::at(file, line, column, m);
         if self.ping.is_some() || self.connect.is_some() || self.udp || self.ttl.is_some() {
-            return Err(at(
-                "an expectation needs exactly one of ping:, connect:, curl: or run: (udp and ttl are not curl's)".into(),
-            ));
+            return Err(at("udp and ttl are not curl's".into()));
         }
         let Some((from, url)) = text.split_once("->") else {
             return Err(at(format!("curl: \"{text}\" is not FROM -> URL"))
@@ -423,6 +574,8 @@ impl ExpectSpec {
             seen_from: self.seen_from,
             run: None,
             curl: Some(req),
+            resolve: None,
+            answer: None,
             with: self.with,
             options: crate::engine::PingOptions::default(),
             options_text,

@@ -7,7 +7,7 @@
 use crate::check::{apply_with, check_one};
 use crate::format::{load_file, LoadOptions, Topology};
 use crate::render::walk::{render_walk, walk, WalkStyle};
-use crate::teach::{run_probe, Probe};
+use crate::teach::{run_probe, Probe, ProbeRun};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -217,6 +217,82 @@ fn walk_command(name: &str, e: &crate::format::Expect) -> String {
     cmd
 }
 
+/// A `resolve:` or `curl:` expectation run, and the hopsim command that shows its trace
+/// (`None` for any other kind).
+fn lookup_or_request(
+    name: &str,
+    w: crate::model::World,
+    from: crate::model::NsId,
+    e: &crate::format::Expect,
+) -> Option<(ProbeRun, String)> {
+    let mut cmd = String::new();
+    let with: String = e
+        .with
+        .iter()
+        .map(|w| format!(" --with '{}'", w.replace('\'', "'\\''")))
+        .collect();
+    if let Some(req) = &e.resolve {
+        use crate::engine::resolver::Tool;
+        let r = crate::engine::resolver::resolve(w, from, &req.name, &req.opts);
+        let tool = req.opts.tool.name();
+        let _ = write!(
+            cmd,
+            "hopsim resolve scenarios/{name}.yaml --from {}{with} --tool {tool}",
+            e.from
+        );
+        if let Some(t) = req.opts.qtype {
+            let _ = write!(cmd, " --type {t}");
+        }
+        let _ = write!(cmd, " {}", req.name);
+        let mut lines = r.lines;
+        if req.opts.tool == Tool::Ping && r.exit == 0 {
+            // getaddrinfo prints nothing itself: say what it returned.
+            lines.push(format!(
+                "(getaddrinfo returns {})",
+                r.addrs
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let run = ProbeRun {
+            command: req.command(),
+            trace: r.trace,
+            lines,
+            exit: r.exit,
+        };
+        return Some((run, cmd));
+    }
+    let req = e.curl.as_ref()?;
+    let r = crate::engine::http::curl(w, from, req);
+    let hs: String = req
+        .headers
+        .iter()
+        .map(|(k, v)| format!(" -H '{k}: {v}'"))
+        .collect();
+    let _ = write!(
+        cmd,
+        "hopsim curl scenarios/{name}.yaml --from {}{with}{hs}{}{} --trace {}",
+        e.from,
+        if e.options_text.is_empty() { "" } else { " " },
+        e.options_text,
+        e.to
+    );
+    let run = ProbeRun {
+        command: format!(
+            "curl{hs}{}{} {}",
+            if e.options_text.is_empty() { "" } else { " " },
+            e.options_text,
+            e.to
+        ),
+        trace: r.trace,
+        lines: r.lines,
+        exit: r.exit,
+    };
+    Some((run, cmd))
+}
+
 /// One scenario's page.
 pub fn page(name: &str, t: &Topology) -> String {
     let mut out = String::new();
@@ -257,23 +333,34 @@ pub fn page(name: &str, t: &Topology) -> String {
                 b.split_whitespace().collect::<Vec<_>>().join(" ")
             );
         }
-        let Some(probe) = Probe::of_expect(e) else {
-            // A `run:` expectation: the command and what it printed.
-            let _ = writeln!(out, "```text\n$ {}", e.run.as_deref().unwrap_or(""));
-            for l in &r.output {
-                let _ = writeln!(out, "{l}");
-            }
-            out.push_str("```\n\n");
-            continue;
-        };
         let mut w = t.world.clone();
         let applied = apply_with(&mut w, &e.with);
-        let (Ok(()), Ok(from), Ok(dst)) = (applied, w.resolve_ns(&e.from), e.to.parse()) else {
-            let _ = writeln!(out, "(this expectation cannot run: {:?})\n", r.problems);
-            continue;
+        let (run, command) = if e.resolve.is_some() || e.curl.is_some() {
+            let (Ok(()), Ok(from)) = (applied, w.resolve_ns(&e.from)) else {
+                let _ = writeln!(out, "(this expectation cannot run: {:?})\n", r.problems);
+                continue;
+            };
+            let Some(done) = lookup_or_request(name, w, from, e) else {
+                continue;
+            };
+            done
+        } else {
+            let Some(probe) = Probe::of_expect(e) else {
+                // A `run:` expectation: the command and what it printed.
+                let _ = writeln!(out, "```text\n$ {}", e.run.as_deref().unwrap_or(""));
+                for l in &r.output {
+                    let _ = writeln!(out, "{l}");
+                }
+                out.push_str("```\n\n");
+                continue;
+            };
+            let (Ok(()), Ok(from), Ok(dst)) = (applied, w.resolve_ns(&e.from), e.to.parse()) else {
+                let _ = writeln!(out, "(this expectation cannot run: {:?})\n", r.problems);
+                continue;
+            };
+            (run_probe(w, from, dst, &probe), walk_command(name, e))
         };
-        let run = run_probe(w, from, dst, &probe);
-        let _ = writeln!(out, "`{}`\n", walk_command(name, e));
+        let _ = writeln!(out, "`{command}`\n");
         out.push_str("```text\n");
         if k >= NARRATED {
             // Past the first few, the outcome only: the command above narrates it.

@@ -28,9 +28,10 @@ pub enum Probe {
 }
 
 impl Probe {
-    /// The probe an expectation runs (`None` for a `run:` expectation).
+    /// The probe an expectation runs (`None` for a `run:`, `curl:` or `resolve:`
+    /// expectation, which are not a ping or a connection).
     pub fn of_expect(e: &Expect) -> Option<Probe> {
-        if e.run.is_some() {
+        if e.run.is_some() || e.curl.is_some() || e.resolve.is_some() {
             return None;
         }
         Some(match e.port {
