@@ -313,7 +313,7 @@ fn check_resolve(
     checksums_valid(&a.trace)?;
     causes_hold(&a.trace)?;
     ttl_never_grows(&a.trace)?;
-    conntrack_reversible(&a.world, &a.trace)
+    conntrack_reversible(&a.world)
 }
 
 fn check_curl(w: &World, from: &str, req: &CurlRequest) -> Result<(), String> {
