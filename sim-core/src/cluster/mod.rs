@@ -256,7 +256,11 @@ struct RuleCache {
     mangle: Option<Arc<String>>,
     nat: HashMap<Option<usize>, Arc<String>>,
     filter: HashMap<Option<usize>, Arc<String>>,
+    /// kube-proxy's rules (mangle, filter, nat), per node when they depend on it.
+    kube: HashMap<Option<usize>, Arc<KubeRules>>,
 }
+
+type KubeRules = (rules::TableRules, rules::TableRules, rules::TableRules);
 
 fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     let lans = lans(file, c)?;
@@ -345,7 +349,17 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
         // Rules: the CNI's above kube-proxy's (Calico inserts its jumps at the top).
         let key = per_node.then_some(n);
         let mut kp = None;
-        let mut kube = || kube_proxy::rules(c, &eps, n);
+        // kube-proxy writes the same rules on every node unless a traffic policy is
+        // Local: computed once (a node whose CNI filter rules are its own still shares
+        // them).
+        let kube_cache = &mut cache.kube;
+        let mut kube = || {
+            Arc::clone(
+                kube_cache
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(kube_proxy::rules(c, &eps, n))),
+            )
+        };
         let mangle = match &cache.mangle {
             Some(m) => Arc::clone(m),
             None => {
