@@ -83,7 +83,8 @@ fn masquerade_rewrites_the_source_and_conntrack_un_nats_the_reply() {
     assert_eq!(r.lines[1], "64 bytes from 192.168.1.2: icmp_seq=1 ttl=63");
     assert_eq!(r.exit, 0);
     let host = w.resolve_ns("host").expect("host");
-    let nat = r.world.netns[host].netfilter.table(TableName::Nat);
+    let counted = r.world.netns[host].netfilter.counted(TableName::Nat);
+    let nat = &counted;
     let rl = &nat.chains["POSTROUTING"].rules[0];
     assert_eq!(
         (rl.packets, rl.bytes),
@@ -145,10 +146,8 @@ fn forward_policy_drop() {
         .trace
         .drops()
         .any(|(_, d, _)| d == DropReason::NetfilterDrop));
-    let f = &r.world.netns[host]
-        .netfilter
-        .table(TableName::Filter)
-        .chains["FORWARD"];
+    let counted = r.world.netns[host].netfilter.counted(TableName::Filter);
+    let f = &counted.chains["FORWARD"];
     assert_eq!((f.packets, f.bytes), (1, 84));
 }
 
@@ -220,7 +219,8 @@ fn dnat_port_publish_and_connect() {
     );
     assert_eq!(r.outcome, Outcome::Connected);
     let host = w.resolve_ns("host").expect("host");
-    let rl = &r.world.netns[host].netfilter.table(TableName::Nat).chains["PREROUTING"].rules[0];
+    let counted = r.world.netns[host].netfilter.counted(TableName::Nat);
+    let rl = &counted.chains["PREROUTING"].rules[0];
     assert_eq!((rl.packets, rl.bytes), (1, 60), "the SYN, 60 bytes");
     let ct = r.world.netns[host].conntrack.render(0);
     assert!(
@@ -269,10 +269,8 @@ fn bridged_frames_meet_the_forward_policy() {
         .trace
         .drops()
         .any(|(_, d, _)| d == DropReason::NetfilterDrop));
-    let f = &r.world.netns[host]
-        .netfilter
-        .table(TableName::Filter)
-        .chains["FORWARD"];
+    let counted = r.world.netns[host].netfilter.counted(TableName::Filter);
+    let f = &counted.chains["FORWARD"];
     assert_eq!(
         (f.packets, f.bytes),
         (1, 84),
@@ -310,11 +308,8 @@ fn bridged_frames_meet_the_forward_policy() {
     );
     let r = ping(w2.clone(), red, "11.11.11.3".parse().expect("ip"), &opts);
     assert_eq!(r.exit, 0);
-    let rl = &r.world.netns[host]
-        .netfilter
-        .table(TableName::Filter)
-        .chains["FORWARD"]
-        .rules[0];
+    let counted = r.world.netns[host].netfilter.counted(TableName::Filter);
+    let rl = &counted.chains["FORWARD"].rules[0];
     assert_eq!((rl.packets, rl.bytes), (2, 168));
     // -m physdev sees the ports: only the request goes red -> blue.
     let mut w3 = w.clone();
@@ -333,21 +328,16 @@ fn bridged_frames_meet_the_forward_policy() {
         ),
     );
     let r = ping(w3, red, "11.11.11.3".parse().expect("ip"), &opts);
-    let rl = &r.world.netns[host]
-        .netfilter
-        .table(TableName::Filter)
-        .chains["FORWARD"]
-        .rules[0];
+    let counted = r.world.netns[host].netfilter.counted(TableName::Filter);
+    let rl = &counted.chains["FORWARD"].rules[0];
     assert_eq!(rl.packets, 1);
     // With bridge-nf-call-iptables = 0 the bridge ignores iptables.
     w.sysctl_set(host, "net.bridge.bridge-nf-call-iptables", "0")
         .expect("sysctl");
     let r = ping(w, red, "11.11.11.3".parse().expect("ip"), &opts);
     assert_eq!(r.exit, 0);
-    let f = &r.world.netns[host]
-        .netfilter
-        .table(TableName::Filter)
-        .chains["FORWARD"];
+    let counted = r.world.netns[host].netfilter.counted(TableName::Filter);
+    let f = &counted.chains["FORWARD"];
     assert_eq!(f.packets, 0);
 }
 
@@ -702,7 +692,7 @@ fn held(w: &World, ns: &str) -> usize {
 /// The packets a rule has counted.
 fn counted(w: &World, ns: &str, t: TableName, chain: &str, n: usize) -> u64 {
     let ns = w.resolve_ns(ns).expect("ns");
-    w.netns[ns].netfilter.table(t).chains[chain].rules[n].packets
+    w.netns[ns].netfilter.counted(t).chains[chain].rules[n].packets
 }
 
 /// A namespace whose own address 192.168.10.10 is the DNAT target of 10.96.0.1:443 in

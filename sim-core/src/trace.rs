@@ -392,7 +392,7 @@ pub enum Step {
         /// The table.
         table: String,
         /// Rules evaluated, in order.
-        visits: Vec<crate::netfilter::eval::RuleVisit>,
+        visits: crate::netfilter::eval::Visits,
         /// The verdict, in words.
         verdict: String,
     },

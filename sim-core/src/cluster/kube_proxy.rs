@@ -56,6 +56,27 @@ pub fn probability(n: usize) -> String {
 
 /// The endpoints of each service port (`[service][port]`), computed once for all nodes.
 pub fn endpoints(c: &Cluster) -> Vec<Vec<Vec<Endpoint>>> {
+    // The pods carrying each (namespace, label, value), in pod order: a selector's
+    // candidates are the pods with its first label (not every pod, for every service).
+    let mut by_label: std::collections::HashMap<(&str, &str, &str), Vec<usize>> =
+        std::collections::HashMap::new();
+    for (i, pod) in c.pods.iter().enumerate() {
+        for (k, v) in &pod.labels {
+            by_label
+                .entry((pod.namespace.as_str(), k.as_str(), v.as_str()))
+                .or_default()
+                .push(i);
+        }
+    }
+    let selected = |s: &super::model::Service| -> Vec<&super::model::Pod> {
+        let Some((k, v)) = s.selector.iter().next() else {
+            return Vec::new();
+        };
+        by_label
+            .get(&(s.namespace.as_str(), k.as_str(), v.as_str()))
+            .map(|ids| ids.iter().map(|&i| &c.pods[i]).collect())
+            .unwrap_or_default()
+    };
     c.services
         .iter()
         .map(|s| {
@@ -79,8 +100,8 @@ pub fn endpoints(c: &Cluster) -> Vec<Vec<Vec<Endpoint>>> {
                         // not model; the service has none.
                         Vec::new()
                     } else {
-                        c.pods
-                            .iter()
+                        selected(s)
+                            .into_iter()
                             .filter(|pod| {
                                 pod.namespace == s.namespace
                                     && s.selector.iter().all(|(k, v)| pod.labels.get(k) == Some(v))

@@ -57,12 +57,13 @@ pub struct Compiled {
 /// The name of a pod's network namespace on its node: the pod's name, or
 /// `NAMESPACE.POD` when two pods of that name run on the node.
 pub fn pod_ns_name(c: &Cluster, p: &Pod) -> String {
+    // `clashing_names` holds the pairs more than one pod has (a lookup, not a walk over
+    // every pod: this is asked once per pod).
     let clash = c
-        .pods
+        .clashing_names
         .iter()
-        .filter(|o| o.node == p.node && o.name == p.name)
-        .count()
-        > 1;
+        .next()
+        .is_some_and(|_| c.clashing_names.contains(&(p.node, p.name.clone())));
     if clash {
         format!("{}.{}", p.namespace, p.name)
     } else {
@@ -191,6 +192,7 @@ pub fn compile(path: &Path, text: &str) -> Result<Compiled, LoadError> {
         );
     }
     dns::add_objects(&file, &mut c)?;
+    c.clashing_names = Cluster::clashing_pod_names(&c.pods);
     ipam::allocate(&file, &mut c)?;
     let plan = build_plan(&file, &c)?;
     Ok(Compiled {
@@ -254,7 +256,11 @@ struct RuleCache {
     mangle: Option<Arc<String>>,
     nat: HashMap<Option<usize>, Arc<String>>,
     filter: HashMap<Option<usize>, Arc<String>>,
+    /// kube-proxy's rules (mangle, filter, nat), per node when they depend on it.
+    kube: HashMap<Option<usize>, Arc<KubeRules>>,
 }
+
+type KubeRules = (rules::TableRules, rules::TableRules, rules::TableRules);
 
 fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     let lans = lans(file, c)?;
@@ -296,12 +302,14 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     for (n, node) in c.nodes.iter().enumerate() {
         let lan = lan_of(node.ip);
         let mut net = cni::node(c, n);
+        let on_node: HashMap<String, &Pod> = c
+            .pods
+            .iter()
+            .filter(|p| p.node == n)
+            .map(|p| (pod_ns_name(c, p), p))
+            .collect();
         for (name, ns) in net.pods.iter_mut() {
-            if let Some(p) = c
-                .pods
-                .iter()
-                .find(|p| p.node == n && pod_ns_name(c, p) == *name)
-            {
+            if let Some(p) = on_node.get(name.as_str()) {
                 ns.http = ingress::pod_http(c, &eps, p);
             }
         }
@@ -341,7 +349,17 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
         // Rules: the CNI's above kube-proxy's (Calico inserts its jumps at the top).
         let key = per_node.then_some(n);
         let mut kp = None;
-        let mut kube = || kube_proxy::rules(c, &eps, n);
+        // kube-proxy writes the same rules on every node unless a traffic policy is
+        // Local: computed once (a node whose CNI filter rules are its own still shares
+        // them).
+        let kube_cache = &mut cache.kube;
+        let mut kube = || {
+            Arc::clone(
+                kube_cache
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(kube_proxy::rules(c, &eps, n))),
+            )
+        };
         let mangle = match &cache.mangle {
             Some(m) => Arc::clone(m),
             None => {

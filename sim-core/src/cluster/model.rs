@@ -294,6 +294,24 @@ pub struct Cluster {
     pub dns: super::dns::ClusterDns,
     /// Ingresses (networking.k8s.io/v1, reduced), in file order.
     pub ingresses: Vec<Ingress>,
+    /// The (node, pod name) pairs that more than one pod has, computed once with the
+    /// pods (see [`Cluster::clashing_pod_names`]): their namespaces are `NAMESPACE.POD`.
+    pub(crate) clashing_names: std::collections::BTreeSet<(usize, String)>,
+}
+
+impl Cluster {
+    /// The (node, pod name) pairs that more than one of `pods` has.
+    pub fn clashing_pod_names(pods: &[Pod]) -> std::collections::BTreeSet<(usize, String)> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut twice = std::collections::BTreeSet::new();
+        for p in pods {
+            let key = (p.node, p.name.clone());
+            if !seen.insert(key.clone()) {
+                twice.insert(key);
+            }
+        }
+        twice
+    }
 }
 
 /// An Ingress (networking.k8s.io/v1, reduced to what routing needs).

@@ -959,6 +959,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
         };
     let dns = super::dns::resolve(cx, c.dns.as_ref(), &nodes, service_cidr)?;
     let ingresses = resolve_ingresses(cx, &c.ingresses)?;
+    let clashing_names = Cluster::clashing_pod_names(&pods);
     Ok(Cluster {
         name: f.name.value,
         source: f.source,
@@ -978,6 +979,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
         services,
         dns,
         ingresses,
+        clashing_names,
     })
 }
 

@@ -7,7 +7,7 @@
 use super::Sim;
 use crate::model::{IfId, NsId, World};
 use crate::netfilter::conntrack::{Conntrack, CtEntry, Dir, TcpCtState, Tuple};
-use crate::netfilter::eval::{run_table, trace_lines, CtInfo, EvalCtx, TableVerdict};
+use crate::netfilter::eval::{evaluate, trace_lines, CtInfo, EvalCtx, TableVerdict};
 use crate::netfilter::{AddrType, Hook, NatRange, PortRange, RejectWith, TableName};
 use crate::trace::Step;
 use crate::wire::{IpPayload, Ipv4Packet};
@@ -237,7 +237,6 @@ fn table(
     let (in_name, out_name) = (name(in_dev), name(out_dev));
     let (pin, pout) = (name(phys.physdev_in), name(phys.physdev_out));
     let ct = ct_info(sim, ns, meta);
-    let mut nf = std::mem::take(&mut sim.world.netns[ns].netfilter);
     let world = &sim.world;
     let at = |a: Ipv4Addr, dev: Option<&str>| addr_type(world, ns, a, dev);
     let ctx = EvalCtx {
@@ -251,8 +250,16 @@ fn table(
         mark: meta.mark,
         addr_type: &at,
     };
-    let run = run_table(&mut nf, t, &ctx, sim.chance.as_mut(), &mut sim.nth);
-    sim.world.netns[ns].netfilter = nf;
+    let run = evaluate(
+        &world.netns[ns].netfilter,
+        t,
+        &ctx,
+        sim.chance.as_mut(),
+        &mut sim.nth,
+    );
+    // The counters go beside the (shared) table: counting never copies it.
+    let len = u64::from(packet.total_len() as u32);
+    sim.world.netns[ns].netfilter.count(t, &run.visits, len);
     meta.mark = run.mark;
     if run.notrack {
         meta.untracked = true;
@@ -265,7 +272,7 @@ fn table(
         TableVerdict::Snat { to } => format!("SNAT to {}", nat_range(to)),
         TableVerdict::Masquerade { .. } => "MASQUERADE".to_string(),
     };
-    sim.rules_evaluated += run.visits.iter().filter(|v| v.kind == "rule").count();
+    sim.rules_evaluated += run.visits.rules();
     if matches!(
         run.verdict,
         TableVerdict::Drop | TableVerdict::Reject { .. }
@@ -275,16 +282,16 @@ fn table(
             .last()
             .map(|v| format!("{}:{}:{}:{} `{}`", t.name(), v.chain, v.kind, v.num, v.text));
     }
-    sim.step(Step::Netfilter {
-        hook: hook.chain().to_string(),
-        table: t.name().to_string(),
-        visits: run.visits.clone(),
-        verdict,
-    });
     let mut log = run.log.clone();
     if meta.traced || run.trace {
         log.extend(trace_lines(&run));
     }
+    sim.step(Step::Netfilter {
+        hook: hook.chain().to_string(),
+        table: t.name().to_string(),
+        visits: run.visits,
+        verdict,
+    });
     if run.trace {
         meta.traced = true;
     }

@@ -51,6 +51,9 @@ pub struct Host {
     /// Whether the ipip module is loaded: every namespace of the machine then has the
     /// fallback device `tunl0`.
     pub ipip_loaded: bool,
+    /// Its namespaces (the root first), so that name checks never walk the whole world.
+    #[serde(skip)]
+    pub(crate) netns: Vec<NsId>,
 }
 
 /// A network namespace.

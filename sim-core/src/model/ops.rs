@@ -92,6 +92,7 @@ impl World {
             kind,
             root: ns,
             ipip_loaded: false,
+            netns: Vec::new(),
         });
         let ns = self.push_netns(name, "", hid, true);
         // A machine's root namespace was set up at boot: its lo is up (only namespaces
@@ -126,6 +127,7 @@ impl World {
             pmtu: Default::default(),
             devs: Vec::new(),
         });
+        self.hosts[host].netns.push(id);
         if self.hosts[host].kind == HostKind::Linux {
             self.new_iface(id, "lo", IfKind::Loopback, Some(Mac::ZERO));
             if self.hosts[host].ipip_loaded {
@@ -137,10 +139,10 @@ impl World {
 
     /// `ip netns add NAME` on a machine. `display` is the name `--from` will use.
     pub fn add_netns(&mut self, host: HostId, local: &str, display: &str) -> OpResult<NsId> {
-        if self
-            .live_netns()
-            .any(|(_, n)| n.host == host && !n.is_root && n.local_name == local)
-        {
+        if self.hosts[host].netns.iter().any(|&i| {
+            let n = &self.netns[i];
+            !n.deleted && !n.is_root && n.local_name == local
+        }) {
             return Err(OpError::usage(format!(
                 "Cannot create namespace file \"/run/netns/{local}\": File exists"
             )));

@@ -93,7 +93,7 @@ pub enum TableVerdict {
     },
 }
 
-/// One rule (or policy) the packet met.
+/// One rule (or policy) the packet met, as the renderers show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RuleVisit {
     /// Chain.
@@ -110,6 +110,222 @@ pub struct RuleVisit {
     pub effect: Option<String>,
 }
 
+/// What evaluation records of one rule or run of rules: positions in the table (chain
+/// index, rule index), never text; [`Visits::iter`] renders them.
+#[derive(Clone, Debug, PartialEq)]
+enum Visit {
+    /// Rules `from..to` of a chain, none of which matched.
+    Misses { chain: u32, from: u32, to: u32 },
+    /// A rule that matched, and what its target did.
+    Hit {
+        chain: u32,
+        idx: u32,
+        effect: String,
+    },
+    /// The end of a built-in chain: its policy.
+    Policy { chain: u32, policy: Policy },
+    /// The end of a user chain: back to the caller.
+    End { chain: u32 },
+    /// The jump-depth guard tripped at this rule.
+    Loop { chain: u32, idx: u32 },
+    /// A visit given as text (built by hand).
+    Given(RuleVisit),
+}
+
+/// Every rule a packet met in one table, in order: the table as it was (shared, not
+/// copied) and the positions of the rules, rendered as [`RuleVisit`]s on demand.
+#[derive(Clone, Default)]
+pub struct Visits {
+    table: Option<std::sync::Arc<super::Table>>,
+    list: Vec<Visit>,
+}
+
+impl std::fmt::Debug for Visits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Visits {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Visits {}
+
+impl Serialize for Visits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
+}
+
+impl From<Vec<RuleVisit>> for Visits {
+    fn from(v: Vec<RuleVisit>) -> Visits {
+        Visits {
+            table: None,
+            list: v.into_iter().map(Visit::Given).collect(),
+        }
+    }
+}
+
+impl Visits {
+    fn new(table: std::sync::Arc<super::Table>) -> Visits {
+        Visits {
+            table: Some(table),
+            list: Vec::new(),
+        }
+    }
+
+    /// A rule that did not match: joins the run of misses before it.
+    fn miss(&mut self, chain: u32, idx: usize, to: usize) {
+        let (idx, to) = (idx as u32, to as u32);
+        if let Some(Visit::Misses {
+            chain: c, to: end, ..
+        }) = self.list.last_mut()
+        {
+            if *c == chain && *end == idx {
+                *end = to;
+                return;
+            }
+        }
+        self.list.push(Visit::Misses {
+            chain,
+            from: idx,
+            to,
+        });
+    }
+
+    fn push(&mut self, v: Visit) {
+        self.list.push(v);
+    }
+
+    /// Nothing was met.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// How many rules were evaluated (the kernel's count: returns and policies aside).
+    pub fn rules(&self) -> usize {
+        self.list
+            .iter()
+            .map(|v| match v {
+                Visit::Misses { from, to, .. } => (to - from) as usize,
+                Visit::Hit { .. } | Visit::Loop { .. } => 1,
+                Visit::Given(g) => usize::from(g.kind == "rule"),
+                Visit::Policy { .. } | Visit::End { .. } => 0,
+            })
+            .sum()
+    }
+
+    /// The counters the packet adds to: (chain index, rule index or
+    /// [`super::counters::POLICY`]) of every matched rule and the policy it met.
+    pub fn counted(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.list.iter().filter_map(|v| match v {
+            Visit::Hit { chain, idx, .. } => Some((*chain, *idx)),
+            Visit::Policy { chain, .. } => Some((*chain, super::counters::POLICY)),
+            _ => None,
+        })
+    }
+
+    /// The last visit.
+    pub fn last(&self) -> Option<RuleVisit> {
+        let v = self.list.last()?;
+        match v {
+            Visit::Misses { chain, to, .. } => Some(self.render_rule(*chain, *to - 1, false, None)),
+            _ => self.render(v).next(),
+        }
+    }
+
+    /// Every visit, rendered.
+    pub fn iter(&self) -> impl Iterator<Item = RuleVisit> + '_ {
+        self.list.iter().flat_map(|v| self.render(v))
+    }
+
+    fn chain_name(&self, chain: u32) -> &str {
+        self.table
+            .as_ref()
+            .and_then(|t| t.chains.get_index(chain as usize))
+            .map_or("", |(n, _)| n.as_str())
+    }
+
+    fn render_rule(
+        &self,
+        chain: u32,
+        idx: u32,
+        matched: bool,
+        effect: Option<String>,
+    ) -> RuleVisit {
+        let name = self.chain_name(chain);
+        let text = self
+            .table
+            .as_ref()
+            .and_then(|t| t.chains.get_index(chain as usize))
+            .and_then(|(_, c)| c.rules.get(idx as usize))
+            .map(|r| rule_text(name, r))
+            .unwrap_or_default();
+        RuleVisit {
+            chain: name.to_string(),
+            num: idx as usize + 1,
+            kind: "rule",
+            text,
+            matched,
+            effect,
+        }
+    }
+
+    fn render<'a>(&'a self, v: &'a Visit) -> Box<dyn Iterator<Item = RuleVisit> + 'a> {
+        let rules_len = |chain: u32| {
+            self.table
+                .as_ref()
+                .and_then(|t| t.chains.get_index(chain as usize))
+                .map_or(0, |(_, c)| c.rules.len())
+        };
+        match v {
+            Visit::Misses { chain, from, to } => {
+                Box::new((*from..*to).map(move |i| self.render_rule(*chain, i, false, None)))
+            }
+            Visit::Hit { chain, idx, effect } => Box::new(std::iter::once(self.render_rule(
+                *chain,
+                *idx,
+                true,
+                Some(effect.clone()),
+            ))),
+            Visit::Policy { chain, policy } => {
+                let name = self.chain_name(*chain);
+                Box::new(std::iter::once(RuleVisit {
+                    chain: name.to_string(),
+                    num: rules_len(*chain) + 1,
+                    kind: "policy",
+                    text: format!("-P {name} {}", policy.name()),
+                    matched: true,
+                    effect: Some(policy.name().to_string()),
+                }))
+            }
+            Visit::End { chain } => {
+                let name = self.chain_name(*chain);
+                Box::new(std::iter::once(RuleVisit {
+                    chain: name.to_string(),
+                    num: rules_len(*chain) + 1,
+                    kind: "return",
+                    text: format!("end of {name}"),
+                    matched: true,
+                    effect: Some("RETURN to the calling chain".into()),
+                }))
+            }
+            Visit::Loop { chain, idx } => Box::new(std::iter::once(RuleVisit {
+                chain: self.chain_name(*chain).to_string(),
+                num: *idx as usize + 1,
+                kind: "rule",
+                text: "jump loop".into(),
+                matched: true,
+                effect: Some("DROP: chains jump in a loop".into()),
+            })),
+            Visit::Given(g) => Box::new(std::iter::once(g.clone())),
+        }
+    }
+}
+
 /// The outcome of one table at one hook.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TableRun {
@@ -118,7 +334,7 @@ pub struct TableRun {
     /// Hook.
     pub hook: Hook,
     /// Every rule evaluated, in order.
-    pub visits: Vec<RuleVisit>,
+    pub visits: Visits,
     /// The verdict.
     pub verdict: TableVerdict,
     /// The mark after the table (MARK targets).
@@ -303,28 +519,42 @@ pub fn run_table(
     chance: &mut dyn Chance,
     nth: &mut NthState,
 ) -> TableRun {
+    let run = evaluate(nf, table, ctx, chance, nth);
+    nf.count(table, &run.visits, u64::from(ctx.packet.total_len() as u32));
+    run
+}
+
+/// Run `table`'s chain for `ctx.hook` without counting (the caller counts the run with
+/// [`Netfilter::count`]). Long chains are walked with their destination index
+/// ([`super::index`]): the rules it leaps over are recorded as misses, so the visits and
+/// their count are the kernel's linear first-match walk.
+pub fn evaluate(
+    nf: &Netfilter,
+    table: TableName,
+    ctx: &EvalCtx,
+    chance: &mut dyn Chance,
+    nth: &mut NthState,
+) -> TableRun {
+    let shared = nf.shared_table(table);
     let mut run = TableRun {
         table,
         hook: ctx.hook,
-        visits: Vec::new(),
+        visits: Visits::new(std::sync::Arc::clone(&shared)),
         verdict: TableVerdict::Accept,
         mark: ctx.mark,
         trace: false,
         notrack: false,
         log: Vec::new(),
     };
-    let len = u64::from(ctx.packet.total_len() as u32);
-    let base = ctx.hook.chain().to_string();
-    let Netfilter { tables, ipsets } = nf;
-    if !tables[table as usize].chains.contains_key(&base) {
+    let t: &super::Table = &shared;
+    let ipsets = &nf.ipsets;
+    let Some(base) = t.chains.get_index_of(ctx.hook.chain()) else {
         return run;
-    }
-    // Copy on write: a table shared with other namespaces is copied before its counters
-    // change.
-    let t = std::sync::Arc::make_mut(&mut tables[table as usize]);
+    };
+    let dst = ctx.packet.header.dst;
     // Stack of (chain, next rule index) to return to.
-    let mut stack: Vec<(String, usize)> = Vec::new();
-    let (mut chain, mut idx) = (base.clone(), 0usize);
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let (mut chain, mut idx) = (base, 0usize);
     let mut local = EvalCtx {
         hook: ctx.hook,
         packet: ctx.packet,
@@ -337,35 +567,35 @@ pub fn run_table(
         addr_type: ctx.addr_type,
     };
     let mut steps = 0usize;
+    let (mut c, mut index) = (&t.chains[chain], t.chain_index(chain));
     loop {
         steps += 1;
         if steps > 100_000 || stack.len() > MAX_JUMP_DEPTH {
             run.verdict = TableVerdict::Drop;
-            run.visits.push(RuleVisit {
-                chain: chain.clone(),
-                num: idx + 1,
-                kind: "rule",
-                text: "jump loop".into(),
-                matched: true,
-                effect: Some("DROP: chains jump in a loop".into()),
+            run.visits.push(Visit::Loop {
+                chain: chain as u32,
+                idx: idx.min(u32::MAX as usize - 1) as u32,
             });
             return run;
         }
-        let Some(c) = t.chains.get_mut(&chain) else {
-            run.verdict = TableVerdict::Drop;
-            return run;
-        };
+        if let Some(ix) = index.filter(|_| idx < c.rules.len()) {
+            // Leap over the rules that cannot match this destination, counting each as
+            // a step of the walk as the linear walk would.
+            let next = ix
+                .next(idx, dst, c.rules.len())
+                .min(idx + (100_000 - steps));
+            if next > idx {
+                run.visits.miss(chain as u32, idx, next);
+                steps += next - idx - 1;
+                idx = next;
+                continue;
+            }
+        }
         if idx >= c.rules.len() {
             if let Some(policy) = c.policy.filter(|_| stack.is_empty() || chain == base) {
-                c.packets += 1;
-                c.bytes += len;
-                run.visits.push(RuleVisit {
-                    chain: chain.clone(),
-                    num: c.rules.len() + 1,
-                    kind: "policy",
-                    text: format!("-P {chain} {}", policy.name()),
-                    matched: true,
-                    effect: Some(policy.name().to_string()),
+                run.visits.push(Visit::Policy {
+                    chain: chain as u32,
+                    policy,
                 });
                 run.verdict = match policy {
                     Policy::Accept => TableVerdict::Accept,
@@ -374,13 +604,8 @@ pub fn run_table(
                 return run;
             }
             // End of a user chain: back to the caller.
-            run.visits.push(RuleVisit {
-                chain: chain.clone(),
-                num: c.rules.len() + 1,
-                kind: "return",
-                text: format!("end of {chain}"),
-                matched: true,
-                effect: Some("RETURN to the calling chain".into()),
+            run.visits.push(Visit::End {
+                chain: chain as u32,
             });
             match stack.pop() {
                 Some((ch, i)) => {
@@ -390,101 +615,90 @@ pub fn run_table(
                 None => {
                     // The end of a chain reached by -g with nothing to return to: the
                     // built-in chain's policy decides (its underflow).
-                    chain = base.clone();
+                    chain = base;
                     idx = usize::MAX;
                 }
             }
+            (c, index) = (&t.chains[chain], t.chain_index(chain));
             continue;
         }
         let rule = &c.rules[idx];
-        let key = (table, chain.clone(), idx);
-        let mut counter = nth.get(&key).copied().unwrap_or(0);
-        let matched = rule.matches.iter().all(|m| {
-            let mut n = counter;
-            let r = eval_match(m, &local, ipsets, chance, &mut n);
-            counter = n;
-            r
-        });
-        if rule
+        let stateful = rule
             .matches
             .iter()
-            .any(|m| matches!(m, Match::StatisticNth { .. }))
-        {
+            .any(|m| matches!(m, Match::StatisticNth { .. }));
+        let matched = if stateful {
+            let name = t.chains.get_index(chain).map(|(n, _)| n.clone());
+            let key = (table, name.unwrap_or_default(), idx);
+            let mut counter = nth.get(&key).copied().unwrap_or(0);
+            let matched = rule
+                .matches
+                .iter()
+                .all(|m| eval_match(m, &local, ipsets, chance, &mut counter));
             nth.insert(key, counter);
-        }
-        let text = rule_text(&chain, rule);
+            matched
+        } else {
+            let mut unused = 0;
+            rule.matches
+                .iter()
+                .all(|m| eval_match(m, &local, ipsets, chance, &mut unused))
+        };
         if !matched {
-            run.visits.push(RuleVisit {
-                chain: chain.clone(),
-                num: idx + 1,
-                kind: "rule",
-                text,
-                matched: false,
-                effect: None,
-            });
+            run.visits.miss(chain as u32, idx, idx + 1);
             idx += 1;
             continue;
         }
-        let rule = &mut c.rules[idx];
-        rule.packets += 1;
-        rule.bytes += len;
-        let target = rule.target.clone();
-        let mut visit = RuleVisit {
-            chain: chain.clone(),
-            num: idx + 1,
-            kind: "rule",
-            text,
-            matched: true,
-            effect: None,
+        let (hit_chain, hit_idx) = (chain as u32, idx as u32);
+        let hit = move |effect: String| Visit::Hit {
+            chain: hit_chain,
+            idx: hit_idx,
+            effect,
         };
         idx += 1;
-        let finish = |run: &mut TableRun, mut visit: RuleVisit, v: TableVerdict, word: String| {
-            visit.effect = Some(word);
-            run.visits.push(visit);
+        let finish = |run: &mut TableRun, v: TableVerdict, word: String| {
+            run.visits.push(hit(word));
             run.verdict = v;
         };
-        match target {
+        match &rule.target {
             Target::None => {
-                visit.effect = Some("counted, no target: continue".into());
-                run.visits.push(visit);
+                run.visits.push(hit("counted, no target: continue".into()));
             }
             Target::Accept => {
-                finish(&mut run, visit, TableVerdict::Accept, "ACCEPT".into());
+                finish(&mut run, TableVerdict::Accept, "ACCEPT".into());
                 return run;
             }
             Target::Drop => {
-                finish(&mut run, visit, TableVerdict::Drop, "DROP".into());
+                finish(&mut run, TableVerdict::Drop, "DROP".into());
                 return run;
             }
             Target::Reject { with } => {
                 finish(
                     &mut run,
-                    visit,
-                    TableVerdict::Reject { with },
+                    TableVerdict::Reject { with: *with },
                     format!("REJECT with {}", with.name()),
                 );
                 return run;
             }
             Target::Dnat { to } => {
-                finish(&mut run, visit, TableVerdict::Dnat { to }, "DNAT".into());
+                finish(&mut run, TableVerdict::Dnat { to: *to }, "DNAT".into());
                 return run;
             }
             Target::Snat { to } => {
-                finish(&mut run, visit, TableVerdict::Snat { to }, "SNAT".into());
+                finish(&mut run, TableVerdict::Snat { to: *to }, "SNAT".into());
                 return run;
             }
             Target::Masquerade { to_ports, .. } => {
                 finish(
                     &mut run,
-                    visit,
-                    TableVerdict::Masquerade { to_ports },
+                    TableVerdict::Masquerade {
+                        to_ports: *to_ports,
+                    },
                     "MASQUERADE".into(),
                 );
                 return run;
             }
             Target::Return => {
-                visit.effect = Some("RETURN".into());
-                run.visits.push(visit);
+                run.visits.push(hit("RETURN".into()));
                 match stack.pop() {
                     Some((ch, i)) => {
                         chain = ch;
@@ -492,29 +706,35 @@ pub fn run_table(
                     }
                     None => {
                         // RETURN in a built-in chain (or a goto'd chain): the policy decides.
-                        chain = base.clone();
+                        chain = base;
                         idx = usize::MAX;
                     }
                 }
+                (c, index) = (&t.chains[chain], t.chain_index(chain));
             }
-            Target::Jump { chain: to } => {
-                visit.effect = Some(format!("jump to {to}"));
-                run.visits.push(visit);
-                stack.push((chain.clone(), idx));
-                chain = to;
+            Target::Jump { chain: to } | Target::Goto { chain: to } => {
+                let jump = matches!(rule.target, Target::Jump { .. });
+                run.visits.push(hit(if jump {
+                    format!("jump to {to}")
+                } else {
+                    format!("goto {to}")
+                }));
+                let Some(next) = t.chains.get_index_of(to.as_str()) else {
+                    run.verdict = TableVerdict::Drop;
+                    return run;
+                };
+                if jump {
+                    stack.push((chain, idx));
+                }
+                chain = next;
                 idx = 0;
-            }
-            Target::Goto { chain: to } => {
-                visit.effect = Some(format!("goto {to}"));
-                run.visits.push(visit);
-                chain = to;
-                idx = 0;
+                (c, index) = (&t.chains[chain], t.chain_index(chain));
             }
             Target::Mark { value, mask } => {
                 local.mark = (local.mark & !mask) ^ value;
                 run.mark = local.mark;
-                visit.effect = Some(format!("MARK set to 0x{:x}", local.mark));
-                run.visits.push(visit);
+                run.visits
+                    .push(hit(format!("MARK set to 0x{:x}", local.mark)));
             }
             Target::Log { prefix, level } => {
                 let h = &ctx.packet.header;
@@ -528,21 +748,22 @@ pub fn run_table(
                     ctx.packet.total_len(),
                     h.ttl,
                     h.id,
-                    level.map(|l| format!(" (level {l})")).unwrap_or_default()
+                    level
+                        .as_ref()
+                        .map(|l| format!(" (level {l})"))
+                        .unwrap_or_default()
                 ));
-                visit.effect = Some("LOG".into());
-                run.visits.push(visit);
+                run.visits.push(hit("LOG".into()));
             }
             Target::Trace => {
                 run.trace = true;
-                visit.effect =
-                    Some("TRACE: the kernel will log every rule this packet meets".into());
-                run.visits.push(visit);
+                run.visits.push(hit(
+                    "TRACE: the kernel will log every rule this packet meets".into(),
+                ));
             }
             Target::Notrack => {
                 run.notrack = true;
-                visit.effect = Some("NOTRACK".into());
-                run.visits.push(visit);
+                run.visits.push(hit("NOTRACK".into()));
             }
         }
     }
@@ -954,16 +1175,17 @@ mod tests {
         assert_eq!(
             r.visits
                 .iter()
-                .map(|v| (v.chain.as_str(), v.num, v.kind))
+                .map(|v| (v.chain, v.num, v.kind))
                 .collect::<Vec<_>>(),
             vec![
-                ("INPUT", 1, "rule"),
-                ("C", 1, "rule"),
-                ("C", 2, "return"),
-                ("INPUT", 2, "rule")
+                ("INPUT".to_string(), 1, "rule"),
+                ("C".to_string(), 1, "rule"),
+                ("C".to_string(), 2, "return"),
+                ("INPUT".to_string(), 2, "rule")
             ]
         );
-        let c = &nf.table(TableName::Filter).chains["INPUT"];
+        let counted = nf.counted(TableName::Filter);
+        let c = &counted.chains["INPUT"];
         assert_eq!((c.rules[0].packets, c.rules[1].packets), (1, 1));
         // RETURN in the built-in chain: the policy.
         let (r, nf) = verdict(
@@ -977,7 +1199,7 @@ mod tests {
         );
         assert_eq!(r.verdict, TableVerdict::Drop);
         assert_eq!(
-            nf.table(TableName::Filter).chains["INPUT"].packets,
+            nf.counted(TableName::Filter).chains["INPUT"].packets,
             1,
             "the policy counter"
         );
@@ -1009,7 +1231,7 @@ mod tests {
         );
         assert_eq!(r.verdict, TableVerdict::Accept);
         assert_eq!(
-            nf.table(TableName::Filter).chains["INPUT"].rules[0].bytes,
+            nf.counted(TableName::Filter).chains["INPUT"].rules[0].bytes,
             40,
             "IP total length of an option-less SYN"
         );
@@ -1354,5 +1576,137 @@ mod tests {
             ),
             TableVerdict::Accept
         );
+    }
+
+    /// A long chain is walked by its destination index, yet the visits and their count
+    /// are the linear walk's: every rule before the first match, in order.
+    #[test]
+    fn indexed_chain_reports_the_linear_walk() {
+        let mut rules: Vec<String> = (0..100)
+            .map(|i| format!("-A INPUT -d 10.96.0.{i}/32 -p tcp --dport 80 -j ACCEPT"))
+            .collect();
+        rules.insert(50, "-A INPUT -p udp -j DROP".into());
+        rules.insert(0, "-P INPUT DROP".into());
+        let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+        let run = |dport: u16| {
+            verdict(
+                &refs,
+                TableName::Filter,
+                Hook::Input,
+                &tcp("10.0.0.2", 1000, "10.96.0.70", dport),
+                None,
+                None,
+                CtInfo::default(),
+            )
+        };
+        let (r, nf) = run(80);
+        assert_eq!(r.verdict, TableVerdict::Accept);
+        assert_eq!(r.visits.rules(), 72);
+        let v: Vec<RuleVisit> = r.visits.iter().collect();
+        assert_eq!(v.len(), 72);
+        assert!(v
+            .iter()
+            .enumerate()
+            .all(|(i, v)| v.num == i + 1 && v.chain == "INPUT"));
+        assert!(v[..71].iter().all(|v| !v.matched && v.effect.is_none()));
+        assert_eq!(v[50].text, "-A INPUT -p udp -j DROP");
+        assert_eq!(
+            v[71].text,
+            "-A INPUT -d 10.96.0.70/32 -p tcp -m tcp --dport 80 -j ACCEPT"
+        );
+        assert_eq!(v[71].effect.as_deref(), Some("ACCEPT"));
+        let counted = nf.counted(TableName::Filter);
+        assert_eq!(counted.chains["INPUT"].rules[71].packets, 1);
+        assert_eq!(r.visits.last().map(|v| v.num), Some(72));
+        // No rule matches port 81: all 101 rules, then the policy.
+        let (r, nf) = run(81);
+        assert_eq!(r.verdict, TableVerdict::Drop);
+        assert_eq!(r.visits.rules(), 101);
+        let v: Vec<RuleVisit> = r.visits.iter().collect();
+        assert_eq!(v.len(), 102);
+        assert_eq!((v[101].kind, v[101].num), ("policy", 102));
+        assert_eq!(nf.counted(TableName::Filter).chains["INPUT"].packets, 1);
+        assert_eq!(
+            serde_json::to_value(&r.visits).expect("json")[101]["text"],
+            "-P INPUT DROP"
+        );
+    }
+
+    /// Counting a packet adds to the namespace's overlay: a table shared with another
+    /// namespace stays shared, and each namespace lists its own counters.
+    #[test]
+    fn counting_does_not_copy_a_shared_table() {
+        let p = tcp("10.0.0.2", 1000, "10.0.0.1", 80);
+        let (_, nf) = verdict(
+            &["-A INPUT -p tcp -j ACCEPT"],
+            TableName::Filter,
+            Hook::Input,
+            &p,
+            None,
+            None,
+            CtInfo::default(),
+        );
+        let mut other = Netfilter::default();
+        other.set_shared_table(nf.shared_table(TableName::Filter));
+        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
+        let ctx = EvalCtx {
+            hook: Hook::Input,
+            packet: &p,
+            in_dev: None,
+            out_dev: None,
+            physdev_in: None,
+            physdev_out: None,
+            ct: CtInfo::default(),
+            mark: 0,
+            addr_type: &at,
+        };
+        for _ in 0..2 {
+            run_table(
+                &mut other,
+                TableName::Filter,
+                &ctx,
+                &mut Always(true),
+                &mut NthState::new(),
+            );
+        }
+        assert!(std::sync::Arc::ptr_eq(
+            &nf.shared_table(TableName::Filter),
+            &other.shared_table(TableName::Filter)
+        ));
+        let rule = |n: &Netfilter| {
+            let t = n.counted(TableName::Filter);
+            (
+                t.chains["INPUT"].rules[0].packets,
+                t.chains["INPUT"].rules[0].bytes,
+            )
+        };
+        assert_eq!(rule(&nf), (1, 40));
+        assert_eq!(rule(&other), (2, 80));
+        // A change folds the counters into the (now private) table first.
+        iptables::run(
+            &mut other,
+            &["-A", "INPUT", "-j", "DROP"],
+            &Default::default(),
+        )
+        .expect("rule");
+        let t = other.table(TableName::Filter);
+        assert_eq!(
+            (
+                t.chains["INPUT"].rules[0].packets,
+                t.chains["INPUT"].rules.len()
+            ),
+            (2, 2)
+        );
+        assert_eq!(rule(&nf), (1, 40));
+        // -Z zeroes what was counted since, too.
+        run_table(
+            &mut other,
+            TableName::Filter,
+            &ctx,
+            &mut Always(true),
+            &mut NthState::new(),
+        );
+        iptables::run(&mut other, &["-Z"], &Default::default()).expect("-Z");
+        assert_eq!(rule(&other), (0, 0));
     }
 }

@@ -2612,6 +2612,7 @@ fn execute(nf: &mut Netfilter, p: Parsed, ctx: &IptablesCtx) -> Result<String, I
             }
         }
     }
+    nf.fold_counters(tname);
     let mut table = nf.table(tname).clone();
     let (op, chain_name) = apply(&mut table, &p, ctx)?;
     if let Some(op) = op {

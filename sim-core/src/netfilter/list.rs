@@ -62,7 +62,8 @@ pub fn render_list(
     exact: bool,
     line_numbers: bool,
 ) -> Result<String, IptablesError> {
-    let t = nf.table(table);
+    let t = nf.counted(table);
+    let t = &*t;
     let f = Fmt {
         numeric,
         verbose,
@@ -92,7 +93,8 @@ pub fn render_list_rule(
     exact: bool,
     line_numbers: bool,
 ) -> Result<String, IptablesError> {
-    let t = nf.table(table);
+    let t = nf.counted(table);
+    let t = &*t;
     let c = t
         .chains
         .get(chain)
@@ -117,7 +119,8 @@ pub fn render_rules(
     rulenum: Option<usize>,
     verbose: bool,
 ) -> Result<String, IptablesError> {
-    let t = nf.table(table);
+    let t = nf.counted(table);
+    let t = &*t;
     let list = chains(t, chain, table)?;
     let rule_text = |c: &Chain, r: &Rule| {
         let a = rule_args(r, verbose);

@@ -13,7 +13,9 @@
 //! ```
 
 pub mod conntrack;
+pub mod counters;
 pub mod eval;
+pub mod index;
 pub mod ipset;
 pub mod iptables;
 pub mod list;
@@ -507,6 +509,10 @@ pub struct Table {
     pub name: TableName,
     /// Chains by name.
     pub chains: IndexMap<String, Chain>,
+    /// The destination index of its long chains, built on first use (see [`index`]);
+    /// emptied by [`Netfilter::table_mut`] and by copying.
+    #[serde(skip)]
+    pub(crate) index: index::IndexCache,
 }
 
 impl Table {
@@ -525,7 +531,11 @@ impl Table {
                 },
             );
         }
-        Table { name, chains }
+        Table {
+            name,
+            chains,
+            index: index::IndexCache::default(),
+        }
     }
 
     /// Whether anything was configured (rules, user chains, a non-ACCEPT policy).
@@ -539,13 +549,18 @@ impl Table {
 /// All tables of one namespace, and its IP sets (which the tables' `-m set` matches
 /// reference). Each table is reference-counted and copied on write, so that namespaces
 /// with identical rule sets (the nodes of a cluster, where kube-proxy writes the same nat
-/// table on every node) share one copy until a rule or counter changes.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// table on every node) share one copy until a rule changes. The packet and byte counters
+/// that evaluation adds are kept beside the shared tables ([`counters::Counts`]) and
+/// folded into them when a table is changed or listed ([`Netfilter::counted`]): counting
+/// a packet never copies a table.
+#[derive(Clone, Debug)]
 pub struct Netfilter {
     /// raw, mangle, nat, filter.
     pub tables: [Arc<Table>; 4],
     /// The namespace's IP sets (`ipset`).
     pub ipsets: ipset::IpSets,
+    /// Counter increments not yet in `tables`, per table.
+    counts: [counters::Counts; 4],
 }
 
 impl Default for Netfilter {
@@ -553,28 +568,80 @@ impl Default for Netfilter {
         Netfilter {
             tables: TableName::ALL.map(|t| Arc::new(Table::new(t))),
             ipsets: ipset::IpSets::default(),
+            counts: Default::default(),
         }
     }
 }
 
+impl PartialEq for Netfilter {
+    fn eq(&self, other: &Self) -> bool {
+        self.ipsets == other.ipsets
+            && TableName::ALL
+                .iter()
+                .all(|&t| *self.counted(t) == *other.counted(t))
+    }
+}
+
+impl Serialize for Netfilter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let tables: Vec<std::borrow::Cow<'_, Table>> =
+            TableName::ALL.iter().map(|&t| self.counted(t)).collect();
+        let mut st = s.serialize_struct("Netfilter", 2)?;
+        st.serialize_field("tables", &tables)?;
+        st.serialize_field("ipsets", &self.ipsets)?;
+        st.end()
+    }
+}
+
 impl Netfilter {
-    /// A table.
+    /// A table's chains and rules. Its counters lack what was counted since the table
+    /// last changed: read counters from [`Netfilter::counted`].
     pub fn table(&self, t: TableName) -> &Table {
         &self.tables[t as usize]
     }
 
-    /// A table, mutable (copied first if another namespace shares it).
+    /// A table with its counters up to date (a copy when packets were counted since the
+    /// table last changed).
+    pub fn counted(&self, t: TableName) -> std::borrow::Cow<'_, Table> {
+        self.counts[t as usize].apply_to(&self.tables[t as usize])
+    }
+
+    /// A table, mutable, its counters up to date (copied first if another namespace
+    /// shares it).
     pub fn table_mut(&mut self, t: TableName) -> &mut Table {
-        Arc::make_mut(&mut self.tables[t as usize])
+        let i = t as usize;
+        let table = Arc::make_mut(&mut self.tables[i]);
+        self.counts[i].fold_into(table);
+        table.index = index::IndexCache::default();
+        table
+    }
+
+    /// Move the counted packets into the table itself (before copying it to change it).
+    pub fn fold_counters(&mut self, t: TableName) {
+        if !self.counts[t as usize].is_empty() {
+            self.table_mut(t);
+        }
+    }
+
+    /// Count a table run's packet: every rule it matched and the policy it met
+    /// (`len` bytes each), as `ipt_do_table` does.
+    pub fn count(&mut self, t: TableName, visits: &eval::Visits, len: u64) {
+        let counts = &mut self.counts[t as usize];
+        for (chain, slot) in visits.counted() {
+            counts.add(chain, slot, len);
+        }
     }
 
     /// Install a table that other namespaces may share (see [`Netfilter::shared_table`]).
     pub fn set_shared_table(&mut self, table: Arc<Table>) {
         let i = table.name as usize;
         self.tables[i] = table;
+        self.counts[i] = counters::Counts::default();
     }
 
-    /// The table as a shared handle, for installing in another namespace.
+    /// The table as a shared handle, for installing in another namespace (its rules and
+    /// the counters folded into it so far).
     pub fn shared_table(&self, t: TableName) -> Arc<Table> {
         Arc::clone(&self.tables[t as usize])
     }

@@ -49,7 +49,8 @@ pub fn render_save_opts(nf: &Netfilter, table: Option<TableName>, counters: bool
         if table.is_some_and(|want| want != t) {
             continue;
         }
-        let tab = nf.table(t);
+        let tab = nf.counted(t);
+        let tab = &*tab;
         if table.is_none() && !table_exists(tab) {
             continue;
         }
@@ -1289,9 +1290,12 @@ COMMIT
             arb_table(TableName::Nat),
             arb_table(TableName::Filter),
         )
-            .prop_map(|(r, m, n, f)| Netfilter {
-                tables: [r, m, n, f].map(std::sync::Arc::new),
-                ipsets: Default::default(),
+            .prop_map(|(r, m, n, f)| {
+                let mut nf = Netfilter::default();
+                for t in [r, m, n, f] {
+                    nf.set_shared_table(std::sync::Arc::new(t));
+                }
+                nf
             })
     }
 

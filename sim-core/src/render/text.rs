@@ -120,12 +120,12 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
             visits,
             verdict,
         } => {
-            let rules = visits.iter().filter(|v| v.kind == "rule").count();
+            let rules = visits.rules();
             let mut s = format!(
                 "{table} {hook}: {verdict} ({rules} rule{} evaluated)",
                 if rules == 1 { "" } else { "s" }
             );
-            for v in visits {
+            for v in visits.iter() {
                 s.push_str(&format!(
                     "\n               {} {}:{} {}{}",
                     if v.matched { "*" } else { " " },

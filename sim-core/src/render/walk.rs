@@ -120,7 +120,7 @@ pub fn sentence(node: &str, step: &Step) -> String {
             visits,
             verdict,
         } => {
-            let rules = visits.iter().filter(|v| v.kind == "rule").count();
+            let rules = visits.rules();
             format!(
                 "iptables in {node}: the {table} table at {hook} ({rules} rule{} evaluated): {verdict}.",
                 if rules == 1 { "" } else { "s" }
@@ -593,7 +593,8 @@ mod test {
                 text: "-A POSTROUTING -s 192.168.15.0/24 -j MASQUERADE".into(),
                 matched: true,
                 effect: Some("MASQUERADE to 192.168.1.2".into()),
-            }],
+            }]
+            .into(),
             verdict: "ACCEPT".into(),
         };
         assert_eq!(

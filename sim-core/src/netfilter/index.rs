@@ -1,0 +1,175 @@
+//! An index of long chains by destination address, so that evaluation can leap over
+//! rules that cannot match without changing what the kernel's linear walk decides or how
+//! many rules it evaluates. kube-proxy's KUBE-SERVICES holds one rule per Service port,
+//! each `-d CLUSTER-IP/32 -p tcp ... --dport PORT -j KUBE-SVC-...`: a packet for the last
+//! Service meets every other rule first, and each fails on its `-d`.
+//!
+//! A rule is *keyed* by an address when it has a `-d ADDR/32` match (not negated) and no
+//! match with a side effect (`-m statistic` draws or counts): for any other destination
+//! its matches are certain to fail, and evaluating them changes nothing. Every other rule
+//! is *open* and is always evaluated. [`ChainIndex::next`] gives the first rule at or
+//! after a position that is open or keyed by the packet's destination; the rules before
+//! it are misses, each of which the kernel evaluates (and the trace reports) one by one.
+
+use super::{Chain, Match, Table};
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, OnceLock};
+
+/// Chains shorter than this are walked rule by rule.
+pub const MIN_RULES: usize = 32;
+
+/// Where the rules of one chain that may match a destination are.
+#[derive(Debug, Default)]
+pub struct ChainIndex {
+    /// Open rules, ascending.
+    open: Vec<u32>,
+    /// Keyed rules by their address, each list ascending.
+    keyed: HashMap<Ipv4Addr, Vec<u32>>,
+}
+
+fn key(rule: &super::Rule) -> Option<Ipv4Addr> {
+    let mut dst = None;
+    for m in &rule.matches {
+        match m {
+            Match::StatisticRandom { .. } | Match::StatisticNth { .. } => return None,
+            Match::Destination { net, neg: false } if net.prefix_len() == 32 => {
+                dst = dst.or(Some(net.addr()));
+            }
+            _ => {}
+        }
+    }
+    dst
+}
+
+impl ChainIndex {
+    /// Index a chain.
+    pub fn build(chain: &Chain) -> ChainIndex {
+        let mut ix = ChainIndex::default();
+        for (i, r) in chain.rules.iter().enumerate() {
+            match key(r) {
+                Some(a) => ix.keyed.entry(a).or_default().push(i as u32),
+                None => ix.open.push(i as u32),
+            }
+        }
+        ix
+    }
+
+    /// The first rule at or after `from` that a packet to `dst` may match (the chain's
+    /// length when none): every rule in between certainly misses.
+    pub fn next(&self, from: usize, dst: Ipv4Addr, len: usize) -> usize {
+        let first = |v: &[u32]| {
+            let i = v.partition_point(|&x| (x as usize) < from);
+            v.get(i).map_or(len, |&x| x as usize)
+        };
+        let keyed = self.keyed.get(&dst).map_or(len, |v| first(v));
+        first(&self.open).min(keyed)
+    }
+}
+
+/// The lazily built indexes of a table's long chains, by chain position. Copying a table
+/// (to change it) empties the cache, as [`super::Netfilter::table_mut`] does: an index is
+/// only ever used with the rules it was built from.
+#[derive(Default)]
+pub struct IndexCache(OnceLock<Arc<Vec<Option<ChainIndex>>>>);
+
+impl Clone for IndexCache {
+    fn clone(&self) -> Self {
+        IndexCache::default()
+    }
+}
+
+impl PartialEq for IndexCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for IndexCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IndexCache")
+    }
+}
+
+impl Table {
+    /// The index of the chain at `chain` (its position), if the chain is long enough to
+    /// have one.
+    pub fn chain_index(&self, chain: usize) -> Option<&ChainIndex> {
+        let all = self.index.0.get_or_init(|| {
+            Arc::new(
+                self.chains
+                    .values()
+                    .map(|c| (c.rules.len() >= MIN_RULES).then(|| ChainIndex::build(c)))
+                    .collect(),
+            )
+        });
+        all.get(chain).and_then(Option::as_ref)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netfilter::{iptables, Netfilter, TableName};
+
+    fn chain(rules: &[&str]) -> Netfilter {
+        let mut nf = Netfilter::default();
+        iptables::run(&mut nf, &["-t", "nat", "-N", "S"], &Default::default()).expect("-N");
+        for r in rules {
+            let mut args = vec!["-t", "nat", "-A", "S"];
+            args.extend(r.split_whitespace());
+            iptables::run(&mut nf, &args, &Default::default())
+                .unwrap_or_else(|e| panic!("{r}: {}", e.msg));
+        }
+        nf
+    }
+
+    #[test]
+    fn keyed_and_open_rules() {
+        let nf = chain(&[
+            "-d 10.96.0.1/32 -p tcp --dport 443 -j ACCEPT",
+            "-d 10.96.0.2/32 -p tcp --dport 80 -j ACCEPT",
+            "-d 10.96.0.0/16 -j ACCEPT",
+            "-d 10.96.0.2/32 -m statistic --mode random --probability 0.5 -j ACCEPT",
+            "! -d 10.96.0.3/32 -j ACCEPT",
+            "-d 10.96.0.3/32 -j ACCEPT",
+            "-m addrtype --dst-type LOCAL -j ACCEPT",
+        ]);
+        let t = nf.table(TableName::Nat);
+        let c = &t.chains["S"];
+        let ix = ChainIndex::build(c);
+        let len = c.rules.len();
+        let a = |s: &str| s.parse::<Ipv4Addr>().expect("addr");
+        // A /16 is open, a statistic match makes a rule open, a negated -d is open.
+        assert_eq!(ix.open, [2, 3, 4, 6]);
+        assert_eq!(ix.next(0, a("10.96.0.2"), len), 1);
+        assert_eq!(ix.next(0, a("10.96.0.1"), len), 0);
+        assert_eq!(ix.next(1, a("10.96.0.1"), len), 2);
+        assert_eq!(ix.next(5, a("10.96.0.3"), len), 5);
+        assert_eq!(ix.next(5, a("10.96.0.9"), len), 6);
+        assert_eq!(ix.next(7, a("10.96.0.9"), len), 7);
+    }
+
+    #[test]
+    fn only_long_chains_are_indexed_and_copies_forget_the_index() {
+        let short = chain(&["-d 10.96.0.1/32 -j ACCEPT"]);
+        let t = short.table(TableName::Nat);
+        assert!(t
+            .chain_index(t.chains.get_index_of("S").expect("S"))
+            .is_none());
+        let rules: Vec<String> = (0..MIN_RULES)
+            .map(|i| format!("-d 10.96.0.{i}/32 -j ACCEPT"))
+            .collect();
+        let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+        let mut long = chain(&refs);
+        let s = long
+            .table(TableName::Nat)
+            .chains
+            .get_index_of("S")
+            .expect("S");
+        assert!(long.table(TableName::Nat).chain_index(s).is_some());
+        let copy = long.table(TableName::Nat).clone();
+        assert!(copy.index.0.get().is_none());
+        assert!(long.table_mut(TableName::Nat).index.0.get().is_none());
+    }
+}
