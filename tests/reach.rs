@@ -83,3 +83,44 @@ fn each_pair_is_the_single_trace() {
         assert_eq!(one.exit == 0, p.verdict == Verdict::Reached, "{p:?}");
     }
 }
+
+#[test]
+fn quiet_pairs_are_the_traced_pairs() {
+    // `reach` runs each pair in the engine's quiet mode (only drop steps recorded): every
+    // pair's verdict, tool message, dropping step and rule count must be those of the
+    // fully traced run, for every scenario and each kind of probe.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("scenarios")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    let mut checked = 0;
+    let mut failed = 0;
+    for name in &names {
+        let w = world(name);
+        let sources = reach::all_sources(&w);
+        let targets = reach::all_targets(&w);
+        for probe in [
+            Probe::Icmp,
+            Probe::Tcp { port: 80 },
+            Probe::Udp { port: 53 },
+        ] {
+            for s in &sources {
+                for t in &targets {
+                    let quiet = reach::probe_pair(&w, *s, t, probe);
+                    let traced = reach::probe_pair_traced(&w, *s, t, probe);
+                    assert_eq!(quiet, traced, "{name} {probe}");
+                    checked += 1;
+                    failed += usize::from(traced.verdict != Verdict::Reached);
+                }
+            }
+        }
+    }
+    // Both kinds of pair were compared (a drop step is only recorded for failures).
+    assert!(
+        checked > 1000 && failed > 100,
+        "{checked} pairs, {failed} failing"
+    );
+}

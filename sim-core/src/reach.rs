@@ -5,8 +5,8 @@
 //! number of threads, and every trace is deterministic (seed 0), so the matrix is the same
 //! on every run and every machine.
 
-use crate::engine::connect::{connect, ConnectOptions, Outcome};
-use crate::engine::ping::{ping, PingOptions};
+use crate::engine::connect::{connect, connect_quiet, ConnectOptions, ConnectRun, Outcome};
+use crate::engine::ping::{ping, ping_quiet, PingOptions, PingRun};
 use crate::model::{HostKind, L4Proto, NsId, World};
 use crate::trace::{DropReason, Hop, Trace};
 use rayon::prelude::*;
@@ -195,8 +195,29 @@ pub fn reach(
     Reach { probe, pairs }
 }
 
-/// One probe on a copy of the world.
+/// One probe on a copy of the world, in quiet mode (only drop steps recorded: the pair is
+/// the same as [`probe_pair_traced`]'s, `tests/reach.rs` checks it).
 pub fn probe_pair(world: &World, ns: NsId, t: &Target, probe: Probe) -> Pair {
+    probe_pair_with(world, ns, t, probe, ping_quiet, connect_quiet)
+}
+
+/// One probe on a copy of the world, with the full trace built (as `hopsim ping` and
+/// `hopsim connect` do).
+pub fn probe_pair_traced(world: &World, ns: NsId, t: &Target, probe: Probe) -> Pair {
+    probe_pair_with(world, ns, t, probe, ping, connect)
+}
+
+type PingFn = fn(World, NsId, Ipv4Addr, &PingOptions) -> PingRun;
+type ConnectFn = fn(World, NsId, Ipv4Addr, u16, &ConnectOptions) -> ConnectRun;
+
+fn probe_pair_with(
+    world: &World,
+    ns: NsId,
+    t: &Target,
+    probe: Probe,
+    ping: PingFn,
+    connect: ConnectFn,
+) -> Pair {
     let from = world.netns[ns].name.clone();
     let (verdict, lines, trace, rules) = match probe {
         Probe::Icmp => {

@@ -37,21 +37,23 @@ pub(crate) fn neigh_output(
             if let Some(e) = sim.world.neigh_mut(ns, dev, nexthop) {
                 e.state = new;
             }
-            sim.step(Step::Neigh {
-                nexthop,
-                dev: devname,
-                state: if new == state {
-                    state.name().to_string()
-                } else {
-                    format!("{} -> {}", state.name(), new.name())
-                },
-                mac: Some(mac),
-                detail: if new == state {
-                    format!("{nexthop} is at {mac}")
-                } else {
-                    format!("{nexthop} is at {mac} (stale entry used: confirm it soon)")
-                },
-            });
+            if sim.tracing() {
+                sim.step(Step::Neigh {
+                    nexthop,
+                    dev: devname,
+                    state: if new == state {
+                        state.name().to_string()
+                    } else {
+                        format!("{} -> {}", state.name(), new.name())
+                    },
+                    mac: Some(mac),
+                    detail: if new == state {
+                        format!("{nexthop} is at {mac}")
+                    } else {
+                        format!("{nexthop} is at {mac} (stale entry used: confirm it soon)")
+                    },
+                });
+            }
             let frame = Frame {
                 dst: mac,
                 src: sim.world.mac_of(dev),
@@ -66,13 +68,15 @@ pub(crate) fn neigh_output(
                 return;
             }
             q.push(Pending { packet, mark });
-            sim.step(Step::Neigh {
-                nexthop,
-                dev: devname,
-                state: "INCOMPLETE".into(),
-                mac: None,
-                detail: "resolution already in progress: packet queued".into(),
-            });
+            if sim.tracing() {
+                sim.step(Step::Neigh {
+                    nexthop,
+                    dev: devname,
+                    state: "INCOMPLETE".into(),
+                    mac: None,
+                    detail: "resolution already in progress: packet queued".into(),
+                });
+            }
         }
         _ => {
             // No entry, or FAILED: start resolving (`__neigh_event_send`).
@@ -93,13 +97,15 @@ pub(crate) fn neigh_output(
                 .entry((ns, dev, nexthop))
                 .or_default()
                 .push(Pending { packet, mark });
-            sim.step(Step::Neigh {
-                nexthop,
-                dev: devname,
-                state: format!("{} -> INCOMPLETE", state_name(before.as_ref())),
-                mac: None,
-                detail: format!("no MAC for {nexthop}: packet queued, ARP request broadcast"),
-            });
+            if sim.tracing() {
+                sim.step(Step::Neigh {
+                    nexthop,
+                    dev: devname,
+                    state: format!("{} -> INCOMPLETE", state_name(before.as_ref())),
+                    mac: None,
+                    detail: format!("no MAC for {nexthop}: packet queued, ARP request broadcast"),
+                });
+            }
             arp_solicit(sim, ns, dev, nexthop, Some(src));
             let hop = sim.hop();
             sim.schedule(
@@ -157,13 +163,15 @@ pub(crate) fn neigh_timer(
     sim.begin_hop(ns, Cause::Timer { hop });
     let devname = sim.world.ifname(dev);
     if probes < ARP_MCAST_SOLICIT {
-        sim.step(Step::Neigh {
-            nexthop: ip,
-            dev: devname,
-            state: "INCOMPLETE".into(),
-            mac: None,
-            detail: format!("no answer yet: probe {} of {ARP_MCAST_SOLICIT}", probes + 1),
-        });
+        if sim.tracing() {
+            sim.step(Step::Neigh {
+                nexthop: ip,
+                dev: devname,
+                state: "INCOMPLETE".into(),
+                mac: None,
+                detail: format!("no answer yet: probe {} of {ARP_MCAST_SOLICIT}", probes + 1),
+            });
+        }
         let src = sim
             .arp_queue
             .get(&(ns, dev, ip))
@@ -185,13 +193,15 @@ pub(crate) fn neigh_timer(
     if let Some(e) = sim.world.neigh_mut(ns, dev, ip) {
         e.state = NudState::Failed;
     }
-    sim.step(Step::Neigh {
-        nexthop: ip,
-        dev: devname.clone(),
-        state: "INCOMPLETE -> FAILED".into(),
-        mac: None,
-        detail: format!("{ARP_MCAST_SOLICIT} ARP requests for {ip} went unanswered"),
-    });
+    if sim.tracing() {
+        sim.step(Step::Neigh {
+            nexthop: ip,
+            dev: devname.clone(),
+            state: "INCOMPLETE -> FAILED".into(),
+            mac: None,
+            detail: format!("{ARP_MCAST_SOLICIT} ARP requests for {ip} went unanswered"),
+        });
+    }
     let queued = sim.arp_queue.remove(&(ns, dev, ip)).unwrap_or_default();
     for p in queued {
         sim.drop_packet(
@@ -222,15 +232,17 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
             // confirmed entry that already has this MAC.
             learn(sim, ns, dev, sip, arp.sender_mac, NudState::Stale, true);
             let mac = sim.world.mac_of(dev);
-            sim.step(Step::Arp {
-                detail: if for_us {
-                    format!("who-has {tip} tell {sip}: {tip} is ours, reply {tip} is-at {mac}")
-                } else {
-                    format!(
-                        "who-has {tip} tell {sip}: proxy_arp on {devname} and {tip} is routed through another device, reply with our MAC {mac}"
-                    )
-                },
-            });
+            if sim.tracing() {
+                sim.step(Step::Arp {
+                    detail: if for_us {
+                        format!("who-has {tip} tell {sip}: {tip} is ours, reply {tip} is-at {mac}")
+                    } else {
+                        format!(
+                            "who-has {tip} tell {sip}: proxy_arp on {devname} and {tip} is routed through another device, reply with our MAC {mac}"
+                        )
+                    },
+                });
+            }
             let reply = Frame {
                 dst: eth_src,
                 src: mac,
@@ -249,9 +261,11 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
         if sim.world.neigh(ns, dev, sip).is_some() {
             learn(sim, ns, dev, sip, arp.sender_mac, NudState::Stale, false);
         }
-        sim.step(Step::Arp {
-            detail: format!("who-has {tip} tell {sip}: not one of our addresses, ignored"),
-        });
+        if sim.tracing() {
+            sim.step(Step::Arp {
+                detail: format!("who-has {tip} tell {sip}: not one of our addresses, ignored"),
+            });
+        }
         // A program on a packet socket saw the request too and answers for an address it
         // announces (MetalLB's L2 speaker), with the device's MAC.
         let responder = sim.world.netns[ns]
@@ -261,11 +275,13 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
             .map(|r| r.process.clone());
         if let Some(process) = responder {
             let mac = sim.world.mac_of(dev);
-            sim.step(Step::Arp {
-                detail: format!(
-                    "who-has {tip} tell {sip}: {process} (a packet socket on {devname}) announces {tip}, reply {tip} is-at {mac}"
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Arp {
+                    detail: format!(
+                        "who-has {tip} tell {sip}: {process} (a packet socket on {devname}) announces {tip}, reply {tip} is-at {mac}"
+                    ),
+                });
+            }
             let reply = Frame {
                 dst: eth_src,
                 src: mac,
@@ -283,12 +299,14 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
     }
     // A reply: it updates an entry we have; without one it is ignored (arp_accept = 0).
     if sim.world.neigh(ns, dev, sip).is_none() {
-        sim.step(Step::Arp {
-            detail: format!(
-                "{sip} is-at {}: unsolicited, no entry to update, ignored",
-                arp.sender_mac
-            ),
-        });
+        if sim.tracing() {
+            sim.step(Step::Arp {
+                detail: format!(
+                    "{sip} is-at {}: unsolicited, no entry to update, ignored",
+                    arp.sender_mac
+                ),
+            });
+        }
         return;
     }
     let state = if pkt_type == PktType::Host {
@@ -296,9 +314,11 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
     } else {
         NudState::Stale
     };
-    sim.step(Step::Arp {
-        detail: format!("{sip} is-at {}: neighbour entry confirmed", arp.sender_mac),
-    });
+    if sim.tracing() {
+        sim.step(Step::Arp {
+            detail: format!("{sip} is-at {}: neighbour entry confirmed", arp.sender_mac),
+        });
+    }
     learn(sim, ns, dev, sip, arp.sender_mac, state, false);
 }
 
@@ -333,7 +353,9 @@ fn learn(
         None => return,
     }
     let old = state_name(before.as_ref());
-    if old != new_state.name() || before.as_ref().and_then(|e| e.mac) != Some(mac) {
+    if sim.tracing()
+        && (old != new_state.name() || before.as_ref().and_then(|e| e.mac) != Some(mac))
+    {
         sim.step(Step::Neigh {
             nexthop: ip,
             dev: devname,

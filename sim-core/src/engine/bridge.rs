@@ -59,12 +59,14 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                         // sends it on, still bridged (no routing, no TTL decrement).
                         let nh = bridged_dnat_nexthop(sim, ns, br, packet.header.dst)
                             .unwrap_or(packet.header.dst);
-                        sim.step(Step::Arp {
-                            detail: format!(
-                                "br_netfilter: the new destination {} is on {brname} itself: resolve it and bridge the frame (bridged DNAT, no routing)",
-                                packet.header.dst
-                            ),
-                        });
+                        if sim.tracing() {
+                            sim.step(Step::Arp {
+                                detail: format!(
+                                    "br_netfilter: the new destination {} is on {brname} itself: resolve it and bridge the frame (bridged DNAT, no routing)",
+                                    packet.header.dst
+                                ),
+                            });
+                        }
                         let phys = nf::Phys {
                             physdev_in: Some(port),
                             physdev_out: None,
@@ -81,23 +83,29 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                         return;
                     }
                     Some(mac) => {
-                        sim.step(Step::Bridge {
-                            bridge: brname.clone(),
-                            action: BridgeAction::Local,
-                        });
-                        sim.step(Step::Arp {
-                            detail: format!(
-                                "br_netfilter: the new destination {} is on {brname} itself: bridge the frame to {mac} (bridged DNAT, no routing)",
-                                packet.header.dst
-                            ),
-                        });
+                        if sim.tracing() {
+                            sim.step(Step::Bridge {
+                                bridge: brname.clone(),
+                                action: BridgeAction::Local,
+                            });
+                        }
+                        if sim.tracing() {
+                            sim.step(Step::Arp {
+                                detail: format!(
+                                    "br_netfilter: the new destination {} is on {brname} itself: bridge the frame to {mac} (bridged DNAT, no routing)",
+                                    packet.header.dst
+                                ),
+                            });
+                        }
                         frame.dst = mac;
                     }
                     None => {
-                        sim.step(Step::Bridge {
-                            bridge: brname,
-                            action: BridgeAction::Local,
-                        });
+                        if sim.tracing() {
+                            sim.step(Step::Bridge {
+                                bridge: brname,
+                                action: BridgeAction::Local,
+                            });
+                        }
                         ip_input::ip_rcv_after_prerouting(sim, ns, br, packet, meta);
                         return;
                     }
@@ -109,10 +117,12 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
     }
     let local = frame.dst == sim.world.mac_of(br) || is_local_port_mac(sim, br, frame.dst);
     if local {
-        sim.step(Step::Bridge {
-            bridge: brname,
-            action: BridgeAction::Local,
-        });
+        if sim.tracing() {
+            sim.step(Step::Bridge {
+                bridge: brname,
+                action: BridgeAction::Local,
+            });
+        }
         match (pre, frame.payload) {
             (Some(meta), L3::Ipv4(packet)) => {
                 let ns = sim.world.iface(br).map(|b| b.ns).unwrap_or(0);
@@ -133,31 +143,37 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
     if frame.dst.is_multicast() {
         flood(sim, br, Some(port), &frame, true);
         // br_pass_frame_up: the bridge device gets its copy after the flood.
-        sim.step(Step::Bridge {
-            bridge: brname,
-            action: BridgeAction::Local,
-        });
+        if sim.tracing() {
+            sim.step(Step::Bridge {
+                bridge: brname,
+                action: BridgeAction::Local,
+            });
+        }
         receive::deliver_l2(sim, br, frame);
         return;
     }
     match fdb_lookup(sim, br, frame.dst) {
         Some(out) if out == port => {
-            sim.step(Step::Bridge {
-                bridge: brname,
-                action: BridgeAction::Filtered,
-            });
+            if sim.tracing() {
+                sim.step(Step::Bridge {
+                    bridge: brname,
+                    action: BridgeAction::Filtered,
+                });
+            }
             sim.drop_packet(
                 DropReason::BridgeNoPort,
                 format!("{} is behind the port it came in on", frame.dst),
             );
         }
         Some(out) => {
-            sim.step(Step::Bridge {
-                bridge: brname,
-                action: BridgeAction::Forward {
-                    port: sim.world.ifname(out),
-                },
-            });
+            if sim.tracing() {
+                sim.step(Step::Bridge {
+                    bridge: brname,
+                    action: BridgeAction::Forward {
+                        port: sim.world.ifname(out),
+                    },
+                });
+            }
             if let Some(frame) = br_nf_forward(sim, br, port, out, frame, pre) {
                 ip_output::transmit_raw(sim, out, &frame);
             }
@@ -248,12 +264,14 @@ pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
     }
     match fdb_lookup(sim, br, frame.dst) {
         Some(out) => {
-            sim.step(Step::Bridge {
-                bridge: brname,
-                action: BridgeAction::Forward {
-                    port: sim.world.ifname(out),
-                },
-            });
+            if sim.tracing() {
+                sim.step(Step::Bridge {
+                    bridge: brname,
+                    action: BridgeAction::Forward {
+                        port: sim.world.ifname(out),
+                    },
+                });
+            }
             ip_output::transmit_raw(sim, out, frame);
         }
         None => flood(sim, br, None, frame, false),
@@ -269,12 +287,14 @@ fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up
         .into_iter()
         .filter(|p| Some(*p) != except && sim.world.port_forwarding(*p))
         .collect();
-    sim.step(Step::Bridge {
-        bridge: sim.world.ifname(br),
-        action: BridgeAction::Flood {
-            ports: ports.iter().map(|p| sim.world.ifname(*p)).collect(),
-        },
-    });
+    if sim.tracing() {
+        sim.step(Step::Bridge {
+            bridge: sim.world.ifname(br),
+            action: BridgeAction::Flood {
+                ports: ports.iter().map(|p| sim.world.ifname(*p)).collect(),
+            },
+        });
+    }
     if ports.is_empty() && !passed_up {
         sim.drop_packet(
             DropReason::BridgeNoPort,
@@ -327,9 +347,11 @@ fn learn(sim: &mut Sim, br: IfId, port: IfId, src: Mac) {
             dynamic: true,
         }),
     }
-    sim.step(Step::BridgeLearn {
-        bridge: brname,
-        mac: src,
-        port: portname,
-    });
+    if sim.tracing() {
+        sim.step(Step::BridgeLearn {
+            bridge: brname,
+            mac: src,
+            port: portname,
+        });
+    }
 }

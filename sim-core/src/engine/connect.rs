@@ -148,7 +148,35 @@ pub fn connect_with(
     opts: &ConnectOptions,
     chance: Box<dyn crate::netfilter::eval::Chance>,
 ) -> ConnectRun {
-    let mut sim = Sim::new(world).with_chance(chance);
+    connect_sim(Sim::new(world).with_chance(chance), ns, dst, port, opts)
+}
+
+/// [`connect`] in quiet mode ([`Sim::quiet`]): the same outcome, output lines, rule count and
+/// drop steps, without the other steps (what `hopsim reach` needs of each pair).
+pub fn connect_quiet(
+    world: World,
+    ns: NsId,
+    dst: Ipv4Addr,
+    port: u16,
+    opts: &ConnectOptions,
+) -> ConnectRun {
+    let chance = Box::new(crate::netfilter::eval::SeededChance::new(opts.seed));
+    connect_sim(
+        Sim::new(world).with_chance(chance).quiet(),
+        ns,
+        dst,
+        port,
+        opts,
+    )
+}
+
+fn connect_sim(
+    mut sim: Sim,
+    ns: NsId,
+    dst: Ipv4Addr,
+    port: u16,
+    opts: &ConnectOptions,
+) -> ConnectRun {
     let proto = opts.proto;
     let out = ip_output::route_output(&sim.world, ns, dst, None);
     let fail_line = |e: &str| {
@@ -161,9 +189,11 @@ pub fn connect_with(
         Ok(o) => o,
         Err(e) => {
             sim.begin_hop(ns, Cause::Program);
-            sim.step(Step::Originate {
-                what: format!("nc connects to {dst}:{port}: connect() asks for a route"),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!("nc connects to {dst}:{port}: connect() asks for a route"),
+                });
+            }
             ip_output::step_route_output(&mut sim, dst, &Err(e));
             sim.drop_packet(
                 DropReason::IpOutnoroutes,
@@ -281,16 +311,18 @@ pub(crate) fn send(sim: &mut Sim, attempt: u8) {
     sim.begin_hop(st.ns, Cause::Program);
     match st.proto {
         L4Proto::Tcp => {
-            sim.step(Step::Originate {
-                what: if attempt == 0 {
-                    format!(
-                        "nc connects to {}:{} from port {}: SYN (SYN_SENT)",
-                        st.dst.0, st.dst.1, st.src.1
-                    )
-                } else {
-                    format!("no answer yet: SYN retransmitted (attempt {})", attempt + 1)
-                },
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: if attempt == 0 {
+                        format!(
+                            "nc connects to {}:{} from port {}: SYN (SYN_SENT)",
+                            st.dst.0, st.dst.1, st.src.1
+                        )
+                    } else {
+                        format!("no answer yet: SYN retransmitted (attempt {})", attempt + 1)
+                    },
+                });
+            }
             if attempt == 0 {
                 sim.tcbs.push(l4::Tcb {
                     ns: st.ns,
@@ -322,12 +354,14 @@ pub(crate) fn send(sim: &mut Sim, attempt: u8) {
             );
         }
         L4Proto::Udp => {
-            sim.step(Step::Originate {
-                what: format!(
-                    "nc sends a UDP datagram to {}:{} from port {}",
-                    st.dst.0, st.dst.1, st.src.1
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!(
+                        "nc sends a UDP datagram to {}:{} from port {}",
+                        st.dst.0, st.dst.1, st.src.1
+                    ),
+                });
+            }
             let out = ip_output::route_output(&sim.world, st.ns, st.dst.0, None);
             ip_output::step_route_output(sim, st.dst.0, &out);
             let Ok(out) = out else {
@@ -403,9 +437,11 @@ pub(crate) fn on_icmp_error(
     let Some(errno) = l4::icmp_errno_text(icmp) else {
         return false;
     };
-    sim.step(Step::SocketDeliver {
-        detail: format!("ICMP error from {from} for nc's connection: {errno}"),
-    });
+    if sim.tracing() {
+        sim.step(Step::SocketDeliver {
+            detail: format!("ICMP error from {from} for nc's connection: {errno}"),
+        });
+    }
     sim.tcbs.retain(|t| !(t.ns == ns && t.local == st.src));
     on_result(
         sim,

@@ -131,12 +131,14 @@ pub(crate) fn client_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) -> bool {
                 c.waiting.retain(|id| *id != m.id);
                 let text = m.summary(d.data.len());
                 c.answers.push((m, d.data.len()));
-                sim.step(Step::SocketDeliver {
-                    detail: format!(
-                        "DNS answer from {}:{} for the resolver's socket {}:{}: {text}",
-                        remote.0, remote.1, local.0, local.1
-                    ),
-                });
+                if sim.tracing() {
+                    sim.step(Step::SocketDeliver {
+                        detail: format!(
+                            "DNS answer from {}:{} for the resolver's socket {}:{}: {text}",
+                            remote.0, remote.1, local.0, local.1
+                        ),
+                    });
+                }
             }
             Ok(m) => sim.drop_packet(
                 DropReason::NotSpecified,
@@ -163,14 +165,16 @@ pub(crate) fn client_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) -> bool {
             return true;
         };
         let process = server_process(sim, ns);
-        sim.step(Step::SocketDeliver {
-            detail: format!(
-                "{process} gets the upstream's answer on {}:{}: {}",
-                local.0,
-                local.1,
-                up.summary(d.data.len())
-            ),
-        });
+        if sim.tracing() {
+            sim.step(Step::SocketDeliver {
+                detail: format!(
+                    "{process} gets the upstream's answer on {}:{}: {}",
+                    local.0,
+                    local.1,
+                    up.summary(d.data.len())
+                ),
+            });
+        }
         let mut answer = up.clone();
         answer.id = f.query.id;
         // CoreDNS writes its replies uncompressed when they fit, and echoes the
@@ -195,12 +199,14 @@ pub(crate) fn client_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) -> bool {
                 }
             }
         }
-        sim.step(Step::Transport {
-            detail: format!(
-                "{process} answers {}:{} from {}:{}",
-                f.client.0, f.client.1, f.served_at.0, f.served_at.1
-            ),
-        });
+        if sim.tracing() {
+            sim.step(Step::Transport {
+                detail: format!(
+                    "{process} answers {}:{} from {}:{}",
+                    f.client.0, f.client.1, f.served_at.0, f.served_at.1
+                ),
+            });
+        }
         send_udp(
             sim,
             ns,
@@ -301,12 +307,14 @@ pub(crate) fn server_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) {
                     e.cookie = qe.cookie.clone();
                 }
             }
-            sim.step(Step::Transport {
-                detail: format!(
-                    "{}: {why}; answer {}:{} from {}:{}",
-                    server.process, client.0, client.1, at.0, at.1
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: format!(
+                        "{}: {why}; answer {}:{} from {}:{}",
+                        server.process, client.0, client.1, at.0, at.1
+                    ),
+                });
+            }
             send_udp(sim, ns, Some(at.0), at.1, client, msg.emit());
         }
         Decision::Forward { to, why } => {
@@ -315,12 +323,14 @@ pub(crate) fn server_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) {
                 sim.world.netns[ns].name, client.0, client.1, q.id
             ));
             // A forwarder passes the client's message on as it came (same id, same EDNS).
-            sim.step(Step::Transport {
-                detail: format!(
-                    "{}: {why} (from port {port}, the client's message as it came)",
-                    server.process
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: format!(
+                        "{}: {why} (from port {port}, the client's message as it came)",
+                        server.process
+                    ),
+                });
+            }
             let src = send_udp(sim, ns, None, port, (to, 53), d.data.clone());
             if let (Some(src), Some(st)) = (src, sim.dns.as_mut()) {
                 st.forwards.push(Forward {
@@ -356,19 +366,23 @@ pub(crate) fn on_icmp_error(
         return false;
     };
     if !c.connected {
-        sim.step(Step::SocketDeliver {
-            detail: format!(
-                "ICMP error from {from}: the resolver's socket is not connected (musl), so it never learns of it"
-            ),
-        });
+        if sim.tracing() {
+            sim.step(Step::SocketDeliver {
+                detail: format!(
+                    "ICMP error from {from}: the resolver's socket is not connected (musl), so it never learns of it"
+                ),
+            });
+        }
         return true;
     }
     let Some(errno) = super::l4::icmp_errno_text(icmp) else {
         return false;
     };
     c.error = Some(errno.to_string());
-    sim.step(Step::SocketDeliver {
-        detail: format!("ICMP error from {from} for the resolver's socket: {errno}"),
-    });
+    if sim.tracing() {
+        sim.step(Step::SocketDeliver {
+            detail: format!("ICMP error from {from} for the resolver's socket: {errno}"),
+        });
+    }
     true
 }

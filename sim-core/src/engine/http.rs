@@ -292,12 +292,14 @@ pub fn curl(world: World, ns: NsId, req: &CurlRequest) -> CurlRun {
         Ok(o) => o.src,
         Err(e) => {
             sim.begin_hop(ns, Cause::Program);
-            sim.step(Step::Originate {
-                what: format!(
-                    "curl connects to {}:{}: connect() asks for a route",
-                    req.addr, req.port
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!(
+                        "curl connects to {}:{}: connect() asks for a route",
+                        req.addr, req.port
+                    ),
+                });
+            }
             super::ip_output::step_route_output(&mut sim, req.addr, &Err(e));
             sim.drop_packet(
                 DropReason::IpOutnoroutes,
@@ -327,12 +329,14 @@ pub fn curl(world: World, ns: NsId, req: &CurlRequest) -> CurlRun {
         });
     }
     sim.begin_hop(ns, Cause::Program);
-    sim.step(Step::Originate {
-        what: format!(
-            "curl connects to {}:{} from port {}: SYN (SYN_SENT)",
-            dst.0, dst.1, src.1
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::Originate {
+            what: format!(
+                "curl connects to {}:{} from port {}: SYN (SYN_SENT)",
+                dst.0, dst.1, src.1
+            ),
+        });
+    }
     open(&mut sim, key, true);
     let limit = req
         .max_time
@@ -484,9 +488,11 @@ pub(crate) fn on_event(sim: &mut Sim, ev: HttpEvent) {
                 return;
             }
             sim.begin_hop(key.0, Cause::Program);
-            sim.step(Step::Originate {
-                what: format!("no answer yet: SYN retransmitted (attempt {})", attempt + 1),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!("no answer yet: SYN retransmitted (attempt {})", attempt + 1),
+                });
+            }
             let iss = l4::isn(key.1, key.2);
             send_syn(sim, key, iss);
         }
@@ -504,12 +510,14 @@ pub(crate) fn on_event(sim: &mut Sim, ev: HttpEvent) {
             let conn = remove_conn(sim, c);
             if let Role::Upstream { down, upstream, .. } = conn.role {
                 sim.begin_hop(key.0, Cause::Program);
-                sim.step(Step::Originate {
-                    what: format!(
-                        "nginx: upstream timed out (110: Connection timed out) while connecting to upstream {upstream} {}:{}: 504",
-                        key.2 .0, key.2 .1
-                    ),
-                });
+                if sim.tracing() {
+                    sim.step(Step::Originate {
+                        what: format!(
+                            "nginx: upstream timed out (110: Connection timed out) while connecting to upstream {upstream} {}:{}: 504",
+                            key.2 .0, key.2 .1
+                        ),
+                    });
+                }
                 respond(sim, down, &nginx_error(504, "Gateway Time-out"));
             }
         }
@@ -536,9 +544,11 @@ pub(crate) fn on_connected(sim: &mut Sim, key: Key) -> bool {
         }
         Role::Upstream { request, .. } => (request, "nginx"),
     };
-    sim.step(Step::Originate {
-        what: format!("{who} sends {}", summary(&request)),
-    });
+    if sim.tracing() {
+        sim.step(Step::Originate {
+            what: format!("{who} sends {}", summary(&request)),
+        });
+    }
     send_data(sim, key, request, false);
     true
 }
@@ -552,12 +562,14 @@ pub(crate) fn on_reset(sim: &mut Sim, key: Key) {
     match conn.role {
         Role::Curl { .. } => decide(sim, CurlOutcome::Refused),
         Role::Upstream { down, upstream, .. } => {
-            sim.step(Step::Originate {
-                what: format!(
-                    "nginx: connect() failed (111: Connection refused) while connecting to upstream {upstream} {}:{}: 502",
-                    key.2 .0, key.2 .1
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!(
+                        "nginx: connect() failed (111: Connection refused) while connecting to upstream {upstream} {}:{}: 502",
+                        key.2 .0, key.2 .1
+                    ),
+                });
+            }
             respond(sim, down, &nginx_error(502, "Bad Gateway"));
         }
     }
@@ -574,12 +586,14 @@ pub(crate) fn on_icmp_error(sim: &mut Sim, key: Key, errno: &str) -> bool {
         }
         sim.tcbs.remove(i);
     }
-    sim.step(Step::SocketDeliver {
-        detail: format!(
-            "ICMP error for the connection to {}:{}: {errno}",
-            key.2 .0, key.2 .1
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::SocketDeliver {
+            detail: format!(
+                "ICMP error for the connection to {}:{}: {errno}",
+                key.2 .0, key.2 .1
+            ),
+        });
+    }
     let conn = remove_conn(sim, c);
     match conn.role {
         Role::Curl { .. } => decide(
@@ -639,9 +653,11 @@ fn send_data(sim: &mut Sim, key: Key, data: Vec<u8>, fin: bool) {
 
 /// Close the connection `key` from this side: FIN (FIN_WAIT1).
 fn close(sim: &mut Sim, key: Key, who: &str) {
-    sim.step(Step::Transport {
-        detail: format!("{who} closes the connection: FIN (FIN_WAIT1)"),
-    });
+    if sim.tracing() {
+        sim.step(Step::Transport {
+            detail: format!("{who} closes the connection: FIN (FIN_WAIT1)"),
+        });
+    }
     send_data(sim, key, Vec::new(), true);
 }
 
@@ -670,9 +686,11 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
         let status = status_of(&data);
         match conn.role {
             Role::Curl { .. } => {
-                sim.step(Step::SocketDeliver {
-                    detail: format!("curl reads the response: {}", summary(&data)),
-                });
+                if sim.tracing() {
+                    sim.step(Step::SocketDeliver {
+                        detail: format!("curl reads the response: {}", summary(&data)),
+                    });
+                }
                 if let Some(h) = sim.http.as_mut() {
                     h.response = Some(data);
                 }
@@ -680,22 +698,26 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
                 close(sim, key, "curl");
             }
             Role::Upstream { down, upstream, .. } => {
-                sim.step(Step::SocketDeliver {
-                    detail: format!(
-                        "nginx reads upstream {upstream}'s response: {}",
-                        summary(&data)
-                    ),
-                });
+                if sim.tracing() {
+                    sim.step(Step::SocketDeliver {
+                        detail: format!(
+                            "nginx reads upstream {upstream}'s response: {}",
+                            summary(&data)
+                        ),
+                    });
+                }
                 close(sim, key, "nginx");
                 let relayed = relay(&data);
-                sim.step(Step::Originate {
-                    what: format!(
-                        "nginx answers the client {}:{} with it: {}",
-                        down.2 .0,
-                        down.2 .1,
-                        summary(&relayed)
-                    ),
-                });
+                if sim.tracing() {
+                    sim.step(Step::Originate {
+                        what: format!(
+                            "nginx answers the client {}:{} with it: {}",
+                            down.2 .0,
+                            down.2 .1,
+                            summary(&relayed)
+                        ),
+                    });
+                }
                 send_data(sim, down, relayed, false);
             }
         }
@@ -707,12 +729,14 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
         .iter()
         .position(|a| a.port == t.local.1);
     let Some(app) = app else {
-        sim.step(Step::Transport {
-            detail: format!(
-                "{} bytes of data; no modelled program reads them: acknowledge",
-                data.len()
-            ),
-        });
+        if sim.tracing() {
+            sim.step(Step::Transport {
+                detail: format!(
+                    "{} bytes of data; no modelled program reads them: acknowledge",
+                    data.len()
+                ),
+            });
+        }
         send_data(sim, key, Vec::new(), false);
         return true;
     };
@@ -728,16 +752,18 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
     let kind = sim.world.netns[t.ns].http[app].kind.clone();
     match kind {
         HttpKind::Whoami { hostname } => {
-            sim.step(Step::SocketDeliver {
-                detail: format!(
-                    "whoami reads {} {} (Host: {}) from {}:{}",
-                    req.method,
-                    req.path,
-                    req.header("host").unwrap_or(""),
-                    t.remote.0,
-                    t.remote.1
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::SocketDeliver {
+                    detail: format!(
+                        "whoami reads {} {} (Host: {}) from {}:{}",
+                        req.method,
+                        req.path,
+                        req.header("host").unwrap_or(""),
+                        t.remote.0,
+                        t.remote.1
+                    ),
+                });
+            }
             if let Some(h) = sim.http.as_mut() {
                 if h.seen_from.is_none() {
                     h.seen_from = Some(t.remote);
@@ -759,20 +785,24 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
         }
         HttpKind::IngressNginx { routes, .. } => {
             let host = req.header("host").unwrap_or("").to_string();
-            sim.step(Step::SocketDeliver {
-                detail: format!(
-                    "nginx (ingress-nginx controller) reads {} {} (Host: {host}) from {}:{}",
-                    req.method, req.path, t.remote.0, t.remote.1
-                ),
-            });
-            let Some(route) = select_route(&routes, &host, &req.path).cloned() else {
-                sim.step(Step::Originate {
-                    what: format!(
-                        "nginx: no Ingress rule for host \"{}\" and path {}: the default backend answers 404",
-                        host_name(&host),
-                        req.path
+            if sim.tracing() {
+                sim.step(Step::SocketDeliver {
+                    detail: format!(
+                        "nginx (ingress-nginx controller) reads {} {} (Host: {host}) from {}:{}",
+                        req.method, req.path, t.remote.0, t.remote.1
                     ),
                 });
+            }
+            let Some(route) = select_route(&routes, &host, &req.path).cloned() else {
+                if sim.tracing() {
+                    sim.step(Step::Originate {
+                        what: format!(
+                            "nginx: no Ingress rule for host \"{}\" and path {}: the default backend answers 404",
+                            host_name(&host),
+                            req.path
+                        ),
+                    });
+                }
                 respond(sim, key, &nginx_error(404, "Not Found"));
                 return true;
             };
@@ -784,9 +814,11 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
             };
             let seed = sim.http.as_ref().map(|h| h.seed).unwrap_or(0);
             let Some(k) = pick_endpoint(&route.endpoints, seed, served) else {
-                sim.step(Step::Originate {
-                    what: format!("nginx: upstream {} has no endpoints: 503", route.upstream),
-                });
+                if sim.tracing() {
+                    sim.step(Step::Originate {
+                        what: format!("nginx: upstream {} has no endpoints: 503", route.upstream),
+                    });
+                }
                 respond(
                     sim,
                     key,
@@ -799,20 +831,22 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
                 *served.entry(route.upstream.clone()).or_default() += 1;
             }
             let ep = route.endpoints[k];
-            sim.step(Step::Originate {
-                what: format!(
-                    "nginx: host {} path {} ({:?} {}) -> upstream {}, endpoint {}:{} (round robin, {} of {}): connect to the pod itself, not to the Service",
-                    route.host.as_deref().unwrap_or("*"),
-                    req.path,
-                    route.path_type,
-                    route.path,
-                    route.upstream,
-                    ep.0,
-                    ep.1,
-                    k + 1,
-                    route.endpoints.len()
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!(
+                        "nginx: host {} path {} ({:?} {}) -> upstream {}, endpoint {}:{} (round robin, {} of {}): connect to the pod itself, not to the Service",
+                        route.host.as_deref().unwrap_or("*"),
+                        req.path,
+                        route.path_type,
+                        route.path,
+                        route.upstream,
+                        ep.0,
+                        ep.1,
+                        k + 1,
+                        route.endpoints.len()
+                    ),
+                });
+            }
             let out = super::ip_output::route_output(&sim.world, t.ns, ep.0, None);
             let Ok(out) = out else {
                 respond(sim, key, &nginx_error(502, "Bad Gateway"));
@@ -843,12 +877,14 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
                     },
                 });
             }
-            sim.step(Step::Originate {
-                what: format!(
-                    "nginx connects to {}:{} from {}:{}: SYN (SYN_SENT)",
-                    ep.0, ep.1, src.0, src.1
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!(
+                        "nginx connects to {}:{} from {}:{}: SYN (SYN_SENT)",
+                        ep.0, ep.1, src.0, src.1
+                    ),
+                });
+            }
             open(sim, up, false);
         }
     }
@@ -857,9 +893,11 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
 
 /// Answer on an accepted connection (the server keeps it open: the client closes).
 fn respond(sim: &mut Sim, key: Key, bytes: &[u8]) {
-    sim.step(Step::Originate {
-        what: format!("answer {}", summary(bytes)),
-    });
+    if sim.tracing() {
+        sim.step(Step::Originate {
+            what: format!("answer {}", summary(bytes)),
+        });
+    }
     send_data(sim, key, bytes.to_vec(), false);
 }
 

@@ -130,9 +130,11 @@ pub(crate) fn icmp_send(
 ) {
     if let IpPayload::Icmp(i) = &offending.payload {
         if i.is_error() {
-            sim.step(Step::IcmpSend {
-                detail: "no ICMP error about an ICMP error (RFC 1122 3.2.2)".into(),
-            });
+            if sim.tracing() {
+                sim.step(Step::IcmpSend {
+                    detail: "no ICMP error about an ICMP error (RFC 1122 3.2.2)".into(),
+                });
+            }
             return;
         }
     }
@@ -150,11 +152,13 @@ pub(crate) fn icmp_send(
         ) && in_dev.is_some();
         let allowed = (!from_ip_error || ip_error_allow(sim, ns, dst)) && xrlim_allow(sim, ns, dst);
         if !allowed {
-            sim.step(Step::IcmpSend {
-                detail: format!(
-                    "ICMP error to {dst} suppressed by the rate limit (net.ipv4.icmp_ratelimit)"
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::IcmpSend {
+                    detail: format!(
+                        "ICMP error to {dst} suppressed by the rate limit (net.ipv4.icmp_ratelimit)"
+                    ),
+                });
+            }
             return;
         }
     }
@@ -173,9 +177,11 @@ pub(crate) fn icmp_send(
     let mut quoted = offending.emit();
     quoted.truncate(576 - 20 - 8);
     let repr = kind.repr(quoted);
-    sim.step(Step::IcmpSend {
-        detail: format!("{} to {dst}, from {src}", describe(&repr)),
-    });
+    if sim.tracing() {
+        sim.step(Step::IcmpSend {
+            detail: format!("{} to {dst}, from {src}", describe(&repr)),
+        });
+    }
     let out = match back {
         Ok(o) => o,
         Err(e) => {
@@ -238,11 +244,13 @@ pub(crate) fn icmp_echo(sim: &mut Sim, ns: NsId, request: Ipv4Packet) {
             p.seen_from = Some(dst);
         }
     }
-    sim.step(Step::LocalDeliver {
-        detail: format!(
-            "ICMP echo request id {ident} seq {seq}: the kernel answers with an echo reply"
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::LocalDeliver {
+            detail: format!(
+                "ICMP echo request id {ident} seq {seq}: the kernel answers with an echo reply"
+            ),
+        });
+    }
     let out = ip_output::route_output(&sim.world, ns, dst, None);
     ip_output::step_route_output(sim, dst, &out);
     let out = match out {
@@ -297,9 +305,11 @@ pub(crate) fn icmp_rcv_other(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
     match icmp {
         IcmpRepr::EchoReply { ident, seq, .. } if wanted == Some((ns, *ident)) => {
             let (seq, ttl, from, len) = (*seq, packet.header.ttl, packet.header.src, icmp.len());
-            sim.step(Step::SocketDeliver {
-                detail: format!("echo reply seq {seq} from {from} for ping (id {ident})"),
-            });
+            if sim.tracing() {
+                sim.step(Step::SocketDeliver {
+                    detail: format!("echo reply seq {seq} from {from} for ping (id {ident})"),
+                });
+            }
             ping::on_reply(sim, seq, from, ttl, len);
         }
         other => {
@@ -309,12 +319,14 @@ pub(crate) fn icmp_rcv_other(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
                         && pid == ident
                         && q.header.src == sim.ping.as_ref().map(|p| p.src).unwrap_or(q.header.src)
                     {
-                        sim.step(Step::SocketDeliver {
-                            detail: format!(
-                                "ICMP error from {} about ping seq {seq}",
-                                packet.header.src
-                            ),
-                        });
+                        if sim.tracing() {
+                            sim.step(Step::SocketDeliver {
+                                detail: format!(
+                                    "ICMP error from {} about ping seq {seq}",
+                                    packet.header.src
+                                ),
+                            });
+                        }
                         ping::on_error(sim, seq, packet.header.src, other.clone());
                         return;
                     }

@@ -65,12 +65,14 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
         return;
     };
     let mut packet = packet;
-    sim.step(Step::IpRcv {
-        detail: format!(
-            "{} -> {} ttl {}",
-            packet.header.src, packet.header.dst, packet.header.ttl
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::IpRcv {
+            detail: format!(
+                "{} -> {} ttl {}",
+                packet.header.src, packet.header.dst, packet.header.ttl
+            ),
+        });
+    }
     let mut meta = nf::Meta::default();
     let v = nf::prerouting(sim, ns, dev, &mut packet, nf::Phys::default(), &mut meta);
     if !ip_output::apply_verdict(sim, ns, &packet, v, "PREROUTING") {
@@ -87,12 +89,14 @@ pub(crate) fn ip_rcv_after_prerouting(
     packet: Ipv4Packet,
     meta: nf::Meta,
 ) {
-    sim.step(Step::IpRcv {
-        detail: format!(
-            "{} -> {} ttl {} (PREROUTING already done by br_netfilter)",
-            packet.header.src, packet.header.dst, packet.header.ttl
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::IpRcv {
+            detail: format!(
+                "{} -> {} ttl {} (PREROUTING already done by br_netfilter)",
+                packet.header.src, packet.header.dst, packet.header.ttl
+            ),
+        });
+    }
     ip_rcv_finish(sim, ns, dev, packet, PktType::Host, meta);
 }
 
@@ -109,17 +113,21 @@ pub(crate) fn ip_rcv_finish(
     let devname = sim.world.ifname(dev);
     match route_input(sim, ns, dev, h.dst) {
         InputRoute::Local { route } => {
-            sim.step(Step::RouteInput {
-                result: format!("{} is local: deliver to this namespace", h.dst),
-                route: Some(route_line(&sim.world, &route, true)),
-            });
+            if sim.tracing() {
+                sim.step(Step::RouteInput {
+                    result: format!("{} is local: deliver to this namespace", h.dst),
+                    route: Some(route_line(&sim.world, &route, true)),
+                });
+            }
             local_deliver(sim, ns, Some(dev), packet, meta);
         }
         InputRoute::ForwardingOff => {
-            sim.step(Step::RouteInput {
-                result: format!("{} is not ours and forwarding is off on {devname}", h.dst),
-                route: None,
-            });
+            if sim.tracing() {
+                sim.step(Step::RouteInput {
+                    result: format!("{} is not ours and forwarding is off on {devname}", h.dst),
+                    route: None,
+                });
+            }
             sim.drop_packet(
                 DropReason::IpInaddrerrors,
                 format!(
@@ -129,10 +137,12 @@ pub(crate) fn ip_rcv_finish(
             );
         }
         InputRoute::NoRoute => {
-            sim.step(Step::RouteInput {
-                result: format!("no route to {}", h.dst),
-                route: None,
-            });
+            if sim.tracing() {
+                sim.step(Step::RouteInput {
+                    result: format!("no route to {}", h.dst),
+                    route: None,
+                });
+            }
             sim.drop_packet(
                 DropReason::IpInnoroutes,
                 format!("no route to {} (ip_error)", h.dst),
@@ -140,10 +150,12 @@ pub(crate) fn ip_rcv_finish(
             icmp::icmp_send(sim, ns, &packet, icmp::IcmpError::NetUnreachable, Some(dev));
         }
         InputRoute::Special { route } => {
-            sim.step(Step::RouteInput {
-                result: format!("{} route", type_word(route.rtype)),
-                route: Some(route_line(&sim.world, &route, false)),
-            });
+            if sim.tracing() {
+                sim.step(Step::RouteInput {
+                    result: format!("{} route", type_word(route.rtype)),
+                    route: Some(route_line(&sim.world, &route, false)),
+                });
+            }
             special_route(sim, ns, &packet, &route, Some(dev));
         }
         InputRoute::Forward { route } => {
@@ -154,14 +166,16 @@ pub(crate) fn ip_rcv_finish(
                 );
                 return;
             }
-            sim.step(Step::RouteInput {
-                result: format!(
-                    "forward {} to {}",
-                    h.dst,
-                    ip_output::nexthop_words(&sim.world, &route, h.dst)
-                ),
-                route: Some(route_line(&sim.world, &route, false)),
-            });
+            if sim.tracing() {
+                sim.step(Step::RouteInput {
+                    result: format!(
+                        "forward {} to {}",
+                        h.dst,
+                        ip_output::nexthop_words(&sim.world, &route, h.dst)
+                    ),
+                    route: Some(route_line(&sim.world, &route, false)),
+                });
+            }
             ip_forward(sim, ns, dev, packet, route, meta);
         }
     }
@@ -265,10 +279,12 @@ fn ip_forward(
                 .any(|a| a.net.contains(&packet.header.src) && a.net.contains(&nexthop))
         });
     packet.header.ttl = ttl - 1;
-    sim.step(Step::Forward {
-        ttl_in: ttl,
-        ttl_out: ttl - 1,
-    });
+    if sim.tracing() {
+        sim.step(Step::Forward {
+            ttl_in: ttl,
+            ttl_out: ttl - 1,
+        });
+    }
     if redirect {
         let mut original = packet.clone();
         original.header.ttl = ttl;
@@ -302,12 +318,14 @@ fn ip_forward(
 /// way out, are not consulted again.
 pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet, meta: nf::Meta) {
     let lo = sim.world.find_iface(ns, "lo");
-    sim.step(Step::IpRcv {
-        detail: format!(
-            "{} -> {} ttl {} (through lo)",
-            packet.header.src, packet.header.dst, packet.header.ttl
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::IpRcv {
+            detail: format!(
+                "{} -> {} ttl {} (through lo)",
+                packet.header.src, packet.header.dst, packet.header.ttl
+            ),
+        });
+    }
     let mut meta = meta;
     if let Some(lo) = lo {
         let v = nf::prerouting(sim, ns, lo, &mut packet, nf::Phys::default(), &mut meta);

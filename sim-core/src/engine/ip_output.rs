@@ -325,10 +325,12 @@ pub(crate) fn transmit_marked(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32
 
 fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Vec<u8> {
     let bytes = frame.emit();
-    sim.step(Step::Transmit {
-        dev: sim.world.ifname(dev),
-        frame: FrameRecord::new(frame, &bytes),
-    });
+    if sim.tracing() {
+        sim.step(Step::Transmit {
+            dev: sim.world.ifname(dev),
+            frame: FrameRecord::new(frame, &bytes),
+        });
+    }
     bytes
 }
 

@@ -41,10 +41,12 @@ pub(crate) fn xmit(
     }) else {
         return;
     };
-    sim.step(Step::TransmitIp {
-        dev: name.clone(),
-        packet: PacketRecord::new(&inner),
-    });
+    if sim.tracing() {
+        sim.step(Step::TransmitIp {
+            dev: name.clone(),
+            packet: PacketRecord::new(&inner),
+        });
+    }
     let (outer_dst, why_dst) = match t.remote {
         Some(r) => (r, format!("remote {r} of {name}")),
         None if nexthop != inner.header.dst => (
@@ -117,16 +119,18 @@ pub(crate) fn xmit(
         },
         payload: IpPayload::Ipip(Box::new(inner)),
     };
-    sim.step(Step::Encap {
-        dev: name,
-        tunnel: "ipip".into(),
-        outer: format!(
-            "IPv4 {src} > {outer_dst} ttl {ttl}{} proto 4 len {}",
-            if df { " DF" } else { "" },
-            outer.total_len()
-        ),
-        detail: format!("destination: {why_dst}; {why_ttl}; {why_df}"),
-    });
+    if sim.tracing() {
+        sim.step(Step::Encap {
+            dev: name,
+            tunnel: "ipip".into(),
+            outer: format!(
+                "IPv4 {src} > {outer_dst} ttl {ttl}{} proto 4 len {}",
+                if df { " DF" } else { "" },
+                outer.total_len()
+            ),
+            detail: format!("destination: {why_dst}; {why_ttl}; {why_df}"),
+        });
+    }
     ip_output::ip_local_out_marked(sim, ns, outer, &out, mark);
 }
 
@@ -157,9 +161,11 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
         })
         .max_by_key(|(r, ifindex, _)| (*r, std::cmp::Reverse(*ifindex)));
     let Some((_, _, dev)) = best else {
-        sim.step(Step::LocalDeliver {
-            detail: format!("IPIP from {src}: no up ipip tunnel here takes it"),
-        });
+        if sim.tracing() {
+            sim.step(Step::LocalDeliver {
+                detail: format!("IPIP from {src}: no up ipip tunnel here takes it"),
+            });
+        }
         sim.drop_packet(
             DropReason::NoSocket,
             format!("tunnel4_rcv: no tunnel for {src} -> {dst}, ICMP port unreachable"),
@@ -177,18 +183,22 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
         }
         _ => format!("{name}, whose endpoints match {src} -> {dst}"),
     };
-    sim.step(Step::Decap {
-        dev: name.clone(),
-        tunnel: "ipip".into(),
-        detail: format!(
-            "outer {src} -> {dst} taken by {which}; inner {} -> {} ttl {} received on {name}",
-            inner.header.src, inner.header.dst, inner.header.ttl
-        ),
-    });
-    sim.step(Step::ReceiveIp {
-        dev: name,
-        packet: PacketRecord::new(&inner),
-    });
+    if sim.tracing() {
+        sim.step(Step::Decap {
+            dev: name.clone(),
+            tunnel: "ipip".into(),
+            detail: format!(
+                "outer {src} -> {dst} taken by {which}; inner {} -> {} ttl {} received on {name}",
+                inner.header.src, inner.header.dst, inner.header.ttl
+            ),
+        });
+    }
+    if sim.tracing() {
+        sim.step(Step::ReceiveIp {
+            dev: name,
+            packet: PacketRecord::new(&inner),
+        });
+    }
     // The inner packet starts afresh (skb_scrub_packet): no conntrack entry, no mark.
     ip_input::ip_rcv(sim, dev, *inner, PktType::Host);
 }

@@ -155,12 +155,14 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
         if f.syn && !f.ack {
             if let Some(proc_name) = listener(sim, ns, L4Proto::Tcp, local.0, local.1) {
                 let iss = isn(local, remote);
-                sim.step(Step::Transport {
-                    detail: format!(
-                        "SYN for {}:{}: {proc_name} listens there: answer SYN-ACK (SYN_RECV)",
-                        local.0, local.1
-                    ),
-                });
+                if sim.tracing() {
+                    sim.step(Step::Transport {
+                        detail: format!(
+                            "SYN for {}:{}: {proc_name} listens there: answer SYN-ACK (SYN_RECV)",
+                            local.0, local.1
+                        ),
+                    });
+                }
                 super::connect::on_server_saw(sim, remote, local);
                 sim.tcbs.push(Tcb {
                     ns,
@@ -193,12 +195,14 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
             sim.drop_packet(DropReason::NoSocket, "a reset for no connection: ignored");
             return;
         }
-        sim.step(Step::Transport {
-            detail: format!(
-                "no socket for {}:{}: answer with a reset (tcp_v4_send_reset)",
-                local.0, local.1
-            ),
-        });
+        if sim.tracing() {
+            sim.step(Step::Transport {
+                detail: format!(
+                    "no socket for {}:{}: answer with a reset (tcp_v4_send_reset)",
+                    local.0, local.1
+                ),
+            });
+        }
         sim.drop_packet(
             DropReason::NoSocket,
             format!("TCP to closed port {}", local.1),
@@ -210,9 +214,11 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
     let ts = ts_now(sim);
     if f.rst {
         sim.tcbs.remove(i);
-        sim.step(Step::Transport {
-            detail: "reset received: the connection is refused or aborted".into(),
-        });
+        if sim.tracing() {
+            sim.step(Step::Transport {
+                detail: "reset received: the connection is refused or aborted".into(),
+            });
+        }
         if tcb.client && tcb.state == TcpState::SynSent {
             super::connect::on_result(sim, super::connect::Outcome::Refused);
             super::http::on_reset(sim, (ns, local, remote));
@@ -227,9 +233,11 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
         TcpState::SynSent if f.syn && f.ack => {
             sim.tcbs[i].state = TcpState::Established;
             sim.tcbs[i].rcv_nxt = seg.seq.wrapping_add(1);
-            sim.step(Step::Transport {
-                detail: "SYN-ACK: connected (ESTABLISHED), acknowledge it".into(),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: "SYN-ACK: connected (ESTABLISHED), acknowledge it".into(),
+                });
+            }
             send_segment(
                 sim,
                 ns,
@@ -252,9 +260,11 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
                 sim.tcbs[j].state = TcpState::FinWait1;
                 let (snd, rcv) = (sim.tcbs[j].snd_nxt, sim.tcbs[j].rcv_nxt);
                 sim.tcbs[j].snd_nxt = snd.wrapping_add(1);
-                sim.step(Step::Transport {
-                    detail: "the program closes the socket: FIN (FIN_WAIT1)".into(),
-                });
+                if sim.tracing() {
+                    sim.step(Step::Transport {
+                        detail: "the program closes the socket: FIN (FIN_WAIT1)".into(),
+                    });
+                }
                 send_segment(
                     sim,
                     ns,
@@ -273,9 +283,12 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
         }
         TcpState::SynRecv if f.ack && !f.syn => {
             sim.tcbs[i].state = TcpState::Established;
-            sim.step(Step::Transport {
-                detail: "ACK: handshake complete (ESTABLISHED); the connection is accepted".into(),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: "ACK: handshake complete (ESTABLISHED); the connection is accepted"
+                        .into(),
+                });
+            }
             if f.fin {
                 close_on_fin(sim, i, seg);
             }
@@ -285,9 +298,11 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
         }
         TcpState::FinWait1 if f.fin => {
             sim.tcbs[i].state = TcpState::TimeWait;
-            sim.step(Step::Transport {
-                detail: "FIN from the peer: acknowledge it (TIME_WAIT)".into(),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: "FIN from the peer: acknowledge it (TIME_WAIT)".into(),
+                });
+            }
             send_segment(
                 sim,
                 ns,
@@ -304,14 +319,18 @@ pub(crate) fn tcp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
         }
         TcpState::LastAck if f.ack => {
             sim.tcbs.remove(i);
-            sim.step(Step::Transport {
-                detail: "last ACK: the connection is closed".into(),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: "last ACK: the connection is closed".into(),
+                });
+            }
         }
         _ => {
-            sim.step(Step::Transport {
-                detail: format!("segment {} in state {:?}: nothing to do", f, tcb.state),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: format!("segment {} in state {:?}: nothing to do", f, tcb.state),
+                });
+            }
         }
     }
 }
@@ -323,9 +342,11 @@ fn close_on_fin(sim: &mut Sim, i: usize, seg: &TcpRepr) {
     let ts = ts_now(sim);
     sim.tcbs[i].state = TcpState::LastAck;
     sim.tcbs[i].snd_nxt = tcb.snd_nxt.wrapping_add(1);
-    sim.step(Step::Transport {
-        detail: "FIN from the peer: the server closes as well, FIN-ACK (LAST_ACK)".into(),
-    });
+    if sim.tracing() {
+        sim.step(Step::Transport {
+            detail: "FIN from the peer: the server closes as well, FIN-ACK (LAST_ACK)".into(),
+        });
+    }
     send_segment(
         sim,
         tcb.ns,
@@ -390,19 +411,23 @@ pub(crate) fn udp_rcv(sim: &mut Sim, ns: NsId, packet: Ipv4Packet) {
     }
     match listener(sim, ns, L4Proto::Udp, packet.header.dst, d.dport) {
         Some(p) => {
-            sim.step(Step::Transport {
-                detail: format!("UDP to {}:{}: delivered to {p}", packet.header.dst, d.dport),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: format!("UDP to {}:{}: delivered to {p}", packet.header.dst, d.dport),
+                });
+            }
             super::connect::on_udp_delivered(sim, ns, &packet);
             super::dns::server_rcv(sim, ns, &packet);
         }
         None => {
-            sim.step(Step::Transport {
-                detail: format!(
-                    "UDP to {}:{}: no socket, ICMP port unreachable",
-                    packet.header.dst, d.dport
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Transport {
+                    detail: format!(
+                        "UDP to {}:{}: no socket, ICMP port unreachable",
+                        packet.header.dst, d.dport
+                    ),
+                });
+            }
             sim.drop_packet(
                 DropReason::NoSocket,
                 format!("UDP to closed port {}", d.dport),

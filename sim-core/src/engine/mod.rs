@@ -155,6 +155,8 @@ pub struct Sim {
     /// Why the simulation was stopped early, when a limit stopped it: what the program's
     /// output ends with (`hopsim: stopped after ...`).
     pub limit_hit: Option<String>,
+    /// Quiet mode ([`Sim::quiet`]): hops are opened, but only drop steps are recorded.
+    quiet: bool,
 }
 
 impl Sim {
@@ -183,7 +185,23 @@ impl Sim {
             stopped: false,
             hop_budget: MAX_HOPS,
             limit_hit: None,
+            quiet: false,
         }
+    }
+
+    /// Quiet mode, for callers that need only how a run ended (`hopsim reach`): hops are
+    /// still opened (the hop budget and the dropping hop's number and name stay those of
+    /// the full trace), but only [`Step::Drop`] steps are recorded, and the steps that are
+    /// costly to build (frames, words) are not built at all.
+    pub fn quiet(mut self) -> Sim {
+        self.quiet = true;
+        self
+    }
+
+    /// Whether steps other than drops are recorded (false in quiet mode): callers check it
+    /// before building a costly step.
+    pub(crate) fn tracing(&self) -> bool {
+        !self.quiet
     }
 
     /// Allow [`MAX_HOPS`] hops for each of `requests` requests, up to [`MAX_TRACE_HOPS`].
@@ -232,6 +250,9 @@ impl Sim {
 
     /// Append a step to the current hop.
     pub(crate) fn step(&mut self, s: Step) {
+        if self.quiet && !matches!(s, Step::Drop { .. }) {
+            return;
+        }
         if let Some(h) = self.current.and_then(|i| self.trace.hops.get_mut(i)) {
             h.steps.push(s);
         }

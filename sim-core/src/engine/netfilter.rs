@@ -286,16 +286,18 @@ fn table(
     if meta.traced || run.trace {
         log.extend(trace_lines(&run));
     }
-    sim.step(Step::Netfilter {
-        hook: hook.chain().to_string(),
-        table: t.name().to_string(),
-        visits: run.visits,
-        verdict,
-    });
+    if sim.tracing() {
+        sim.step(Step::Netfilter {
+            hook: hook.chain().to_string(),
+            table: t.name().to_string(),
+            visits: run.visits,
+            verdict,
+        });
+    }
     if run.trace {
         meta.traced = true;
     }
-    if !log.is_empty() {
+    if !log.is_empty() && sim.tracing() {
         sim.step(Step::NfLog { lines: log });
     }
     run.verdict
@@ -354,7 +356,7 @@ fn rewrite(
         }
     }
     let after = flow(p);
-    if before != after {
+    if before != after && sim.tracing() {
         sim.step(Step::Nat {
             kind: kind.into(),
             before,
@@ -388,7 +390,9 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
                     "reply"
                 }
             );
-            sim.step(Step::Conntrack { detail });
+            if sim.tracing() {
+                sim.step(Step::Conntrack { detail });
+            }
         }
         return;
     }
@@ -403,12 +407,14 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     let (r, dir, new) = match sim.world.netns[ns].conntrack.lookup(&t) {
         Some((i, d)) => (CtRef::Table(i), d, false),
         None if !t.may_start() => {
-            sim.step(Step::Conntrack {
-                detail: format!(
-                    "{}: no connection, and only a request starts one: INVALID",
-                    describe_tuple(&t)
-                ),
-            });
+            if sim.tracing() {
+                sim.step(Step::Conntrack {
+                    detail: format!(
+                        "{}: no connection, and only a request starts one: INVALID",
+                        describe_tuple(&t)
+                    ),
+                });
+            }
             return;
         }
         None => {
@@ -481,7 +487,9 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     meta.ct = Some(r);
     meta.dir = Some(dir);
     meta.new = new;
-    sim.step(Step::Conntrack { detail: word });
+    if sim.tracing() {
+        sim.step(Step::Conntrack { detail: word });
+    }
 }
 
 /// An ICMP error quoting a packet of a tracked connection is RELATED to it, and travels
@@ -536,9 +544,11 @@ fn related_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     meta.ct = Some(r);
     meta.dir = Some(d);
     meta.related = true;
-    sim.step(Step::Conntrack {
-        detail: format!("ICMP error RELATED to {}", describe_tuple(&orig)),
-    });
+    if sim.tracing() {
+        sim.step(Step::Conntrack {
+            detail: format!("ICMP error RELATED to {}", describe_tuple(&orig)),
+        });
+    }
 }
 
 /// Rewrite the packet quoted inside an ICMP error, the inverse of the outer change
@@ -1026,12 +1036,14 @@ fn confirm(sim: &mut Sim, ns: NsId, meta: &mut Meta) -> Verdict {
     let other = table.entries[j].clone();
     let same = other.orig == e.orig && other.reply == e.reply;
     if e.orig.proto == 17 && (same || !nat_loaded(sim, ns)) {
-        sim.step(Step::Conntrack {
-            detail: format!(
-                "clash on confirm: {} is already tracked; the packet joins that entry",
-                describe_tuple(&e.orig)
-            ),
-        });
+        if sim.tracing() {
+            sim.step(Step::Conntrack {
+                detail: format!(
+                    "clash on confirm: {} is already tracked; the packet joins that entry",
+                    describe_tuple(&e.orig)
+                ),
+            });
+        }
         meta.ct = Some(CtRef::Table(j));
         return Verdict::Accept;
     }
@@ -1040,9 +1052,11 @@ fn confirm(sim: &mut Sim, ns: NsId, meta: &mut Meta) -> Verdict {
         describe_tuple(&e.orig),
         describe_tuple(&other.orig)
     );
-    sim.step(Step::Conntrack {
-        detail: why.clone(),
-    });
+    if sim.tracing() {
+        sim.step(Step::Conntrack {
+            detail: why.clone(),
+        });
+    }
     sim.last_nf_cause = Some(why);
     Verdict::Drop
 }

@@ -212,15 +212,27 @@ pub fn ping_with(
     opts: &PingOptions,
     chance: Box<dyn crate::netfilter::eval::Chance>,
 ) -> PingRun {
-    let mut sim = Sim::new(world).with_chance(chance);
+    ping_sim(Sim::new(world).with_chance(chance), ns, dst, opts)
+}
+
+/// [`ping`] in quiet mode ([`Sim::quiet`]): the same outcome, output lines, rule count and
+/// drop steps, without the other steps (what `hopsim reach` needs of each pair).
+pub fn ping_quiet(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRun {
+    let chance = Box::new(crate::netfilter::eval::SeededChance::new(opts.seed));
+    ping_sim(Sim::new(world).with_chance(chance).quiet(), ns, dst, opts)
+}
+
+fn ping_sim(mut sim: Sim, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRun {
     let out = ip_output::route_output(&sim.world, ns, dst, None);
     let out = match out {
         Ok(o) => o,
         Err(e) => {
             sim.begin_hop(ns, Cause::Program);
-            sim.step(Step::Originate {
-                what: format!("ping {dst}: connect() asks the kernel for a route"),
-            });
+            if sim.tracing() {
+                sim.step(Step::Originate {
+                    what: format!("ping {dst}: connect() asks the kernel for a route"),
+                });
+            }
             ip_output::step_route_output(&mut sim, dst, &Err(e));
             sim.drop_packet(
                 DropReason::IpOutnoroutes,
@@ -341,12 +353,14 @@ pub(crate) fn send(sim: &mut Sim, seq: u16) {
         return;
     };
     sim.begin_hop(st.ns, Cause::Program);
-    sim.step(Step::Originate {
-        what: format!(
-            "ping sends ICMP echo request id {} seq {seq} to {}",
-            st.ident, st.dst
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::Originate {
+            what: format!(
+                "ping sends ICMP echo request id {} seq {seq} to {}",
+                st.ident, st.dst
+            ),
+        });
+    }
     let out = ip_output::route_output(&sim.world, st.ns, st.dst, None);
     ip_output::step_route_output(sim, st.dst, &out);
     if let Some(p) = sim.ping.as_mut() {

@@ -37,10 +37,12 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, bytes: Vec<u8>, from_hop: 
             return;
         }
     };
-    sim.step(Step::Receive {
-        dev: name.clone(),
-        frame: FrameRecord::new(&frame, &bytes),
-    });
+    if sim.tracing() {
+        sim.step(Step::Receive {
+            dev: name.clone(),
+            frame: FrameRecord::new(&frame, &bytes),
+        });
+    }
     if !up {
         sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
         return;
@@ -54,10 +56,12 @@ pub(crate) fn receive_frame(sim: &mut Sim, dev: IfId, frame: Frame, bytes: &[u8]
     let Some(master) = sim.world.iface(dev).map(|i| i.master) else {
         return;
     };
-    sim.step(Step::Receive {
-        dev: sim.world.ifname(dev),
-        frame: FrameRecord::new(&frame, bytes),
-    });
+    if sim.tracing() {
+        sim.step(Step::Receive {
+            dev: sim.world.ifname(dev),
+            frame: FrameRecord::new(&frame, bytes),
+        });
+    }
     dispatch(sim, dev, master, frame);
 }
 

@@ -149,9 +149,11 @@ struct Resolver {
 
 fn note(sim: &mut Sim, ns: NsId, text: impl Into<String>) {
     sim.begin_hop(ns, Cause::Program);
-    sim.step(Step::Resolver {
-        detail: text.into(),
-    });
+    if sim.tracing() {
+        sim.step(Step::Resolver {
+            detail: text.into(),
+        });
+    }
 }
 
 impl Resolver {

@@ -168,16 +168,18 @@ pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, bytes: &[u8], mark: 
         } else {
             format!("FDB: {} is behind {remote}", frame.dst)
         };
-        sim.step(Step::Encap {
-            dev: name.clone(),
-            tunnel: tunnel.clone(),
-            outer: format!(
-                "IPv4 {src} > {remote} ttl {ttl} UDP {sport} > {} len {}",
-                v.dstport,
-                outer.total_len()
-            ),
-            detail: format!("{why}; source port from the inner flow's hash; ttl auto, no DF"),
-        });
+        if sim.tracing() {
+            sim.step(Step::Encap {
+                dev: name.clone(),
+                tunnel: tunnel.clone(),
+                outer: format!(
+                    "IPv4 {src} > {remote} ttl {ttl} UDP {sport} > {} len {}",
+                    v.dstport,
+                    outer.total_len()
+                ),
+                detail: format!("{why}; source port from the inner flow's hash; ttl auto, no DF"),
+            });
+        }
         ip_output::ip_local_out_marked(sim, ns, outer, &out, mark);
     }
 }
@@ -230,21 +232,24 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
         return;
     }
     let learned = learn(sim, dev, pkt.inner.src, outer.header.src);
-    sim.step(Step::Decap {
-        dev: name.clone(),
-        tunnel: format!("vxlan vni {}", pkt.vni),
-        detail: format!(
-            "UDP {} > {}:{port} from VTEP {}; {}",
-            u.sport,
-            outer.header.dst,
-            outer.header.src,
-            match learned {
-                Some(true) => format!("learned {} is behind {}", pkt.inner.src, outer.header.src),
-                Some(false) => "learning on, entry already known".into(),
-                None => "nolearning".into(),
-            }
-        ),
-    });
+    if sim.tracing() {
+        sim.step(Step::Decap {
+            dev: name.clone(),
+            tunnel: format!("vxlan vni {}", pkt.vni),
+            detail: format!(
+                "UDP {} > {}:{port} from VTEP {}; {}",
+                u.sport,
+                outer.header.dst,
+                outer.header.src,
+                match learned {
+                    Some(true) =>
+                        format!("learned {} is behind {}", pkt.inner.src, outer.header.src),
+                    Some(false) => "learning on, entry already known".into(),
+                    None => "nolearning".into(),
+                }
+            ),
+        });
+    }
     receive::receive_frame(sim, dev, pkt.inner, &u.data[VXLAN_HLEN..]);
 }
 
