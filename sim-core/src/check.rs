@@ -88,12 +88,8 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
         problems: vec![m],
         output: vec![],
     };
-    let mut w = world.clone();
-    if let Err(msg) = apply_with(&mut w, &e.with) {
-        return fail(msg);
-    }
-    let from = match w.resolve_ns(&e.from) {
-        Ok(n) => n,
+    let (w, from) = match prepare(world, e) {
+        Ok(x) => x,
         Err(m) => return fail(m),
     };
     let Some(dst) = parse_inet(&e.to) else {
@@ -109,11 +105,7 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
                 seed: e.options.seed,
             };
             let r = connect(w, from, dst, port, &opts);
-            let drops = r
-                .trace
-                .drops()
-                .map(|(h, d, _)| (h.node.clone(), d))
-                .collect();
+            let drops = trace_drops(&r.trace);
             (
                 r.lines,
                 r.exit,
@@ -136,41 +128,11 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
                     }
                 }
             }
-            let drops = r
-                .trace
-                .drops()
-                .map(|(h, d, _)| (h.node.clone(), d))
-                .collect();
+            let drops = trace_drops(&r.trace);
             (r.lines, r.exit, r.seen_from.map(|a| a.to_string()), drops)
         }
     };
-    if let Some(x) = e.exit {
-        if x != exit {
-            problems.push(format!("exit: expected {x}, got {exit}"));
-        }
-    }
-    for p in &e.prints {
-        if !lines.iter().any(|l| l == p) {
-            problems.push(format!("prints: expected the line \"{p}\""));
-        }
-    }
-    if let Some(d) = e.drop {
-        if !drops.iter().any(|(_, r)| *r == d) {
-            let seen: Vec<String> = drops
-                .iter()
-                .map(|(n, r)| format!("{} at {n}", r.kernel_name()))
-                .collect();
-            problems.push(format!(
-                "drop: expected {} in the trace, saw {}",
-                d.kernel_name(),
-                if seen.is_empty() {
-                    "no drop".into()
-                } else {
-                    seen.join(", ")
-                }
-            ));
-        }
-    }
+    outcome_problems(e, exit, &lines, Some(&drops), &mut problems);
     if let Some(want) = &e.seen_from {
         match &seen {
             Some(s) if s == want => {}
@@ -182,17 +144,7 @@ pub fn check_one(world: &World, e: &Expect) -> CheckResult {
             )),
         }
     }
-    if !problems.is_empty() {
-        if let Some(b) = &e.because {
-            problems.push(format!("because: {}", b.trim()));
-        }
-    }
-    CheckResult {
-        line: e.line,
-        title,
-        problems,
-        output: lines,
-    }
+    finish(e, title, problems, lines)
 }
 
 /// A `curl:` expectation: exit status, printed lines, drops, and the address the HTTP
@@ -210,31 +162,19 @@ fn check_curl(world: &World, e: &Expect, req: &crate::engine::http::CurlRequest)
         problems: vec![m],
         output: vec![],
     };
-    let mut w = world.clone();
-    if let Err(msg) = apply_with(&mut w, &e.with) {
-        return fail(msg);
-    }
-    let from = match w.resolve_ns(&e.from) {
-        Ok(n) => n,
+    let (w, from) = match prepare(world, e) {
+        Ok(x) => x,
         Err(m) => return fail(m),
     };
     let r = crate::engine::http::curl(w, from, req);
     let mut problems = Vec::new();
-    if let Some(x) = e.exit {
-        if x != r.exit {
-            problems.push(format!("exit: expected {x}, got {}", r.exit));
-        }
-    }
-    for p in &e.prints {
-        if !r.lines.iter().any(|l| l == p) {
-            problems.push(format!("prints: expected the line \"{p}\""));
-        }
-    }
-    if let Some(d) = e.drop {
-        if !r.trace.drops().any(|(_, x, _)| x == d) {
-            problems.push(format!("drop: expected {} in the trace", d.kernel_name()));
-        }
-    }
+    outcome_problems(
+        e,
+        r.exit,
+        &r.lines,
+        Some(&trace_drops(&r.trace)),
+        &mut problems,
+    );
     if let Some(want) = &e.seen_from {
         match r.seen_from {
             Some((a, _)) if a.to_string() == *want => {}
@@ -246,17 +186,7 @@ fn check_curl(world: &World, e: &Expect, req: &crate::engine::http::CurlRequest)
             )),
         }
     }
-    if !problems.is_empty() {
-        if let Some(b) = &e.because {
-            problems.push(format!("because: {}", b.trim()));
-        }
-    }
-    CheckResult {
-        line: e.line,
-        title,
-        problems,
-        output: r.lines,
-    }
+    finish(e, title, problems, r.lines)
 }
 
 /// A `resolve:` expectation's title: `resolve A: getent hosts db`.
@@ -273,12 +203,8 @@ fn check_resolve(world: &World, e: &Expect, req: &crate::format::ResolveRequest)
         problems: vec![m],
         output: vec![],
     };
-    let mut w = world.clone();
-    if let Err(msg) = apply_with(&mut w, &e.with) {
-        return fail(msg);
-    }
-    let from = match w.resolve_ns(&e.from) {
-        Ok(n) => n,
+    let (w, from) = match prepare(world, e) {
+        Ok(x) => x,
         Err(m) => return fail(m),
     };
     let r = crate::engine::resolver::resolve(w, from, &req.name, &req.opts);
@@ -302,32 +228,14 @@ fn check_resolve(world: &World, e: &Expect, req: &crate::format::ResolveRequest)
             ));
         }
     }
-    if let Some(x) = e.exit {
-        if x != r.exit {
-            problems.push(format!("exit: expected {x}, got {}", r.exit));
-        }
-    }
-    for p in &e.prints {
-        if !r.lines.iter().any(|l| l == p) {
-            problems.push(format!("prints: expected the line \"{p}\""));
-        }
-    }
-    if let Some(d) = e.drop {
-        if !r.trace.drops().any(|(_, x, _)| x == d) {
-            problems.push(format!("drop: expected {} in the trace", d.kernel_name()));
-        }
-    }
-    if !problems.is_empty() {
-        if let Some(b) = &e.because {
-            problems.push(format!("because: {}", b.trim()));
-        }
-    }
-    CheckResult {
-        line: e.line,
-        title,
-        problems,
-        output: r.lines,
-    }
+    outcome_problems(
+        e,
+        r.exit,
+        &r.lines,
+        Some(&trace_drops(&r.trace)),
+        &mut problems,
+    );
+    finish(e, title, problems, r.lines)
 }
 
 /// A `run:` expectation: the command's exit status and the lines it prints.
@@ -363,9 +271,37 @@ fn check_run(world: &World, e: &Expect, cmd: &str) -> CheckResult {
         .map(str::to_string)
         .collect();
     let mut problems = Vec::new();
+    outcome_problems(e, r.status, &lines, None, &mut problems);
+    finish(e, title, problems, lines)
+}
+
+/// Run every expectation of a topology.
+pub fn check_topology(t: &Topology) -> Vec<CheckResult> {
+    t.expects.iter().map(|e| check_one(&t.world, e)).collect()
+}
+
+/// The world an expectation runs in (its `with:` commands applied) and its source
+/// namespace; the message of the first that fails.
+fn prepare(world: &World, e: &Expect) -> Result<(World, crate::model::NsId), String> {
+    let mut w = world.clone();
+    apply_with(&mut w, &e.with)?;
+    let from = w.resolve_ns(&e.from)?;
+    Ok((w, from))
+}
+
+/// The checks every kind of expectation shares: `exit:`, `prints:` and `drop:` (against
+/// the drops of the trace, as (namespace, reason); `None` for a `run:` command, which has
+/// no trace).
+fn outcome_problems(
+    e: &Expect,
+    exit: i32,
+    lines: &[String],
+    drops: Option<&[(String, crate::trace::DropReason)]>,
+    problems: &mut Vec<String>,
+) {
     if let Some(x) = e.exit {
-        if x != r.status {
-            problems.push(format!("exit: expected {x}, got {}", r.status));
+        if x != exit {
+            problems.push(format!("exit: expected {x}, got {exit}"));
         }
     }
     for p in &e.prints {
@@ -373,6 +309,32 @@ fn check_run(world: &World, e: &Expect, cmd: &str) -> CheckResult {
             problems.push(format!("prints: expected the line \"{p}\""));
         }
     }
+    if let (Some(d), Some(drops)) = (e.drop, drops) {
+        if !drops.iter().any(|(_, r)| *r == d) {
+            let seen: Vec<String> = drops
+                .iter()
+                .map(|(n, r)| format!("{} at {n}", r.kernel_name()))
+                .collect();
+            problems.push(format!(
+                "drop: expected {} in the trace, saw {}",
+                d.kernel_name(),
+                if seen.is_empty() {
+                    "no drop".into()
+                } else {
+                    seen.join(", ")
+                }
+            ));
+        }
+    }
+}
+
+/// The result, with the expectation's `because:` after its problems when it failed.
+fn finish(
+    e: &Expect,
+    title: String,
+    mut problems: Vec<String>,
+    output: Vec<String>,
+) -> CheckResult {
     if !problems.is_empty() {
         if let Some(b) = &e.because {
             problems.push(format!("because: {}", b.trim()));
@@ -382,11 +344,11 @@ fn check_run(world: &World, e: &Expect, cmd: &str) -> CheckResult {
         line: e.line,
         title,
         problems,
-        output: lines,
+        output,
     }
 }
 
-/// Run every expectation of a topology.
-pub fn check_topology(t: &Topology) -> Vec<CheckResult> {
-    t.expects.iter().map(|e| check_one(&t.world, e)).collect()
+/// The drops of a trace as (namespace, reason).
+fn trace_drops(t: &crate::trace::Trace) -> Vec<(String, crate::trace::DropReason)> {
+    t.drops().map(|(h, d, _)| (h.node.clone(), d)).collect()
 }
