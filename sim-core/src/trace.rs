@@ -104,26 +104,45 @@ impl DropReason {
     }
 }
 
-/// A frame as recorded in a trace: decoded, plus its bytes. The one-line summary and the
-/// hex are rendered on demand (by [`FrameRecord::summary`], [`FrameRecord::hex`] and the
-/// JSON serializer, which writes `summary`, `decoded`, `hex` and `len`), not while tracing.
+/// A frame or packet as recorded in a trace: decoded, plus its bytes. The one-line
+/// summary and the hex are rendered on demand (by [`Recorded::summary`],
+/// [`Recorded::hex`] and the JSON serializer, which writes `summary`, `decoded`, `hex` and
+/// `len`), not while tracing.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FrameRecord {
-    /// The decoded frame.
-    pub decoded: Frame,
+pub struct Recorded<T> {
+    /// The decoded frame or packet.
+    pub decoded: T,
     /// The bytes on the wire.
     pub bytes: Vec<u8>,
 }
 
-impl FrameRecord {
+/// A frame on a link-layer device.
+pub type FrameRecord = Recorded<Frame>;
+
+/// An IP packet on a layer-3 device (an ipip tunnel has no link-layer header).
+pub type PacketRecord = Recorded<Ipv4Packet>;
+
+impl Recorded<Frame> {
     /// Record a frame and its bytes.
     pub fn new(frame: &Frame, bytes: &[u8]) -> FrameRecord {
-        FrameRecord {
+        Recorded {
             decoded: frame.clone(),
             bytes: bytes.to_vec(),
         }
     }
+}
 
+impl Recorded<Ipv4Packet> {
+    /// Record a packet and its bytes.
+    pub fn new(packet: &Ipv4Packet) -> PacketRecord {
+        Recorded {
+            bytes: packet.emit(),
+            decoded: packet.clone(),
+        }
+    }
+}
+
+impl<T: std::fmt::Display> Recorded<T> {
     /// One line, tcpdump-like.
     pub fn summary(&self) -> String {
         self.decoded.to_string()
@@ -131,7 +150,7 @@ impl FrameRecord {
 
     /// The bytes on the wire, as lower-case hex.
     pub fn hex(&self) -> String {
-        to_hex(&self.bytes)
+        data_encoding::HEXLOWER.encode(&self.bytes)
     }
 
     /// Length in bytes.
@@ -139,7 +158,7 @@ impl FrameRecord {
         self.bytes.len()
     }
 
-    /// True for a frame of no bytes (never built by the engine).
+    /// True for a record of no bytes (never built by the engine).
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
@@ -150,83 +169,16 @@ impl FrameRecord {
     }
 }
 
-impl Serialize for FrameRecord {
+impl<T: std::fmt::Display + Serialize> Serialize for Recorded<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("FrameRecord", 4)?;
+        let mut st = s.serialize_struct("Recorded", 4)?;
         st.serialize_field("summary", &self.summary())?;
         st.serialize_field("decoded", &self.decoded)?;
         st.serialize_field("hex", &self.hex())?;
         st.serialize_field("len", &self.len())?;
         st.end()
     }
-}
-
-/// An IP packet on a layer-3 device (an ipip tunnel has no link-layer header): decoded,
-/// plus its bytes. Summary and hex are rendered on demand, as for [`FrameRecord`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PacketRecord {
-    /// The decoded packet.
-    pub decoded: Ipv4Packet,
-    /// The bytes.
-    pub bytes: Vec<u8>,
-}
-
-impl PacketRecord {
-    /// Record a packet and its bytes.
-    pub fn new(packet: &Ipv4Packet) -> PacketRecord {
-        PacketRecord {
-            bytes: packet.emit(),
-            decoded: packet.clone(),
-        }
-    }
-
-    /// One line, tcpdump-like.
-    pub fn summary(&self) -> String {
-        self.decoded.to_string()
-    }
-
-    /// The bytes, as lower-case hex.
-    pub fn hex(&self) -> String {
-        to_hex(&self.bytes)
-    }
-
-    /// Length in bytes.
-    pub fn len(&self) -> usize {
-        self.bytes.len()
-    }
-
-    /// True for a packet of no bytes (never built by the engine).
-    pub fn is_empty(&self) -> bool {
-        self.bytes.is_empty()
-    }
-
-    /// The bytes.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-}
-
-impl Serialize for PacketRecord {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("PacketRecord", 4)?;
-        st.serialize_field("summary", &self.summary())?;
-        st.serialize_field("decoded", &self.decoded)?;
-        st.serialize_field("hex", &self.hex())?;
-        st.serialize_field("len", &self.len())?;
-        st.end()
-    }
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut hex = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        hex.push(char::from(DIGITS[usize::from(b >> 4)]));
-        hex.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    hex
 }
 
 /// What the bridge did with a frame.
