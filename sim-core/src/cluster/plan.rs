@@ -3,6 +3,7 @@
 //! [`Plan::to_yaml`]. Loading a cluster file loads exactly this YAML, so `hopsim compile`
 //! shows what every other command simulates.
 
+use crate::format::emit::{block, scalar as q};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -86,26 +87,12 @@ pub struct DnsServerPlan {
     pub namespaces: Vec<String>,
 }
 
-/// A block scalar (`KEY: |`) with the text indented under it.
-fn write_block(out: &mut String, ind: &str, key: &str, text: &str) {
-    // An explicit indentation indicator when the first line starts with a space.
-    let head = if text.starts_with(' ') { "|2" } else { "|" };
-    let _ = writeln!(out, "{ind}{key}: {head}");
-    for l in text.lines() {
-        if l.is_empty() {
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "{ind}  {l}");
-        }
-    }
-}
-
 fn write_dns(out: &mut String, ns: &NsPlan, ind: &str) {
     if let Some(h) = &ns.hosts {
-        write_block(out, ind, "hosts", h);
+        block(out, ind, "hosts", h);
     }
     if let Some(r) = &ns.resolv_conf {
-        write_block(out, ind, "resolv-conf", r);
+        block(out, ind, "resolv-conf", r);
     }
     if let Some(l) = ns.libc {
         let _ = writeln!(out, "{ind}libc: {l}");
@@ -119,7 +106,7 @@ fn write_dns(out: &mut String, ns: &NsPlan, ind: &str) {
         let _ = writeln!(out, "{sub}process: {}", q(p));
     }
     if let Some(r) = &d.records {
-        write_block(out, &sub, "records", r);
+        block(out, &sub, "records", r);
     }
     if !d.forward.is_empty() {
         let f: Vec<String> = d.forward.iter().map(|f| q(f)).collect();
@@ -129,7 +116,7 @@ fn write_dns(out: &mut String, ns: &NsPlan, ind: &str) {
         let _ = writeln!(out, "{sub}recursive: true");
     }
     if let Some(c) = &d.corefile {
-        write_block(out, &sub, "corefile", c);
+        block(out, &sub, "corefile", c);
     }
     if !d.services.is_empty() || !d.namespaces.is_empty() {
         let _ = writeln!(out, "{sub}kubernetes:");
@@ -181,27 +168,6 @@ pub struct Plan {
     pub machines: Vec<MachinePlan>,
     /// Switches (one per LAN).
     pub switches: Vec<String>,
-}
-
-/// Quote a YAML scalar when it is not plainly safe.
-fn q(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./: ".contains(c))
-        && !s.starts_with(['-', ':', '.', ' '])
-        && !s.ends_with([' ', ':'])
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && s.parse::<f64>().is_err()
-        && !matches!(
-            s,
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
-        );
-    if plain {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-    }
 }
 
 fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {

@@ -7,18 +7,7 @@ use crate::render::ip::route_line;
 use crate::wire::Mac;
 use std::fmt::Write;
 
-fn q(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
-        && !s.starts_with(['-', ':', '.'])
-        && s.parse::<f64>().is_err();
-    if plain {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-    }
-}
+use super::emit::{block, scalar as q};
 
 /// Write the world as YAML.
 pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expect]) -> String {
@@ -356,37 +345,6 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
         }
     }
     out
-}
-
-/// A text as a YAML block scalar at `ind` (with the chomping indicator that keeps its
-/// trailing newlines), or JSON-quoted when a block cannot hold it (a first line that
-/// starts with a space, a tab or CR anywhere).
-fn block(out: &mut String, ind: &str, key: &str, text: &str) {
-    let first = text.lines().next().unwrap_or("");
-    if text.is_empty() || first.starts_with([' ', '\t']) || text.contains(['\t', '\r']) {
-        let _ = writeln!(
-            out,
-            "{ind}{key}: {}",
-            serde_json::to_string(text).unwrap_or_default()
-        );
-        return;
-    }
-    let chomp = if !text.ends_with('\n') {
-        "-"
-    } else if text.ends_with("\n\n") {
-        "+"
-    } else {
-        ""
-    };
-    let _ = writeln!(out, "{ind}{key}: |{chomp}");
-    for l in text.split_inclusive('\n') {
-        let l = l.trim_end_matches('\n');
-        if l.is_empty() {
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "{ind}  {l}");
-        }
-    }
 }
 
 /// `hosts:`, `resolv-conf:`, `libc:` and `dns-server:` of a namespace (docs/dns.md).

@@ -2,6 +2,7 @@
 //! building a [`World`] through the same operations, plus the expectations they carry.
 //! Loading either never half-loads: a file gives a complete world or a located error.
 
+pub(crate) mod emit;
 pub mod export;
 pub mod script;
 pub mod shell;
