@@ -47,17 +47,9 @@ pub(crate) fn xmit(
             packet: PacketRecord::new(&inner),
         });
     }
-    let (outer_dst, why_dst) = match t.remote {
-        Some(r) => (r, format!("remote {r} of {name}")),
-        None if nexthop != inner.header.dst => (
-            nexthop,
-            format!("{name} has remote any: the route's gateway {nexthop}"),
-        ),
-        None => (
-            nexthop,
-            format!("{name} has remote any and the route no gateway: the inner destination"),
-        ),
-    };
+    // NBMA (`remote any`): the route's nexthop, the inner destination without a gateway.
+    let outer_dst = t.remote.unwrap_or(nexthop);
+    let inner_dst = inner.header.dst;
     let out = ip_output::route_output(&sim.world, ns, outer_dst, t.link);
     ip_output::step_route_output(sim, outer_dst, &out);
     let out = match out {
@@ -120,6 +112,15 @@ pub(crate) fn xmit(
         payload: IpPayload::Ipip(Box::new(inner)),
     };
     if sim.tracing() {
+        let why_dst = match t.remote {
+            Some(r) => format!("remote {r} of {name}"),
+            None if nexthop != inner_dst => {
+                format!("{name} has remote any: the route's gateway {nexthop}")
+            }
+            None => {
+                format!("{name} has remote any and the route no gateway: the inner destination")
+            }
+        };
         sim.step(Step::Encap {
             dev: name,
             tunnel: "ipip".into(),
@@ -177,13 +178,13 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
         return;
     };
     let name = sim.world.ifname(dev);
-    let which = match sim.world.iface(dev).map(|i| &i.kind) {
-        Some(IfKind::Ipip(t)) if t.fallback => {
-            format!("the fallback device {name} (remote any, local any)")
-        }
-        _ => format!("{name}, whose endpoints match {src} -> {dst}"),
-    };
     if sim.tracing() {
+        let which = match sim.world.iface(dev).map(|i| &i.kind) {
+            Some(IfKind::Ipip(t)) if t.fallback => {
+                format!("the fallback device {name} (remote any, local any)")
+            }
+            _ => format!("{name}, whose endpoints match {src} -> {dst}"),
+        };
         sim.step(Step::Decap {
             dev: name.clone(),
             tunnel: "ipip".into(),

@@ -264,14 +264,6 @@ fn table(
     if run.notrack {
         meta.untracked = true;
     }
-    let verdict = match &run.verdict {
-        TableVerdict::Accept => "ACCEPT".to_string(),
-        TableVerdict::Drop => "DROP".to_string(),
-        TableVerdict::Reject { with } => format!("REJECT ({})", with.name()),
-        TableVerdict::Dnat { to } => format!("DNAT to {}", nat_range(to)),
-        TableVerdict::Snat { to } => format!("SNAT to {}", nat_range(to)),
-        TableVerdict::Masquerade { .. } => "MASQUERADE".to_string(),
-    };
     sim.rules_evaluated += run.visits.rules();
     if matches!(
         run.verdict,
@@ -282,22 +274,33 @@ fn table(
             .last()
             .map(|v| format!("{}:{}:{}:{} `{}`", t.name(), v.chain, v.kind, v.num, v.text));
     }
-    let mut log = run.log.clone();
-    if meta.traced || run.trace {
-        log.extend(trace_lines(&run));
-    }
-    if sim.tracing() {
-        sim.step(Step::Netfilter {
-            hook: hook.chain().to_string(),
-            table: t.name().to_string(),
-            visits: run.visits,
-            verdict,
-        });
-    }
+    let traced = meta.traced || run.trace;
     if run.trace {
         meta.traced = true;
     }
-    if !log.is_empty() && sim.tracing() {
+    if !sim.tracing() {
+        return run.verdict;
+    }
+    // What only the trace shows, built only when there is a trace.
+    let mut log = run.log.clone();
+    if traced {
+        log.extend(trace_lines(&run));
+    }
+    let verdict = match &run.verdict {
+        TableVerdict::Accept => "ACCEPT".to_string(),
+        TableVerdict::Drop => "DROP".to_string(),
+        TableVerdict::Reject { with } => format!("REJECT ({})", with.name()),
+        TableVerdict::Dnat { to } => format!("DNAT to {}", nat_range(to)),
+        TableVerdict::Snat { to } => format!("SNAT to {}", nat_range(to)),
+        TableVerdict::Masquerade { .. } => "MASQUERADE".to_string(),
+    };
+    sim.step(Step::Netfilter {
+        hook: hook.chain().to_string(),
+        table: t.name().to_string(),
+        visits: run.visits,
+        verdict,
+    });
+    if !log.is_empty() {
         sim.step(Step::NfLog { lines: log });
     }
     run.verdict
@@ -377,10 +380,11 @@ fn set_src(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: 
 
 /// `nf_conntrack_in`: find or create the packet's connection, update its state.
 fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
+    let tracing = sim.tracing();
     if let (Some(r), Some(dir)) = (meta.ct, meta.dir) {
         // "Previously seen (loopback or untracked)? Ignore.": a packet back through `lo`
         // still carries its connection; it is neither looked up nor updated again.
-        if let Some(e) = entry(sim, ns, r) {
+        if let Some(e) = entry(sim, ns, r).filter(|_| sim.tracing()) {
             let detail = format!(
                 "still attached to {} ({} direction): lo keeps the skb's connection",
                 describe_tuple(&e.orig),
@@ -390,9 +394,7 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
                     "reply"
                 }
             );
-            if sim.tracing() {
-                sim.step(Step::Conntrack { detail });
-            }
+            sim.step(Step::Conntrack { detail });
         }
         return;
     }
@@ -470,25 +472,27 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
         };
         e.tcp = Some(next);
     }
-    let word = if new {
-        format!("new connection {}", describe_tuple(&t))
-    } else {
-        format!(
-            "{} direction of {}{}",
-            if dir == Dir::Original {
-                "original"
-            } else {
-                "reply"
-            },
-            describe_tuple(&e.orig),
-            e.tcp.map(|s| format!(", {}", s.name())).unwrap_or_default()
-        )
-    };
+    let word = tracing.then(|| {
+        if new {
+            format!("new connection {}", describe_tuple(&t))
+        } else {
+            format!(
+                "{} direction of {}{}",
+                if dir == Dir::Original {
+                    "original"
+                } else {
+                    "reply"
+                },
+                describe_tuple(&e.orig),
+                e.tcp.map(|s| format!(", {}", s.name())).unwrap_or_default()
+            )
+        }
+    });
     meta.ct = Some(r);
     meta.dir = Some(dir);
     meta.new = new;
-    if sim.tracing() {
-        sim.step(Step::Conntrack { detail: word });
+    if let Some(detail) = word {
+        sim.step(Step::Conntrack { detail });
     }
 }
 

@@ -117,7 +117,6 @@ pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, bytes: &[u8], mark: 
         );
         return;
     }
-    let tunnel = format!("vxlan vni {}", v.vni);
     let data = encapsulate(v.vni, bytes);
     let sport = flow_src_port(frame);
     for remote in remotes {
@@ -160,18 +159,18 @@ pub(crate) fn xmit(sim: &mut Sim, dev: IfId, frame: &Frame, bytes: &[u8], mark: 
                 data: data.clone(),
             }),
         };
-        let why = if default {
-            format!(
-                "{} is not in the FDB: the default entry's remote",
-                frame.dst
-            )
-        } else {
-            format!("FDB: {} is behind {remote}", frame.dst)
-        };
         if sim.tracing() {
+            let why = if default {
+                format!(
+                    "{} is not in the FDB: the default entry's remote",
+                    frame.dst
+                )
+            } else {
+                format!("FDB: {} is behind {remote}", frame.dst)
+            };
             sim.step(Step::Encap {
                 dev: name.clone(),
-                tunnel: tunnel.clone(),
+                tunnel: format!("vxlan vni {}", v.vni),
                 outer: format!(
                     "IPv4 {src} > {remote} ttl {ttl} UDP {sport} > {} len {}",
                     v.dstport,
