@@ -4,7 +4,7 @@
 //! comes back.
 
 use super::{ip_output, l4, Event, Sim};
-use crate::model::{stable_hash, L4Proto, NsId, World};
+use crate::model::{L4Proto, NsId, World};
 use crate::trace::{Cause, DropReason, Step, Trace};
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet, Ipv4Repr, QuotedDatagram, TcpFlags, UdpRepr};
 use serde::Serialize;
@@ -122,9 +122,9 @@ pub fn service_name(proto: L4Proto, port: u16) -> &'static str {
     }
 }
 
-/// An ephemeral port (`ip_local_port_range` 32768-60999), deterministic per flow.
+/// An ephemeral port, deterministic per flow.
 fn ephemeral(ns: &str, dst: (Ipv4Addr, u16)) -> u16 {
-    32768 + (stable_hash(&format!("{ns}->{}:{}", dst.0, dst.1)) % 28232) as u16
+    l4::ephemeral_port(&format!("{ns}->{}:{}", dst.0, dst.1))
 }
 
 /// Run `nc -zv [-u] [-w S] DST PORT` in namespace `ns` on a copy of the world.
@@ -334,11 +334,7 @@ pub(crate) fn send(sim: &mut Sim, attempt: u8) {
                     client: true,
                 });
             }
-            let ts = (sim.now() / 1000) as u32;
-            let mut o = vec![2, 4, 0x05, 0xb4, 4, 2, 8, 10];
-            o.extend_from_slice(&ts.to_be_bytes());
-            o.extend_from_slice(&0u32.to_be_bytes());
-            o.extend_from_slice(&[1, 3, 3, 7]);
+            let o = l4::syn_options(l4::ts_now(sim), 0);
             l4::send_segment(
                 sim,
                 st.ns,

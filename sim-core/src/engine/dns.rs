@@ -6,7 +6,7 @@
 
 use super::{ip_output, Sim};
 use crate::dns::server::{decide, Decision};
-use crate::model::{stable_hash, NsId};
+use crate::model::NsId;
 use crate::trace::{DropReason, Step};
 use crate::wire::dns::DnsMessage;
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet, Ipv4Repr, QuotedDatagram, UdpRepr};
@@ -61,11 +61,6 @@ impl DnsState {
     }
 }
 
-/// An ephemeral port for a socket, deterministic per purpose.
-pub(crate) fn ephemeral(key: &str) -> u16 {
-    32768 + (stable_hash(key) % 28232) as u16
-}
-
 /// Send a datagram from a program or process in `ns` (route, OUTPUT, POSTROUTING, ...).
 /// `src` None: the source address the route gives.
 pub(crate) fn send_udp(
@@ -116,6 +111,7 @@ pub(crate) fn client_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) -> bool {
     };
     let local = (packet.header.dst, d.dport);
     let remote = (packet.header.src, d.sport);
+    let tracing = sim.tracing();
     let Some(st) = sim.dns.as_mut() else {
         return false;
     };
@@ -129,9 +125,9 @@ pub(crate) fn client_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) -> bool {
         match msg {
             Ok(m) if m.response && c.waiting.contains(&m.id) => {
                 c.waiting.retain(|id| *id != m.id);
-                let text = m.summary(d.data.len());
+                let text = tracing.then(|| m.summary(d.data.len()));
                 c.answers.push((m, d.data.len()));
-                if sim.tracing() {
+                if let Some(text) = text {
                     sim.step(Step::SocketDeliver {
                         detail: format!(
                             "DNS answer from {}:{} for the resolver's socket {}:{}: {text}",
@@ -318,7 +314,7 @@ pub(crate) fn server_rcv(sim: &mut Sim, ns: NsId, packet: &Ipv4Packet) {
             send_udp(sim, ns, Some(at.0), at.1, client, msg.emit());
         }
         Decision::Forward { to, why } => {
-            let port = ephemeral(&format!(
+            let port = super::l4::ephemeral_port(&format!(
                 "{}:{}:{}:{}",
                 sim.world.netns[ns].name, client.0, client.1, q.id
             ));

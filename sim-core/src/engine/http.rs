@@ -404,9 +404,9 @@ pub fn curl(world: World, ns: NsId, req: &CurlRequest) -> CurlRun {
     }
 }
 
-/// An ephemeral port (`ip_local_port_range` 32768-60999), deterministic per flow.
+/// An ephemeral port, deterministic per flow.
 fn ephemeral(ns: &str, dst: (Ipv4Addr, u16)) -> u16 {
-    32768 + (stable_hash(&format!("http {ns}->{}:{}", dst.0, dst.1)) % 28232) as u16
+    l4::ephemeral_port(&format!("http {ns}->{}:{}", dst.0, dst.1))
 }
 
 /// Send a SYN for `key` (a new client connection) and arm its timers.
@@ -451,7 +451,7 @@ fn open(sim: &mut Sim, key: Key, curl: bool) {
 }
 
 fn send_syn(sim: &mut Sim, (ns, local, remote): Key, iss: u32) {
-    let ts = (sim.now() / 1000) as u32;
+    let ts = l4::ts_now(sim);
     l4::send_segment(
         sim,
         ns,
@@ -468,9 +468,7 @@ fn send_syn(sim: &mut Sim, (ns, local, remote): Key, iss: u32) {
 }
 
 fn tcb_of(sim: &Sim, (ns, local, remote): Key) -> Option<usize> {
-    sim.tcbs
-        .iter()
-        .position(|t| t.ns == ns && t.local == local && t.remote == remote)
+    l4::find_tcb(sim, ns, local, remote)
 }
 
 fn conn_of(sim: &Sim, key: Key) -> Option<usize> {
@@ -632,7 +630,7 @@ fn send_data(sim: &mut Sim, key: Key, data: Vec<u8>, fin: bool) {
     if fin {
         sim.tcbs[i].state = l4::TcpState::FinWait1;
     }
-    let ts = (sim.now() / 1000) as u32;
+    let ts = l4::ts_now(sim);
     l4::send_data_segment(
         sim,
         key.0,

@@ -53,7 +53,8 @@ pub(crate) fn ts_options(ts: u32, ecr: u32) -> Vec<u8> {
     o
 }
 
-fn ts_now(sim: &Sim) -> u32 {
+/// The TCP timestamp clock: the simulated time in ms.
+pub(crate) fn ts_now(sim: &Sim) -> u32 {
     (sim.now() / 1000) as u32
 }
 
@@ -129,7 +130,19 @@ pub(crate) fn send_data_segment(
     ip_output::ip_local_out(sim, ns, packet, &out);
 }
 
-fn find_tcb(sim: &Sim, ns: NsId, local: (Ipv4Addr, u16), remote: (Ipv4Addr, u16)) -> Option<usize> {
+/// An ephemeral port (`ip_local_port_range` 32768-60999), deterministic per `key` (the
+/// program and flow a socket is for).
+pub(crate) fn ephemeral_port(key: &str) -> u16 {
+    32768 + (crate::model::stable_hash(key) % 28232) as u16
+}
+
+/// The connection `(ns, local, remote)`, if there is one.
+pub(crate) fn find_tcb(
+    sim: &Sim,
+    ns: NsId,
+    local: (Ipv4Addr, u16),
+    remote: (Ipv4Addr, u16),
+) -> Option<usize> {
     sim.tcbs
         .iter()
         .position(|t| t.ns == ns && t.local == local && t.remote == remote)

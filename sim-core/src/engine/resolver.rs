@@ -197,7 +197,7 @@ impl Resolver {
         self.sockets += 1;
         let ns = self.ns;
         let nsname = self.sim.world.netns[ns].name.clone();
-        let port = edns::ephemeral(&format!("{nsname}/resolver/{}", self.sockets));
+        let port = super::l4::ephemeral_port(&format!("{nsname}/resolver/{}", self.sockets));
         let connected = self.libc == Libc::Glibc;
         let src = super::ip_output::route_output(&self.sim.world, ns, server, None)
             .map(|o| o.src)

@@ -203,11 +203,6 @@ impl CtEntry {
         self.reply.dst != self.orig.src || self.reply.dport != self.orig.sport
     }
 
-    /// One of the entry's tuples is `t` (the entry is in the table under `t`).
-    pub fn has_tuple(&self, t: &Tuple) -> bool {
-        self.orig == *t || self.reply == *t
-    }
-
     fn timeout_s(&self) -> u64 {
         match (self.orig.proto, self.tcp) {
             (6, Some(s)) => s.timeout(),
@@ -243,9 +238,7 @@ pub struct Conntrack {
 impl Conntrack {
     /// The entry a tuple is taken by, if any (`nf_conntrack_tuple_taken`).
     pub fn taken(&self, t: &Tuple) -> Option<usize> {
-        self.entries
-            .iter()
-            .position(|e| e.confirmed && e.has_tuple(t))
+        self.lookup(t).map(|(i, _)| i)
     }
 
     /// Find the connection a tuple belongs to.
