@@ -23,28 +23,37 @@ pub fn scenario_files() -> Vec<PathBuf> {
     v
 }
 
-/// Whether tshark can run; panics with what to do when it cannot and skipping was not
-/// asked for (HOPSIM_SKIP_TSHARK=1).
-pub fn tshark_present(test: &str) -> bool {
+/// Whether `tool` runs (`tool ARG` succeeds); panics with what to do when it does not and
+/// skipping was not asked for (`SKIP_ENV=1`). `needs` says what the test uses it for.
+pub fn tool_present(test: &str, tool: &str, arg: &str, skip_env: &str, needs: &str) -> bool {
     use std::io::Write;
-    let ok = std::process::Command::new("tshark")
-        .arg("-v")
+    let ok = std::process::Command::new(tool)
+        .arg(arg)
         .output()
         .is_ok_and(|o| o.status.success());
     if ok {
         return true;
     }
-    if std::env::var("HOPSIM_SKIP_TSHARK").as_deref() == Ok("1") {
+    if std::env::var(skip_env).as_deref() == Ok("1") {
         // Written past the test harness's capture, so that the skip shows.
         let _ = std::io::stderr().write_all(
-            format!("SKIPPED {test}: tshark is not installed and HOPSIM_SKIP_TSHARK=1\n")
-                .as_bytes(),
+            format!("SKIPPED {test}: {tool} is not installed and {skip_env}=1\n").as_bytes(),
         );
         return false;
     }
     panic!(
-        "{test} needs tshark to dissect the capture hopsim writes, and tshark is not installed: \
-         install it (Debian/Ubuntu: apt-get install tshark; CI installs it), or set \
-         HOPSIM_SKIP_TSHARK=1 to skip this test"
+        "{test} needs {needs}, and {tool} is not installed: install it (Debian/Ubuntu: \
+         apt-get install {tool}; CI installs it), or set {skip_env}=1 to skip this test"
     );
+}
+
+/// Whether tshark can run ([`tool_present`] with HOPSIM_SKIP_TSHARK).
+pub fn tshark_present(test: &str) -> bool {
+    tool_present(
+        test,
+        "tshark",
+        "-v",
+        "HOPSIM_SKIP_TSHARK",
+        "tshark to dissect the capture hopsim writes",
+    )
 }

@@ -16,28 +16,15 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Whether chromium can run; panics with what to do when it cannot and skipping was not
-/// asked for.
+/// Whether chromium can run ([`hopsim_tests::tool_present`] with HOPSIM_SKIP_BROWSER).
 fn chromium_present(test: &str) -> bool {
-    let ok = Command::new("chromium")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return true;
-    }
-    if std::env::var("HOPSIM_SKIP_BROWSER").as_deref() == Ok("1") {
-        let _ = std::io::stderr().write_all(
-            format!("SKIPPED {test}: chromium is not installed and HOPSIM_SKIP_BROWSER=1\n")
-                .as_bytes(),
-        );
-        return false;
-    }
-    panic!(
-        "{test} needs a headless Chromium to load the HTML report, and chromium is not \
-         installed: install it (Debian/Ubuntu: apt-get install chromium; CI installs it), or \
-         set HOPSIM_SKIP_BROWSER=1 to skip this test"
-    );
+    hopsim_tests::tool_present(
+        test,
+        "chromium",
+        "--version",
+        "HOPSIM_SKIP_BROWSER",
+        "a headless Chromium to load the HTML report",
+    )
 }
 
 /// The report of the masquerade walk of vnet-external, written under target/.

@@ -60,12 +60,7 @@ pub fn to_dot_with_path(world: &World, path: Option<&TracePath>) -> String {
                     continue;
                 }
                 let addrs: Vec<String> = i.addrs.iter().map(|a| a.net.to_string()).collect();
-                let kind = match &i.kind {
-                    IfKind::Bridge(_) => " (bridge)".to_string(),
-                    IfKind::Ipip(_) => " (ipip)".to_string(),
-                    IfKind::Vxlan(v) => format!(" (vxlan {})", v.vni),
-                    _ => String::new(),
-                };
+                let kind = super::kind_suffix(&i.kind);
                 let _ = write!(
                     label,
                     "\\n{}{}{}",

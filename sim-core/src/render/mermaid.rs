@@ -49,12 +49,7 @@ pub fn flowchart(world: &World, path: Option<&TracePath>) -> String {
             for i in devs {
                 let addrs: Vec<String> = i.addrs.iter().map(|a| a.net.to_string()).collect();
                 let mut label = i.name.clone();
-                match &i.kind {
-                    IfKind::Bridge(_) => label.push_str(" (bridge)"),
-                    IfKind::Ipip(_) => label.push_str(" (ipip)"),
-                    IfKind::Vxlan(v) => label.push_str(&format!(" (vxlan {})", v.vni)),
-                    _ => {}
-                }
+                label.push_str(&super::kind_suffix(&i.kind));
                 for a in &addrs {
                     label.push_str(&format!("<br/>{a}"));
                 }

@@ -14,3 +14,15 @@ pub mod path;
 pub mod pcap;
 pub mod text;
 pub mod walk;
+
+/// What a drawing writes after a device's name for its kind: ` (bridge)`, ` (ipip)`,
+/// ` (vxlan VNI)`, nothing for the others.
+pub(crate) fn kind_suffix(kind: &crate::model::IfKind) -> String {
+    use crate::model::IfKind;
+    match kind {
+        IfKind::Bridge(_) => " (bridge)".to_string(),
+        IfKind::Ipip(_) => " (ipip)".to_string(),
+        IfKind::Vxlan(v) => format!(" (vxlan {})", v.vni),
+        _ => String::new(),
+    }
+}

@@ -196,7 +196,7 @@ fn index(abouts: &[(String, String)]) -> String {
 fn walk_command(name: &str, e: &crate::format::Expect) -> String {
     let mut cmd = format!("hopsim walk scenarios/{name}.yaml --from {}", e.from);
     for w in &e.with {
-        let _ = write!(cmd, " --with '{}'", w.replace('\'', "'\\''"));
+        let _ = write!(cmd, " --with {}", crate::format::shell::quote(w));
     }
     if !e.options_text.is_empty() {
         let _ = write!(cmd, " {}", e.options_text);
@@ -229,7 +229,7 @@ fn lookup_or_request(
     let with: String = e
         .with
         .iter()
-        .map(|w| format!(" --with '{}'", w.replace('\'', "'\\''")))
+        .map(|w| format!(" --with {}", crate::format::shell::quote(w)))
         .collect();
     if let Some(req) = &e.resolve {
         use crate::engine::resolver::Tool;
