@@ -10,6 +10,7 @@
 use super::model::*;
 use super::plan::NsPlan;
 use super::spec::Ctx;
+use crate::format::yaml::file_err;
 use crate::format::LoadError;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -237,14 +238,8 @@ pub(crate) fn resolve(
                 }
                 if let Some(c) = &f.corefile {
                     crate::dns::corefile::Corefile::parse(&c.value).map_err(|e| {
-                        LoadError::at(
-                            cx.file,
-                            // The block's first line is where `referenced` points.
-                            c.referenced.line() as usize + e.line - 1,
-                            0,
-                            format!("corefile: {}", e.msg),
-                        )
-                        .hint("docs/dns.md lists the Corefile subset hopsim models")
+                        file_err(cx.file, c, "corefile", e.line, &e.msg)
+                            .hint("docs/dns.md lists the Corefile subset hopsim models")
                     })?;
                     d.corefile = c.value.clone();
                     d.corefile_line = c.referenced.line() as usize;
@@ -447,14 +442,8 @@ pub(crate) fn external_server(
 ) -> Result<super::plan::DnsServerPlan, LoadError> {
     if let Some(r) = &s.value.records {
         crate::dns::server::DnsServer::parse_records(&r.value).map_err(|e| {
-            // The block's first line is where `referenced` points.
-            LoadError::at(
-                cx.file,
-                r.referenced.line() as usize + e.line - 1,
-                0,
-                format!("dns-server: records: {}", e.msg),
-            )
-            .hint("a record is `IP NAME...` or `NAME CNAME TARGET`")
+            file_err(cx.file, r, "dns-server: records", e.line, &e.msg)
+                .hint("a record is `IP NAME...` or `NAME CNAME TARGET`")
         })?;
     }
     for f in &s.value.forward {

@@ -12,7 +12,6 @@
 use super::hash::{base32, sha256};
 use super::model::*;
 use super::rules::TableRules;
-use crate::netfilter::TableName;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
@@ -198,9 +197,9 @@ pub fn rules(
     node: usize,
 ) -> (TableRules, TableRules, TableRules) {
     let cfg = &c.kube_proxy;
-    let mut mangle = TableRules::new(TableName::Mangle);
-    let mut filter = TableRules::new(TableName::Filter);
-    let mut nat = TableRules::new(TableName::Nat);
+    let mut mangle = TableRules::default();
+    let mut filter = TableRules::default();
+    let mut nat = TableRules::default();
     for ch in [
         "KUBE-IPTABLES-HINT",
         "KUBE-KUBELET-CANARY",

@@ -369,10 +369,7 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
                 m
             }
         };
-        let cni_filter_empty = net.filter.lines.is_empty()
-            && net.filter.top.is_empty()
-            && net.filter.bottom.is_empty()
-            && net.filter.chains.is_empty();
+        let cni_filter_empty = net.filter.is_empty();
         let filter = match cache.filter.get(&key).filter(|_| cni_filter_empty) {
             Some(f) => Arc::clone(f),
             None => {

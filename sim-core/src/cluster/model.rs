@@ -359,11 +359,6 @@ impl Service {
                 .or(Some(0))
         })
     }
-
-    /// `ns/name`.
-    pub fn full_name(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
-    }
 }
 
 impl ServicePort {

@@ -9,8 +9,6 @@ use crate::netfilter::TableName;
 /// One program's rules in one table.
 #[derive(Clone, Debug, Default)]
 pub struct TableRules {
-    /// Which table.
-    pub table: Option<TableName>,
     /// User chains it declares (`:NAME - [0:0]`).
     pub chains: Vec<String>,
     /// Rules at the top of built-in chains, in final order: `(chain, args)`.
@@ -25,12 +23,12 @@ pub struct TableRules {
 }
 
 impl TableRules {
-    /// Empty rules for a table.
-    pub fn new(t: TableName) -> TableRules {
-        TableRules {
-            table: Some(t),
-            ..TableRules::default()
-        }
+    /// Whether the program writes nothing in this table.
+    pub fn is_empty(&self) -> bool {
+        self.chains.is_empty()
+            && self.top.is_empty()
+            && self.bottom.is_empty()
+            && self.lines.is_empty()
     }
 
     /// Declare a user chain (once).

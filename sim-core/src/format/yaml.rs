@@ -727,12 +727,7 @@ pub fn load_yaml_budget(
                 |e| {
                     // The scalar's span starts at its first line (the one after
                     // `iptables-save: |`), which is the restore text's line 1.
-                    LoadError::at(
-                        &file,
-                        text.referenced.line() as usize + e.line - 1,
-                        0,
-                        format!("iptables-save: {}", e.msg.trim_end()),
-                    )
+                    file_err(&file, text, "iptables-save", e.line, e.msg.trim_end())
                     .hint(if e.msg.contains("doesn't exist.") {
                         "declare the IP sets the rules name under `ipsets:` of the same namespace"
                     } else {
@@ -827,8 +822,9 @@ pub fn load_yaml_budget(
     })
 }
 
-/// A file's error at its line inside a block scalar (`hosts: |`).
-fn file_err(file: &str, at: &S<String>, key: &str, line: usize, msg: &str) -> LoadError {
+/// An error at line `line` of a block scalar (`hosts: |`, `corefile: |`): the scalar's
+/// span starts at its first line, which is the text's line 1.
+pub(crate) fn file_err<T>(file: &str, at: &S<T>, key: &str, line: usize, msg: &str) -> LoadError {
     LoadError::at(
         file,
         at.referenced.line() as usize + line - 1,

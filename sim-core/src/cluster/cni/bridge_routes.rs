@@ -13,7 +13,7 @@ use super::NodeNet;
 use crate::cluster::hash::{hex, sha256};
 use crate::cluster::model::Cluster;
 use crate::cluster::plan::{IfPlan, NsPlan};
-use crate::netfilter::TableName;
+use crate::cluster::rules::TableRules;
 
 /// The host-side device of a pod: `veth` + 8 hex digits (random in reality, derived from
 /// the pod's name here).
@@ -72,7 +72,7 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
         root,
         router_routes,
         pods,
-        filter: super::empty(TableName::Filter),
+        filter: TableRules::default(),
         nat: None,
         nat_per_node: false,
     }

@@ -31,7 +31,6 @@ use crate::cluster::hash::{hex, sha1};
 use crate::cluster::model::Cluster;
 use crate::cluster::plan::{IfPlan, NsPlan, SetPlan};
 use crate::cluster::rules::TableRules;
-use crate::netfilter::TableName;
 
 /// The IPIP overhead felix subtracts from the host MTU.
 pub const IPIP_OVERHEAD: u32 = 20;
@@ -80,7 +79,7 @@ pub const VXLAN_VNI: u32 = 4096;
 /// are the same on every node (SYSTEM_RULES.md §3.1-3.2; both tunnels' masquerade rules
 /// as real nodes show them).
 pub fn nat(encap: Encap) -> TableRules {
-    let mut t = TableRules::new(TableName::Nat);
+    let mut t = TableRules::default();
     for (chain, target) in [
         ("PREROUTING", "cali-PREROUTING"),
         ("OUTPUT", "cali-OUTPUT"),
@@ -129,7 +128,7 @@ pub fn nat(encap: Encap) -> TableRules {
 /// felix's static filter chains for traffic to and from the host (no WireGuard, no IPVS;
 /// SYSTEM_RULES.md §3.2, and a real VXLAN node's for the VXLAN pair). Node-independent.
 pub fn filter(encap: Encap) -> TableRules {
-    let mut t = TableRules::new(TableName::Filter);
+    let mut t = TableRules::default();
     for (chain, target) in [("INPUT", "cali-INPUT"), ("OUTPUT", "cali-OUTPUT")] {
         for l in lines(chain, &[to("jump", target)]) {
             t.top(chain, &l);

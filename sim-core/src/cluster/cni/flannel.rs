@@ -21,7 +21,6 @@ use super::NodeNet;
 use crate::cluster::model::Cluster;
 use crate::cluster::plan::{IfPlan, NsPlan};
 use crate::cluster::rules::TableRules;
-use crate::netfilter::TableName;
 
 /// flannel's default VNI.
 pub const VNI: u32 = 1;
@@ -38,7 +37,7 @@ pub fn vtep_mac(node: &str) -> String {
 /// flanneld's nat rules for the node whose subnet is `subnet` (§4, `--ip-masq`).
 pub fn nat(c: &Cluster, subnet: ipnet::Ipv4Net) -> TableRules {
     let net = c.cluster_cidr;
-    let mut t = TableRules::new(TableName::Nat);
+    let mut t = TableRules::default();
     t.chain("FLANNEL-POSTRTG");
     let m = "-m comment --comment \"flanneld masq\"";
     t.bottom("POSTROUTING", &format!("{m} -j FLANNEL-POSTRTG"));
@@ -58,7 +57,7 @@ pub fn nat(c: &Cluster, subnet: ipnet::Ipv4Net) -> TableRules {
 /// flanneld's filter rules (§4): accept forwarding from and to the pod network.
 pub fn filter(c: &Cluster) -> TableRules {
     let net = c.cluster_cidr;
-    let mut t = TableRules::new(TableName::Filter);
+    let mut t = TableRules::default();
     t.chain("FLANNEL-FWD");
     let m = "-m comment --comment \"flanneld forward\"";
     t.bottom("FORWARD", &format!("{m} -j FLANNEL-FWD"));

@@ -10,7 +10,6 @@ pub mod weave;
 use super::model::{Cluster, Cni};
 use super::plan::NsPlan;
 use super::rules::TableRules;
-use crate::netfilter::TableName;
 
 /// What a CNI contributes to one node.
 #[derive(Debug)]
@@ -39,11 +38,6 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
         Cni::Weave => weave::node(c, n),
         Cni::BridgeRoutes => bridge_routes::node(c, n),
     }
-}
-
-/// A node-independent empty table, for plugins that write no rules.
-pub(crate) fn empty(t: TableName) -> TableRules {
-    TableRules::new(t)
 }
 
 /// A MAC for a device whose real MAC is random (a VXLAN device's): derived from `seed`,

@@ -25,7 +25,6 @@ use crate::cluster::hash::{hex, sha256};
 use crate::cluster::model::Cluster;
 use crate::cluster::plan::{IfPlan, NsPlan, SetPlan};
 use crate::cluster::rules::TableRules;
-use crate::netfilter::TableName;
 
 /// weave's default MTU.
 pub const MTU: u32 = 1376;
@@ -45,7 +44,7 @@ pub fn host_veth(namespace: &str, pod: &str) -> String {
 /// what enters or leaves the range.
 pub fn nat(c: &Cluster) -> TableRules {
     let r = c.cluster_cidr;
-    let mut t = TableRules::new(TableName::Nat);
+    let mut t = TableRules::default();
     t.chain("WEAVE");
     t.bottom("POSTROUTING", "-j WEAVE");
     for args in [
@@ -125,7 +124,7 @@ pub fn node(c: &Cluster, n: usize) -> NodeNet {
         root,
         router_routes: Vec::new(),
         pods,
-        filter: super::empty(TableName::Filter),
+        filter: TableRules::default(),
         nat: Some(nat(c)),
         nat_per_node: false,
     }
