@@ -424,7 +424,9 @@ fn world_with(common: &Common) -> Result<World, String> {
 fn parse_dest(d: &str) -> Result<Ipv4Addr, String> {
     hopsim_core::format::shell::parse_inet(d)
         .filter(|_| d.contains('.'))
-        .ok_or_else(|| format!("{d}: not an IPv4 address (name resolution is not modelled yet)"))
+        .ok_or_else(|| {
+            format!("{d}: not an IPv4 address (this command takes an address; `hopsim ping` and `hopsim resolve` take names)")
+        })
 }
 
 fn run(cli: Cli) -> Result<u8, String> {
@@ -437,11 +439,10 @@ fn run(cli: Cli) -> Result<u8, String> {
             dest,
         } => {
             let w = world_with(&common)?;
-            if parse_dest(&dest).is_err() {
+            let Ok(dst) = parse_dest(&dest) else {
                 return resolve::ping(w, &from, &dest, &p.options());
-            }
+            };
             let ns = w.resolve_ns(&from)?;
-            let dst = parse_dest(&dest)?;
             let r = ping(w, ns, dst, &p.options());
             for l in &r.lines {
                 if r.exit == 2 {

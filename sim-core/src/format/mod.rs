@@ -356,7 +356,7 @@ impl ExpectSpec {
                 column,
                 format!("{what}: destination \"{to}\" is not an IPv4 address"),
             )
-            .hint("name resolution is not modelled yet: give the address"));
+            .hint("give the address; for a name, use a `resolve:` expectation (or `run: NS: ping NAME`)"));
         }
         let options_text = self.options.clone().unwrap_or_default();
         let options = parse_ping_options(&options_text)
