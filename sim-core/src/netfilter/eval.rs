@@ -110,6 +110,19 @@ pub struct RuleVisit {
     pub effect: Option<String>,
 }
 
+impl RuleVisit {
+    /// Whether the visit only hands the packet on without deciding anything: a rule
+    /// whose matches failed, a jump into a user chain, or the return at a user chain's end.
+    pub fn passes_on(&self) -> bool {
+        !self.matched
+            || self.kind == "return"
+            || self
+                .effect
+                .as_deref()
+                .is_some_and(|e| e.starts_with("jump to "))
+    }
+}
+
 /// What evaluation records of one rule or run of rules: positions in the table (chain
 /// index, rule index), never text; [`Visits::iter`] renders them.
 #[derive(Clone, Debug, PartialEq)]

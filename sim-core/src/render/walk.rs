@@ -19,6 +19,10 @@ pub struct Table {
     pub command: String,
     /// The rows.
     pub rows: Vec<String>,
+    /// Per row, whether it only passed the packet on (iptables rows: no match, a jump, a
+    /// chain's end); the compact listing leaves those out.
+    #[serde(skip)]
+    pub passes_on: Vec<bool>,
 }
 
 /// One narrated step.
@@ -160,6 +164,7 @@ pub fn table(step: &Step) -> Option<Table> {
                 "ip route"
             };
             Some(Table {
+                passes_on: Vec::new(),
                 command: command.into(),
                 rows: vec![r.replace(" table local", "")],
             })
@@ -182,16 +187,19 @@ pub fn table(step: &Step) -> Option<Table> {
                 _ => format!("{nexthop} dev {dev} {after}"),
             };
             Some(Table {
+                passes_on: Vec::new(),
                 command: "ip neigh".into(),
                 rows: vec![row],
             })
         }
         Step::BridgeLearn { bridge, mac, port } => Some(Table {
+            passes_on: Vec::new(),
             command: "bridge fdb".into(),
             rows: vec![format!("{mac} dev {port} master {bridge}")],
         }),
         Step::Netfilter { table, visits, .. } if !visits.is_empty() => Some(Table {
             command: format!("iptables -t {table} -S  (* = matched)"),
+            passes_on: visits.iter().map(|v| v.passes_on()).collect(),
             rows: visits
                 .iter()
                 .map(|v| {
@@ -208,6 +216,7 @@ pub fn table(step: &Step) -> Option<Table> {
                 .collect(),
         }),
         Step::NfLog { lines } => Some(Table {
+            passes_on: Vec::new(),
             command: "dmesg".into(),
             rows: lines.clone(),
         }),
@@ -325,17 +334,11 @@ pub fn render_step(steps: &[WalkStep], i: usize, style: WalkStyle) -> String {
             paint(&format!("$ {}", t.command), DIM, style)
         );
         // Compact: only the rules that decided something (not the jumps and returns).
-        let skip = |r: &&String| {
-            style.compact
-                && s.stage == "netfilter"
-                && (r.starts_with(' ')
-                    || r.ends_with("RETURN to the calling chain")
-                    || r.contains("  => jump to "))
-        };
-        for r in t.rows.iter().filter(|r| !skip(r)) {
+        let skip = |i: usize| style.compact && t.passes_on.get(i).copied().unwrap_or(false);
+        for (_, r) in t.rows.iter().enumerate().filter(|(i, _)| !skip(*i)) {
             let _ = writeln!(out, "       {r}");
         }
-        let skipped = t.rows.iter().filter(skip).count();
+        let skipped = (0..t.rows.len()).filter(|i| skip(*i)).count();
         if skipped > 0 {
             let _ = writeln!(
                 out,
