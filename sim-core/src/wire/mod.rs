@@ -13,8 +13,8 @@ pub mod mac;
 pub use mac::Mac;
 
 use etherparse::{
-    ArpEthIpv4Packet, ArpOperation, ArpPacket, EtherType, Ethernet2Header, Icmpv4Header,
-    Icmpv4Type, IpNumber, Ipv4Header,
+    ArpEthIpv4Packet, ArpHardwareId, ArpOperation, ArpPacketSlice, EtherType, Ethernet2Header,
+    Icmpv4Header, Icmpv4Type, IpNumber, Ipv4Header,
 };
 use serde::Serialize;
 use std::fmt;
@@ -298,14 +298,7 @@ impl Frame {
         let (eth, rest) =
             Ethernet2Header::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
         let payload = match eth.ether_type {
-            EtherType::ARP => {
-                let arp =
-                    ArpPacket::from_slice(rest).map_err(|e| WireError::Malformed(e.to_string()))?;
-                let a = arp
-                    .try_eth_ipv4()
-                    .map_err(|e| WireError::Malformed(e.to_string()))?;
-                L3::Arp(ArpRepr::from_etherparse(&a)?)
-            }
+            EtherType::ARP => L3::Arp(ArpRepr::parse(rest)?),
             EtherType::IPV4 => L3::Ipv4(Ipv4Packet::parse(rest)?),
             other => return Err(WireError::UnsupportedEtherType(other.0)),
         };
@@ -339,8 +332,40 @@ impl Frame {
 }
 
 impl ArpRepr {
-    fn to_etherparse(&self) -> ArpPacket {
-        ArpPacket::from(ArpEthIpv4Packet {
+    /// An ARP packet for Ethernet and IPv4 (the only kind hopsim handles). Read in place
+    /// (`ArpPacketSlice`): an owned `ArpPacket` holds four 255-byte address buffers.
+    fn parse(bytes: &[u8]) -> Result<ArpRepr, WireError> {
+        let slice =
+            ArpPacketSlice::from_slice(bytes).map_err(|e| WireError::Malformed(e.to_string()))?;
+        let fields = (
+            <[u8; 6]>::try_from(slice.sender_hw_addr()),
+            <[u8; 4]>::try_from(slice.sender_protocol_addr()),
+            <[u8; 6]>::try_from(slice.target_hw_addr()),
+            <[u8; 4]>::try_from(slice.target_protocol_addr()),
+        );
+        let eth_ipv4 = slice.hw_addr_type() == ArpHardwareId::ETHERNET
+            && slice.proto_addr_type() == EtherType::IPV4;
+        let packet = match fields {
+            (Ok(sender_mac), Ok(sender_ipv4), Ok(target_mac), Ok(target_ipv4)) if eth_ipv4 => {
+                ArpEthIpv4Packet {
+                    operation: slice.operation(),
+                    sender_mac,
+                    sender_ipv4,
+                    target_mac,
+                    target_ipv4,
+                }
+            }
+            // Not Ethernet/IPv4: etherparse's owned packet says why.
+            _ => slice
+                .to_packet()
+                .try_eth_ipv4()
+                .map_err(|e| WireError::Malformed(e.to_string()))?,
+        };
+        ArpRepr::from_etherparse(&packet)
+    }
+
+    fn to_etherparse(&self) -> ArpEthIpv4Packet {
+        ArpEthIpv4Packet {
             operation: match self.op {
                 ArpOp::Request => ArpOperation::REQUEST,
                 ArpOp::Reply => ArpOperation::REPLY,
@@ -349,7 +374,7 @@ impl ArpRepr {
             sender_ipv4: self.sender_ip.octets(),
             target_mac: self.target_mac.octets(),
             target_ipv4: self.target_ip.octets(),
-        })
+        }
     }
 
     fn from_etherparse(a: &ArpEthIpv4Packet) -> Result<ArpRepr, WireError> {
