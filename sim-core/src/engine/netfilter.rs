@@ -233,19 +233,17 @@ fn table(
     if !exists {
         return TableVerdict::Accept;
     }
-    let name = |d: Option<IfId>| d.map(|d| sim.world.ifname(d));
-    let (in_name, out_name) = (name(in_dev), name(out_dev));
-    let (pin, pout) = (name(phys.physdev_in), name(phys.physdev_out));
     let ct = ct_info(sim, ns, meta);
     let world = &sim.world;
+    let name = |d: Option<IfId>| d.map(|d| world.iface(d).map_or("?", |i| i.name.as_str()));
     let at = |a: Ipv4Addr, dev: Option<&str>| addr_type(world, ns, a, dev);
     let ctx = EvalCtx {
         hook,
         packet,
-        in_dev: in_name.as_deref(),
-        out_dev: out_name.as_deref(),
-        physdev_in: pin.as_deref(),
-        physdev_out: pout.as_deref(),
+        in_dev: name(in_dev),
+        out_dev: name(out_dev),
+        physdev_in: name(phys.physdev_in),
+        physdev_out: name(phys.physdev_out),
         ct,
         mark: meta.mark,
         addr_type: &at,
@@ -345,7 +343,7 @@ fn rewrite(
     addr: Ipv4Addr,
     port: Option<u16>,
 ) {
-    let before = flow(p);
+    let before = sim.tracing().then(|| flow(p));
     if source {
         p.header.src = addr;
     } else {
@@ -358,8 +356,11 @@ fn rewrite(
             p.payload.set_ports(sp, port);
         }
     }
+    let Some(before) = before else {
+        return;
+    };
     let after = flow(p);
-    if before != after && sim.tracing() {
+    if before != after {
         sim.step(Step::Nat {
             kind: kind.into(),
             before,

@@ -133,7 +133,7 @@ enum Visit {
     Hit {
         chain: u32,
         idx: u32,
-        effect: String,
+        effect: Effect,
     },
     /// The end of a built-in chain: its policy.
     Policy { chain: u32, policy: Policy },
@@ -143,6 +143,32 @@ enum Visit {
     Loop { chain: u32, idx: u32 },
     /// A visit given as text (built by hand).
     Given(RuleVisit),
+}
+
+/// What a matched rule's target did, rendered in words on demand ([`Effect::words`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Effect {
+    /// Words that do not depend on the rule.
+    Word(&'static str),
+    /// What the rule's target says: `jump to C`, `goto C`, `REJECT with W`.
+    Target,
+    /// The mark after a MARK target.
+    Mark(u32),
+}
+
+impl Effect {
+    fn words(self, rule: Option<&super::Rule>) -> String {
+        match (self, rule.map(|r| &r.target)) {
+            (Effect::Word(w), _) => w.to_string(),
+            (Effect::Mark(m), _) => format!("MARK set to 0x{m:x}"),
+            (Effect::Target, Some(Target::Jump { chain })) => format!("jump to {chain}"),
+            (Effect::Target, Some(Target::Goto { chain })) => format!("goto {chain}"),
+            (Effect::Target, Some(Target::Reject { with })) => {
+                format!("REJECT with {}", with.name())
+            }
+            (Effect::Target, _) => String::new(),
+        }
+    }
 }
 
 /// Every rule a packet met in one table, in order: the table as it was (shared, not
@@ -267,23 +293,21 @@ impl Visits {
         chain: u32,
         idx: u32,
         matched: bool,
-        effect: Option<String>,
+        effect: Option<Effect>,
     ) -> RuleVisit {
         let name = self.chain_name(chain);
-        let text = self
+        let rule = self
             .table
             .as_ref()
             .and_then(|t| t.chains.get_index(chain as usize))
-            .and_then(|(_, c)| c.rules.get(idx as usize))
-            .map(|r| rule_text(name, r))
-            .unwrap_or_default();
+            .and_then(|(_, c)| c.rules.get(idx as usize));
         RuleVisit {
             chain: name.to_string(),
             num: idx as usize + 1,
             kind: "rule",
-            text,
+            text: rule.map(|r| rule_text(name, r)).unwrap_or_default(),
             matched,
-            effect,
+            effect: effect.map(|e| e.words(rule)),
         }
     }
 
@@ -302,7 +326,7 @@ impl Visits {
                 *chain,
                 *idx,
                 true,
-                Some(effect.clone()),
+                Some(*effect),
             ))),
             Visit::Policy { chain, policy } => {
                 let name = self.chain_name(*chain);
@@ -662,42 +686,51 @@ pub fn evaluate(
             continue;
         }
         let (hit_chain, hit_idx) = (chain as u32, idx as u32);
-        let hit = move |effect: String| Visit::Hit {
+        let hit = move |effect: Effect| Visit::Hit {
             chain: hit_chain,
             idx: hit_idx,
             effect,
         };
         idx += 1;
-        let finish = |run: &mut TableRun, v: TableVerdict, word: String| {
+        let finish = |run: &mut TableRun, v: TableVerdict, word: Effect| {
             run.visits.push(hit(word));
             run.verdict = v;
         };
         match &rule.target {
             Target::None => {
-                run.visits.push(hit("counted, no target: continue".into()));
+                run.visits
+                    .push(hit(Effect::Word("counted, no target: continue")));
             }
             Target::Accept => {
-                finish(&mut run, TableVerdict::Accept, "ACCEPT".into());
+                finish(&mut run, TableVerdict::Accept, Effect::Word("ACCEPT"));
                 return run;
             }
             Target::Drop => {
-                finish(&mut run, TableVerdict::Drop, "DROP".into());
+                finish(&mut run, TableVerdict::Drop, Effect::Word("DROP"));
                 return run;
             }
             Target::Reject { with } => {
                 finish(
                     &mut run,
                     TableVerdict::Reject { with: *with },
-                    format!("REJECT with {}", with.name()),
+                    Effect::Target,
                 );
                 return run;
             }
             Target::Dnat { to } => {
-                finish(&mut run, TableVerdict::Dnat { to: *to }, "DNAT".into());
+                finish(
+                    &mut run,
+                    TableVerdict::Dnat { to: *to },
+                    Effect::Word("DNAT"),
+                );
                 return run;
             }
             Target::Snat { to } => {
-                finish(&mut run, TableVerdict::Snat { to: *to }, "SNAT".into());
+                finish(
+                    &mut run,
+                    TableVerdict::Snat { to: *to },
+                    Effect::Word("SNAT"),
+                );
                 return run;
             }
             Target::Masquerade { to_ports, .. } => {
@@ -706,12 +739,12 @@ pub fn evaluate(
                     TableVerdict::Masquerade {
                         to_ports: *to_ports,
                     },
-                    "MASQUERADE".into(),
+                    Effect::Word("MASQUERADE"),
                 );
                 return run;
             }
             Target::Return => {
-                run.visits.push(hit("RETURN".into()));
+                run.visits.push(hit(Effect::Word("RETURN")));
                 match stack.pop() {
                     Some((ch, i)) => {
                         chain = ch;
@@ -727,12 +760,8 @@ pub fn evaluate(
             }
             Target::Jump { chain: to } | Target::Goto { chain: to } => {
                 let jump = matches!(rule.target, Target::Jump { .. });
-                run.visits.push(hit(if jump {
-                    format!("jump to {to}")
-                } else {
-                    format!("goto {to}")
-                }));
-                let Some(next) = t.chains.get_index_of(to.as_str()) else {
+                run.visits.push(hit(Effect::Target));
+                let Some(next) = t.jump_target(chain, hit_idx as usize, to) else {
                     run.verdict = TableVerdict::Drop;
                     return run;
                 };
@@ -746,8 +775,7 @@ pub fn evaluate(
             Target::Mark { value, mask } => {
                 local.mark = (local.mark & !mask) ^ value;
                 run.mark = local.mark;
-                run.visits
-                    .push(hit(format!("MARK set to 0x{:x}", local.mark)));
+                run.visits.push(hit(Effect::Mark(local.mark)));
             }
             Target::Log { prefix, level } => {
                 let h = &ctx.packet.header;
@@ -766,17 +794,17 @@ pub fn evaluate(
                         .map(|l| format!(" (level {l})"))
                         .unwrap_or_default()
                 ));
-                run.visits.push(hit("LOG".into()));
+                run.visits.push(hit(Effect::Word("LOG")));
             }
             Target::Trace => {
                 run.trace = true;
-                run.visits.push(hit(
-                    "TRACE: the kernel will log every rule this packet meets".into(),
-                ));
+                run.visits.push(hit(Effect::Word(
+                    "TRACE: the kernel will log every rule this packet meets",
+                )));
             }
             Target::Notrack => {
                 run.notrack = true;
-                run.visits.push(hit("NOTRACK".into()));
+                run.visits.push(hit(Effect::Word("NOTRACK")));
             }
         }
     }

@@ -71,7 +71,19 @@ impl ChainIndex {
 /// (to change it) empties the cache, as [`super::Netfilter::table_mut`] does: an index is
 /// only ever used with the rules it was built from.
 #[derive(Default)]
-pub struct IndexCache(OnceLock<Arc<Vec<Option<ChainIndex>>>>);
+pub struct IndexCache(OnceLock<Arc<Indexes>>);
+
+/// What [`IndexCache`] holds.
+struct Indexes {
+    /// By chain position: the destination index of a long chain.
+    chains: Vec<Option<ChainIndex>>,
+    /// By chain position, then rule: the position of the chain a `-j`/`-g` rule goes to
+    /// ([`NO_CHAIN`] for other targets and unknown chains).
+    jumps: Vec<Vec<u32>>,
+}
+
+/// A rule that goes to no chain.
+const NO_CHAIN: u32 = u32::MAX;
 
 impl Clone for IndexCache {
     fn clone(&self) -> Self {
@@ -95,15 +107,47 @@ impl Table {
     /// The index of the chain at `chain` (its position), if the chain is long enough to
     /// have one.
     pub fn chain_index(&self, chain: usize) -> Option<&ChainIndex> {
-        let all = self.index.0.get_or_init(|| {
-            Arc::new(
-                self.chains
+        self.indexes().chains.get(chain).and_then(Option::as_ref)
+    }
+
+    /// The position of the chain rule `rule` of the chain at `chain` jumps (or goes) to,
+    /// named `to` (looked up once per table, not by name at every jump).
+    pub fn jump_target(&self, chain: usize, rule: usize, to: &str) -> Option<usize> {
+        match self.indexes().jumps.get(chain).and_then(|j| j.get(rule)) {
+            Some(&NO_CHAIN) => None,
+            Some(&i) => Some(i as usize),
+            // Not a rule of this table's chains (never when called by the evaluator).
+            None => self.chains.get_index_of(to),
+        }
+    }
+
+    fn indexes(&self) -> &Indexes {
+        self.index.0.get_or_init(|| {
+            let jumps = self
+                .chains
+                .values()
+                .map(|c| {
+                    c.rules
+                        .iter()
+                        .map(|r| match &r.target {
+                            super::Target::Jump { chain } | super::Target::Goto { chain } => self
+                                .chains
+                                .get_index_of(chain.as_str())
+                                .map_or(NO_CHAIN, |i| i as u32),
+                            _ => NO_CHAIN,
+                        })
+                        .collect()
+                })
+                .collect();
+            Arc::new(Indexes {
+                chains: self
+                    .chains
                     .values()
                     .map(|c| (c.rules.len() >= MIN_RULES).then(|| ChainIndex::build(c)))
                     .collect(),
-            )
-        });
-        all.get(chain).and_then(Option::as_ref)
+                jumps,
+            })
+        })
     }
 }
 
