@@ -194,7 +194,7 @@ pub fn to_yaml(world: &World, name: &str, source: Option<&str>, expects: &[Expec
             if s.all.proxy_arp {
                 sys.push("net.ipv4.conf.all.proxy_arp: 1".into());
             }
-            for (dev, c) in &s.dev {
+            for (dev, c) in s.dev.iter() {
                 if let Some(i) = world.iface(*dev) {
                     if c.proxy_arp {
                         sys.push(format!("net.ipv4.conf.{}.proxy_arp: 1", i.name));

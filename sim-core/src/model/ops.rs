@@ -193,7 +193,7 @@ impl World {
             addrs: Vec::new(),
         }));
         let conf = self.netns[ns].sysctl.default.clone();
-        self.netns[ns].sysctl.dev.insert(id, conf);
+        self.netns[ns].sysctl.dev_mut().insert(id, conf);
         id
     }
 
@@ -308,7 +308,7 @@ impl World {
         let n = &mut self.netns[i.ns];
         n.routes.retain(|r| r.dev != Some(id));
         n.neigh.retain(|e| e.dev != id);
-        n.sysctl.dev.remove(&id);
+        n.sysctl.dev_mut().remove(&id);
         n.devs.retain(|d| *d != id);
         self.ifaces[id] = None;
     }
@@ -603,7 +603,7 @@ impl World {
         let n = &mut self.netns[from];
         n.routes.retain(|r| r.dev != Some(dev));
         n.neigh.retain(|e| e.dev != dev);
-        n.sysctl.dev.remove(&dev);
+        n.sysctl.dev_mut().remove(&dev);
         n.devs.retain(|d| *d != dev);
         // Keep the ifindex if it is free in the new namespace (dev_change_net_namespace).
         let taken = self.ns_devs(to).any(|x| x.ifindex == i.ifindex);
@@ -620,7 +620,7 @@ impl World {
             i.ifindex
         };
         let conf = tn.sysctl.default.clone();
-        tn.sysctl.dev.insert(dev, conf);
+        tn.sysctl.dev_mut().insert(dev, conf);
         if let Some(x) = self.iface_mut(dev) {
             x.ns = to;
             x.ifindex = ifindex;
@@ -954,7 +954,7 @@ impl World {
                         let id = self.find_iface(ns, name).ok_or_else(unknown)?;
                         let mut c = self.netns[ns].sysctl.dev_conf(id);
                         set(&mut c)?;
-                        self.netns[ns].sysctl.dev.insert(id, c);
+                        self.netns[ns].sysctl.dev_mut().insert(id, c);
                     }
                 }
             }

@@ -3,6 +3,7 @@
 use super::IfId;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// `net.ipv4.conf.<dev|all|default>.*` values the simulator models.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -43,8 +44,9 @@ pub struct Sysctls {
     pub all: DevConf,
     /// `net.ipv4.conf.default.*`: copied into each device created afterwards.
     pub default: DevConf,
-    /// `net.ipv4.conf.<dev>.*`.
-    pub dev: BTreeMap<IfId, DevConf>,
+    /// `net.ipv4.conf.<dev>.*` (shared between copies of the world until one writes:
+    /// a node has one per pod veth, and a trace that touches the node copies the rest).
+    pub dev: Arc<BTreeMap<IfId, DevConf>>,
     /// `net.bridge.bridge-nf-call-iptables` (1 by default on the kernel measured here).
     pub bridge_nf_call_iptables: bool,
     /// `net.bridge.bridge-nf-call-arptables`.
@@ -60,7 +62,7 @@ impl Default for Sysctls {
         Sysctls {
             all: DevConf::default(),
             default: DevConf::default(),
-            dev: BTreeMap::new(),
+            dev: Arc::default(),
             bridge_nf_call_iptables: true,
             bridge_nf_call_arptables: true,
             icmp_echo_ignore_all: false,
@@ -77,25 +79,31 @@ impl Sysctls {
 
     /// The per-device config (the defaults if the device has none yet).
     pub fn dev_conf(&self, dev: IfId) -> DevConf {
-        self.dev
-            .get(&dev)
-            .cloned()
-            .unwrap_or_else(|| self.default.clone())
+        self.dev_conf_ref(dev).clone()
+    }
+
+    fn dev_conf_ref(&self, dev: IfId) -> &DevConf {
+        self.dev.get(&dev).unwrap_or(&self.default)
+    }
+
+    /// The per-device configs, to change.
+    pub fn dev_mut(&mut self) -> &mut BTreeMap<IfId, DevConf> {
+        Arc::make_mut(&mut self.dev)
     }
 
     /// `IN_DEV_FORWARD(in_dev)`: whether packets arriving on `dev` may be forwarded.
     pub fn forwarding(&self, dev: IfId) -> bool {
-        self.dev_conf(dev).forwarding
+        self.dev_conf_ref(dev).forwarding
     }
 
     /// `IN_DEV_PROXY_ARP`: all || dev.
     pub fn proxy_arp(&self, dev: IfId) -> bool {
-        self.all.proxy_arp || self.dev_conf(dev).proxy_arp
+        self.all.proxy_arp || self.dev_conf_ref(dev).proxy_arp
     }
 
     /// `IN_DEV_TX_REDIRECTS`: all || dev.
     pub fn send_redirects(&self, dev: IfId) -> bool {
-        self.all.send_redirects || self.dev_conf(dev).send_redirects
+        self.all.send_redirects || self.dev_conf_ref(dev).send_redirects
     }
 
     /// Writing `net.ipv4.ip_forward` or `conf.all.forwarding` sets `all`, `default` and
@@ -103,7 +111,7 @@ impl Sysctls {
     pub fn set_ip_forward(&mut self, on: bool) {
         self.all.forwarding = on;
         self.default.forwarding = on;
-        for c in self.dev.values_mut() {
+        for c in self.dev_mut().values_mut() {
             c.forwarding = on;
         }
     }
