@@ -112,8 +112,8 @@ impl DropReason {
 pub struct Recorded<T> {
     /// The decoded frame or packet.
     pub decoded: T,
-    /// The bytes on the wire.
-    pub bytes: Vec<u8>,
+    /// The bytes on the wire (shared with the frame in flight: a flood records one copy).
+    pub bytes: std::sync::Arc<[u8]>,
 }
 
 /// A frame on a link-layer device.
@@ -127,7 +127,15 @@ impl Recorded<Frame> {
     pub fn new(frame: &Frame, bytes: &[u8]) -> FrameRecord {
         Recorded {
             decoded: frame.clone(),
-            bytes: bytes.to_vec(),
+            bytes: bytes.into(),
+        }
+    }
+
+    /// Record a frame and the bytes it was sent as, shared.
+    pub fn shared(frame: &Frame, bytes: &std::sync::Arc<[u8]>) -> FrameRecord {
+        Recorded {
+            decoded: frame.clone(),
+            bytes: bytes.clone(),
         }
     }
 }
@@ -136,7 +144,7 @@ impl Recorded<Ipv4Packet> {
     /// Record a packet and its bytes.
     pub fn new(packet: &Ipv4Packet) -> PacketRecord {
         Recorded {
-            bytes: packet.emit(),
+            bytes: packet.emit().into(),
             decoded: packet.clone(),
         }
     }

@@ -25,7 +25,6 @@ pub(crate) fn neigh_output(
     packet: Ipv4Packet,
     mark: u32,
 ) {
-    let devname = sim.world.ifname(dev);
     let before = sim.world.neigh(ns, dev, nexthop).cloned();
     match before.as_ref().map(|e| (e.state, e.mac)) {
         Some((state, Some(mac))) if state.is_valid() => {
@@ -40,7 +39,7 @@ pub(crate) fn neigh_output(
             if sim.tracing() {
                 sim.step(Step::Neigh {
                     nexthop,
-                    dev: devname,
+                    dev: sim.world.ifname(dev),
                     state: if new == state {
                         state.name().to_string()
                     } else {
@@ -56,7 +55,7 @@ pub(crate) fn neigh_output(
             }
             let frame = Frame {
                 dst: mac,
-                src: sim.world.mac_of(dev),
+                src: sim.mac_of(dev),
                 payload: L3::Ipv4(packet),
             };
             ip_output::transmit_marked(sim, dev, &frame, mark);
@@ -71,7 +70,7 @@ pub(crate) fn neigh_output(
             if sim.tracing() {
                 sim.step(Step::Neigh {
                     nexthop,
-                    dev: devname,
+                    dev: sim.world.ifname(dev),
                     state: "INCOMPLETE".into(),
                     mac: None,
                     detail: "resolution already in progress: packet queued".into(),
@@ -100,7 +99,7 @@ pub(crate) fn neigh_output(
             if sim.tracing() {
                 sim.step(Step::Neigh {
                     nexthop,
-                    dev: devname,
+                    dev: sim.world.ifname(dev),
                     state: format!("{} -> INCOMPLETE", state_name(before.as_ref())),
                     mac: None,
                     detail: format!("no MAC for {nexthop}: packet queued, ARP request broadcast"),
@@ -129,7 +128,7 @@ fn arp_solicit(sim: &mut Sim, ns: NsId, dev: IfId, target: Ipv4Addr, pkt_src: Op
         .filter(|s| sim.world.is_local_addr(ns, *s))
         .or_else(|| sim.world.select_src(ns, Some(dev), target))
         .unwrap_or(Ipv4Addr::UNSPECIFIED);
-    let mac = sim.world.mac_of(dev);
+    let mac = sim.mac_of(dev);
     let frame = Frame {
         dst: Mac::BROADCAST,
         src: mac,
@@ -221,7 +220,6 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
     let Some(ns) = sim.world.iface(dev).map(|i| i.ns) else {
         return;
     };
-    let devname = sim.world.ifname(dev);
     let sip = arp.sender_ip;
     let tip = arp.target_ip;
     if arp.op == ArpOp::Request {
@@ -231,14 +229,15 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
             // neigh_event_ns: the asker is now known (STALE), without downgrading a
             // confirmed entry that already has this MAC.
             learn(sim, ns, dev, sip, arp.sender_mac, NudState::Stale, true);
-            let mac = sim.world.mac_of(dev);
+            let mac = sim.mac_of(dev);
             if sim.tracing() {
                 sim.step(Step::Arp {
                     detail: if for_us {
                         format!("who-has {tip} tell {sip}: {tip} is ours, reply {tip} is-at {mac}")
                     } else {
                         format!(
-                            "who-has {tip} tell {sip}: proxy_arp on {devname} and {tip} is routed through another device, reply with our MAC {mac}"
+                            "who-has {tip} tell {sip}: proxy_arp on {} and {tip} is routed through another device, reply with our MAC {mac}",
+                            sim.world.ifname(dev)
                         )
                     },
                 });
@@ -274,11 +273,12 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
             .find(|r| r.dev == dev && r.addr == tip)
             .map(|r| r.process.clone());
         if let Some(process) = responder {
-            let mac = sim.world.mac_of(dev);
+            let mac = sim.mac_of(dev);
             if sim.tracing() {
                 sim.step(Step::Arp {
                     detail: format!(
-                        "who-has {tip} tell {sip}: {process} (a packet socket on {devname}) announces {tip}, reply {tip} is-at {mac}"
+                        "who-has {tip} tell {sip}: {process} (a packet socket on {}) announces {tip}, reply {tip} is-at {mac}",
+                        sim.world.ifname(dev)
                     ),
                 });
             }
@@ -332,7 +332,6 @@ fn learn(
     state: NudState,
     create: bool,
 ) {
-    let devname = sim.world.ifname(dev);
     let before = sim.world.neigh(ns, dev, ip).cloned();
     let new_state = match &before {
         Some(e) if matches!(e.state, NudState::Permanent | NudState::Noarp) => return,
@@ -358,7 +357,7 @@ fn learn(
     {
         sim.step(Step::Neigh {
             nexthop: ip,
-            dev: devname,
+            dev: sim.world.ifname(dev),
             state: format!("{old} -> {}", new_state.name()),
             mac: Some(mac),
             detail: format!("{ip} is at {mac}"),
@@ -369,7 +368,7 @@ fn learn(
         for p in queued {
             let frame = Frame {
                 dst: mac,
-                src: sim.world.mac_of(dev),
+                src: sim.mac_of(dev),
                 payload: L3::Ipv4(p.packet),
             };
             ip_output::transmit_marked(sim, dev, &frame, p.mark);

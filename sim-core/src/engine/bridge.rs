@@ -29,7 +29,6 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
         return;
     }
     learn(sim, br, port, frame.src);
-    let brname = sim.world.ifname(br);
     let mut frame = frame;
     // br_netfilter (br_nf_pre_routing): a unicast IPv4 frame entering the bridge meets
     // iptables' PREROUTING first, whether it is for the host or to be bridged.
@@ -60,6 +59,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                         let nh = bridged_dnat_nexthop(sim, ns, br, packet.header.dst)
                             .unwrap_or(packet.header.dst);
                         if sim.tracing() {
+                            let brname = sim.world.ifname(br);
                             sim.step(Step::Arp {
                                 detail: format!(
                                     "br_netfilter: the new destination {} is on {brname} itself: resolve it and bridge the frame (bridged DNAT, no routing)",
@@ -85,11 +85,12 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                     Some(mac) => {
                         if sim.tracing() {
                             sim.step(Step::Bridge {
-                                bridge: brname.clone(),
+                                bridge: sim.world.ifname(br),
                                 action: BridgeAction::Local,
                             });
                         }
                         if sim.tracing() {
+                            let brname = sim.world.ifname(br);
                             sim.step(Step::Arp {
                                 detail: format!(
                                     "br_netfilter: the new destination {} is on {brname} itself: bridge the frame to {mac} (bridged DNAT, no routing)",
@@ -102,7 +103,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                     None => {
                         if sim.tracing() {
                             sim.step(Step::Bridge {
-                                bridge: brname,
+                                bridge: sim.world.ifname(br),
                                 action: BridgeAction::Local,
                             });
                         }
@@ -115,11 +116,11 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
             pre = Some(meta);
         }
     }
-    let local = frame.dst == sim.world.mac_of(br) || is_local_port_mac(sim, br, frame.dst);
+    let local = frame.dst == sim.mac_of(br) || is_local_port_mac(sim, br, frame.dst);
     if local {
         if sim.tracing() {
             sim.step(Step::Bridge {
-                bridge: brname,
+                bridge: sim.world.ifname(br),
                 action: BridgeAction::Local,
             });
         }
@@ -145,7 +146,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
         // br_pass_frame_up: the bridge device gets its copy after the flood.
         if sim.tracing() {
             sim.step(Step::Bridge {
-                bridge: brname,
+                bridge: sim.world.ifname(br),
                 action: BridgeAction::Local,
             });
         }
@@ -156,7 +157,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
         Some(out) if out == port => {
             if sim.tracing() {
                 sim.step(Step::Bridge {
-                    bridge: brname,
+                    bridge: sim.world.ifname(br),
                     action: BridgeAction::Filtered,
                 });
             }
@@ -168,7 +169,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
         Some(out) => {
             if sim.tracing() {
                 sim.step(Step::Bridge {
-                    bridge: brname,
+                    bridge: sim.world.ifname(br),
                     action: BridgeAction::Forward {
                         port: sim.world.ifname(out),
                     },
@@ -257,7 +258,6 @@ fn br_nf_forward(
 
 /// `br_dev_xmit`: the bridge device itself sends a frame (its own IP traffic).
 pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
-    let brname = sim.world.ifname(br);
     if frame.dst.is_multicast() {
         flood(sim, br, None, frame, false);
         return;
@@ -266,7 +266,7 @@ pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
         Some(out) => {
             if sim.tracing() {
                 sim.step(Step::Bridge {
-                    bridge: brname,
+                    bridge: sim.world.ifname(br),
                     action: BridgeAction::Forward {
                         port: sim.world.ifname(out),
                     },
@@ -305,9 +305,7 @@ fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up
             },
         );
     }
-    for p in ports {
-        ip_output::transmit_raw(sim, p, frame);
-    }
+    ip_output::transmit_raw_each(sim, &ports, frame);
 }
 
 fn is_local_port_mac(sim: &Sim, br: IfId, mac: Mac) -> bool {
@@ -333,8 +331,6 @@ fn learn(sim: &mut Sim, br: IfId, port: IfId, src: Mac) {
     if src.is_multicast() || src == Mac::ZERO || is_local_port_mac(sim, br, src) {
         return;
     }
-    let brname = sim.world.ifname(br);
-    let portname = sim.world.ifname(port);
     let Some(IfKind::Bridge(b)) = sim.world.iface_mut(br).map(|b| &mut b.kind) else {
         return;
     };
@@ -349,9 +345,9 @@ fn learn(sim: &mut Sim, br: IfId, port: IfId, src: Mac) {
     }
     if sim.tracing() {
         sim.step(Step::BridgeLearn {
-            bridge: brname,
+            bridge: sim.world.ifname(br),
             mac: src,
-            port: portname,
+            port: sim.world.ifname(port),
         });
     }
 }

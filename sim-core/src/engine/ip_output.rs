@@ -3,12 +3,13 @@
 //! cables, loopback).
 
 use super::netfilter as nf;
-use super::{arp, bridge, Event, Sim, WIRE_DELAY_US};
+use super::{arp, bridge, Event, LoopbackEvent, OnWire, Sim, WIRE_DELAY_US};
 use crate::model::{route, IfId, IfKind, NsId, Route, RouteType, Table, World};
 use crate::render::ip::route_line;
 use crate::trace::{DropReason, FrameRecord, Step};
 use crate::wire::{Frame, Ipv4Packet};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// Where a locally generated packet goes.
 #[derive(Clone, Debug)]
@@ -119,6 +120,9 @@ pub(crate) fn step_route_output(
     dst: Ipv4Addr,
     r: &Result<OutputRoute, OutputError>,
 ) {
+    if !sim.tracing() {
+        return;
+    }
     let step = match r {
         Ok(o) if o.local => Step::RouteOutput {
             dst,
@@ -215,12 +219,12 @@ pub(crate) fn ip_local_out_marked(
         let hop = sim.hop();
         sim.schedule(
             WIRE_DELAY_US,
-            Event::Loopback {
+            Event::Loopback(Box::new(LoopbackEvent {
                 ns,
                 packet,
                 meta,
                 hop,
-            },
+            })),
         );
         return;
     }
@@ -323,15 +327,19 @@ pub(crate) fn transmit_marked(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32
     transmit_dev(sim, dev, frame, mark);
 }
 
-fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Vec<u8> {
-    let bytes = frame.emit();
+fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Arc<[u8]> {
+    let bytes: Arc<[u8]> = frame.emit().into();
+    record_tx_bytes(sim, dev, frame, &bytes);
+    bytes
+}
+
+fn record_tx_bytes(sim: &mut Sim, dev: IfId, frame: &Frame, bytes: &Arc<[u8]>) {
     if sim.tracing() {
         sim.step(Step::Transmit {
             dev: sim.world.ifname(dev),
-            frame: FrameRecord::new(frame, &bytes),
+            frame: FrameRecord::shared(frame, bytes),
         });
     }
-    bytes
 }
 
 /// Put a frame on `dev`'s wire: the peer receives it after the wire delay.
@@ -339,13 +347,27 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
     transmit_dev(sim, dev, frame, 0);
 }
 
+/// [`transmit_raw`] of one frame on several devices (a bridge's flood): built once, its
+/// bytes shared by every copy.
+pub(crate) fn transmit_raw_each(sim: &mut Sim, devs: &[IfId], frame: &Frame) {
+    let wire = OnWire::new(frame.emit().into());
+    for dev in devs {
+        record_tx_bytes(sim, *dev, frame, &wire.bytes);
+        put_on_wire(sim, *dev, frame, wire.clone(), 0);
+    }
+}
+
 fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
     let bytes = record_tx(sim, dev, frame);
+    put_on_wire(sim, dev, frame, OnWire::new(bytes), mark);
+}
+
+fn put_on_wire(sim: &mut Sim, dev: IfId, frame: &Frame, wire: Arc<OnWire>, mark: u32) {
     let Some(i) = sim.world.iface(dev) else {
         return;
     };
-    let name = i.name.clone();
     if !i.up {
+        let name = &i.name;
         sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
         return;
     }
@@ -353,6 +375,7 @@ fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
         IfKind::Veth { peer } => Some(*peer),
         IfKind::Ether { peer } => *peer,
         IfKind::Dummy => {
+            let name = &i.name;
             sim.drop_packet(
                 DropReason::NotSpecified,
                 format!("{name} is a dummy device: frames vanish"),
@@ -360,7 +383,7 @@ fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
             return;
         }
         IfKind::Vxlan(_) => {
-            super::vxlan::xmit(sim, dev, frame, &bytes, mark);
+            super::vxlan::xmit(sim, dev, frame, &wire.bytes, mark);
             return;
         }
         IfKind::Loopback | IfKind::Bridge(_) | IfKind::Ipip(_) => None,
@@ -368,18 +391,22 @@ fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
     match peer {
         Some(p) if sim.world.iface(p).is_some_and(|x| x.up) => {
             let hop = sim.hop();
-            sim.schedule(WIRE_DELAY_US, Event::Arrive { dev: p, bytes, hop });
+            sim.schedule(WIRE_DELAY_US, Event::Arrive { dev: p, wire, hop });
         }
         Some(p) => sim.drop_packet(
             DropReason::NoCarrier,
             format!(
-                "{name} has no carrier: its peer {} is down",
+                "{} has no carrier: its peer {} is down",
+                sim.world.ifname(dev),
                 sim.world.qualified_ifname(p)
             ),
         ),
         None => sim.drop_packet(
             DropReason::NoCarrier,
-            format!("{name} has no carrier: nothing is plugged in"),
+            format!(
+                "{} has no carrier: nothing is plugged in",
+                sim.world.ifname(dev)
+            ),
         ),
     }
 }

@@ -32,9 +32,9 @@ mod vxlan;
 use crate::model::{IfId, NsId, World};
 use crate::trace::{Cause, DropReason, Hop, Step, Trace};
 use crate::wire::Ipv4Packet;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 pub use ip_output::{route_output, OutputError, OutputRoute};
 pub use ping::{PingOptions, PingRun};
@@ -61,17 +61,13 @@ pub(crate) enum Event {
     /// Bytes arrive at a device from its wire.
     Arrive {
         dev: IfId,
-        bytes: Vec<u8>,
+        wire: Arc<OnWire>,
         hop: usize,
     },
     /// A packet sent to one of the namespace's own addresses comes back through `lo`,
     /// with what its skb carries (`loopback_xmit` keeps the conntrack entry and the mark).
-    Loopback {
-        ns: NsId,
-        packet: Ipv4Packet,
-        meta: netfilter::Meta,
-        hop: usize,
-    },
+    /// (Boxed: the queue moves every event, and most are small.)
+    Loopback(Box<LoopbackEvent>),
     /// ARP retransmission or failure for an INCOMPLETE entry.
     NeighTimer {
         ns: NsId,
@@ -88,27 +84,67 @@ pub(crate) enum Event {
     Http(http::HttpEvent),
 }
 
-#[derive(Debug)]
-struct Queued {
-    at: u64,
-    seq: u64,
-    event: Event,
+/// What a loopback event carries.
+#[derive(Clone, Debug)]
+pub(crate) struct LoopbackEvent {
+    pub ns: NsId,
+    pub packet: Ipv4Packet,
+    pub meta: netfilter::Meta,
+    pub hop: usize,
 }
 
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
+/// Bytes on a wire, shared by every copy of a frame a bridge floods: each receiver reads
+/// the same bytes, so they are parsed once, by the first, and the others get that result.
+#[derive(Debug)]
+pub(crate) struct OnWire {
+    pub bytes: Arc<[u8]>,
+    parsed: std::sync::OnceLock<Result<crate::wire::Frame, crate::wire::WireError>>,
+}
+
+impl OnWire {
+    pub fn new(bytes: Arc<[u8]>) -> Arc<OnWire> {
+        Arc::new(OnWire {
+            bytes,
+            parsed: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The frame these bytes are (`Frame::parse`).
+    pub fn frame(&self) -> Result<crate::wire::Frame, crate::wire::WireError> {
+        self.parsed
+            .get_or_init(|| crate::wire::Frame::parse(&self.bytes))
+            .clone()
     }
 }
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
+
+/// The events to come, in (time, order scheduled) order: one FIFO per simulated time.
+/// Most events are frames a wire delay away, so the times are few and each holds many
+/// events (a flood): pushing and popping are O(1) within a time, and an event is moved
+/// once, not sifted through a heap.
+#[derive(Default)]
+struct EventQueue {
+    at: BTreeMap<u64, VecDeque<Event>>,
 }
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
+
+impl EventQueue {
+    fn push(&mut self, at: u64, event: Event) {
+        self.at.entry(at).or_default().push_back(event);
+    }
+
+    /// The time of the next event.
+    fn next_time(&self) -> Option<u64> {
+        self.at.first_key_value().map(|(t, _)| *t)
+    }
+
+    /// The next event and its time.
+    fn pop(&mut self) -> Option<(u64, Event)> {
+        let mut first = self.at.first_entry()?;
+        let at = *first.key();
+        let event = first.get_mut().pop_front();
+        if first.get().is_empty() {
+            first.remove();
+        }
+        event.map(|e| (at, e))
     }
 }
 
@@ -129,8 +165,7 @@ pub struct Sim {
     /// The trace so far.
     pub trace: Trace,
     now: u64,
-    seq: u64,
-    queue: BinaryHeap<Reverse<Queued>>,
+    queue: EventQueue,
     pub(crate) arp_queue: BTreeMap<(NsId, IfId, Ipv4Addr), Vec<Pending>>,
     pub(crate) ping: Option<ping::PingState>,
     pub(crate) connect: Option<connect::ConnectState>,
@@ -149,6 +184,8 @@ pub struct Sim {
     /// The rule or policy behind the last DROP/REJECT verdict: `table:chain:rule:N TEXT`.
     pub(crate) last_nf_cause: Option<String>,
     current: Option<usize>,
+    /// The namespace of the hop being written.
+    current_ns: NsId,
     stopped: bool,
     /// The hops this simulation may produce ([`MAX_HOPS`] per request).
     hop_budget: usize,
@@ -157,6 +194,8 @@ pub struct Sim {
     pub limit_hit: Option<String>,
     /// Quiet mode ([`Sim::quiet`]): hops are opened, but only drop steps are recorded.
     quiet: bool,
+    /// The MACs of the bridges met so far ([`Sim::mac_of`]).
+    bridge_macs: std::cell::RefCell<Vec<(IfId, crate::wire::Mac)>>,
 }
 
 impl Sim {
@@ -167,8 +206,7 @@ impl Sim {
             world,
             trace: Trace::default(),
             now,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             arp_queue: BTreeMap::new(),
             ping: None,
             connect: None,
@@ -182,20 +220,38 @@ impl Sim {
             rules_evaluated: 0,
             last_nf_cause: None,
             current: None,
+            current_ns: 0,
             stopped: false,
             hop_budget: MAX_HOPS,
             limit_hit: None,
             quiet: false,
+            bridge_macs: Default::default(),
         }
     }
 
     /// Quiet mode, for callers that need only how a run ended (`hopsim reach`): hops are
     /// still opened (the hop budget and the dropping hop's number and name stay those of
-    /// the full trace), but only [`Step::Drop`] steps are recorded, and the steps that are
-    /// costly to build (frames, words) are not built at all.
+    /// the full trace), but only [`Step::Drop`] steps are recorded (not the `OTHERHOST`
+    /// drops of frames flooded to bystanders, which never end a probe), and the steps that
+    /// are costly to build (frames, words) are not built at all.
     pub fn quiet(mut self) -> Sim {
         self.quiet = true;
         self
+    }
+
+    /// The MAC a device uses on the wire ([`World::mac_of`]). A bridge's is derived from
+    /// its ports (a walk of its namespace's devices), and no event of a simulation adds,
+    /// removes or readdresses a port, so it is derived once per simulation.
+    pub(crate) fn mac_of(&self, dev: IfId) -> crate::wire::Mac {
+        if !self.world.iface(dev).is_some_and(|i| i.is_bridge()) {
+            return self.world.mac_of(dev);
+        }
+        if let Some((_, mac)) = self.bridge_macs.borrow().iter().find(|(d, _)| *d == dev) {
+            return *mac;
+        }
+        let mac = self.world.mac_of(dev);
+        self.bridge_macs.borrow_mut().push((dev, mac));
+        mac
     }
 
     /// Whether steps other than drops are recorded (false in quiet mode): callers check it
@@ -221,12 +277,7 @@ impl Sim {
     }
 
     pub(crate) fn schedule(&mut self, delay: u64, event: Event) {
-        self.seq += 1;
-        self.queue.push(Reverse(Queued {
-            at: self.now + delay,
-            seq: self.seq,
-            event,
-        }));
+        self.queue.push(self.now + delay, event);
     }
 
     /// Open a new hop in a namespace; later steps go to it.
@@ -235,11 +286,17 @@ impl Sim {
         self.trace.hops.push(Hop {
             index,
             time_us: self.now,
-            node: self.world.netns[ns].name.clone(),
+            // Quiet mode names only the hops that get a step (a drop): see `step`.
+            node: if self.quiet {
+                String::new()
+            } else {
+                self.world.netns[ns].name.clone()
+            },
             cause,
             steps: Vec::new(),
         });
         self.current = Some(index);
+        self.current_ns = ns;
         index
     }
 
@@ -254,6 +311,9 @@ impl Sim {
             return;
         }
         if let Some(h) = self.current.and_then(|i| self.trace.hops.get_mut(i)) {
+            if h.node.is_empty() {
+                h.node = self.world.netns[self.current_ns].name.clone();
+            }
             h.steps.push(s);
         }
     }
@@ -269,14 +329,14 @@ impl Sim {
     /// Process events until the queue is empty, `until` (µs) is reached, or `done` says
     /// so. Returns the time reached.
     pub(crate) fn run(&mut self, until: u64) {
-        while let Some(Reverse(q)) = self.queue.peek() {
-            if q.at > until || self.stopped {
+        while let Some(at) = self.queue.next_time() {
+            if at > until || self.stopped {
                 break;
             }
-            let Some(Reverse(q)) = self.queue.pop() else {
+            let Some((at, event)) = self.queue.pop() else {
                 break;
             };
-            self.now = q.at;
+            self.now = at;
             if self.trace.hops.len() >= self.hop_budget {
                 let msg = limit_message(self.hop_budget);
                 self.drop_packet(DropReason::SimLimit, msg.clone());
@@ -284,7 +344,7 @@ impl Sim {
                 self.stopped = true;
                 break;
             }
-            self.dispatch(q.event);
+            self.dispatch(event);
             if self.ping.as_ref().is_some_and(|p| p.finished())
                 || self.dns.as_ref().is_some_and(|d| d.settled())
             {
@@ -301,13 +361,14 @@ impl Sim {
     fn dispatch(&mut self, event: Event) {
         self.ct_live_from = self.unconfirmed.len();
         match event {
-            Event::Arrive { dev, bytes, hop } => receive::netif_receive(self, dev, bytes, hop),
-            Event::Loopback {
-                ns,
-                packet,
-                meta,
-                hop,
-            } => {
+            Event::Arrive { dev, wire, hop } => receive::netif_receive(self, dev, &wire, hop),
+            Event::Loopback(l) => {
+                let LoopbackEvent {
+                    ns,
+                    packet,
+                    meta,
+                    hop,
+                } = *l;
                 self.begin_hop(ns, Cause::Frame { hop });
                 ip_input::loopback_rcv(self, ns, packet, meta);
             }

@@ -2,7 +2,7 @@
 //! handed to its bridge if the device is a bridge port, otherwise classified by destination
 //! MAC and passed to ARP or IPv4.
 
-use super::{arp, bridge, ip_input, Sim};
+use super::{arp, bridge, ip_input, OnWire, Sim};
 use crate::model::IfId;
 use crate::trace::{Cause, DropReason, FrameRecord, Step};
 use crate::wire::{Frame, L3};
@@ -21,15 +21,16 @@ pub(crate) enum PktType {
 }
 
 /// Bytes arrive on `dev` from its wire: a new hop in the device's namespace.
-pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, bytes: Vec<u8>, from_hop: usize) {
+pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: &OnWire, from_hop: usize) {
     let Some(i) = sim.world.iface(dev) else {
         return;
     };
-    let (ns, name, up, master) = (i.ns, i.name.clone(), i.up, i.master);
+    let (ns, up, master) = (i.ns, i.up, i.master);
     sim.begin_hop(ns, Cause::Frame { hop: from_hop });
-    let frame = match Frame::parse(&bytes) {
+    let frame = match wire.frame() {
         Ok(f) => f,
         Err(e) => {
+            let name = sim.world.ifname(dev);
             sim.drop_packet(
                 DropReason::NotSpecified,
                 format!("malformed frame on {name}: {e}"),
@@ -39,11 +40,12 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, bytes: Vec<u8>, from_hop: 
     };
     if sim.tracing() {
         sim.step(Step::Receive {
-            dev: name.clone(),
-            frame: FrameRecord::new(&frame, &bytes),
+            dev: sim.world.ifname(dev),
+            frame: FrameRecord::shared(&frame, &wire.bytes),
         });
     }
     if !up {
+        let name = sim.world.ifname(dev);
         sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
         return;
     }
@@ -75,7 +77,7 @@ fn dispatch(sim: &mut Sim, dev: IfId, master: Option<IfId>, frame: Frame) {
 /// `eth_type_trans` and the protocol handlers: a frame for device `dev` (a plain device, or
 /// a bridge device receiving from its own ports).
 pub(crate) fn deliver_l2(sim: &mut Sim, dev: IfId, frame: Frame) {
-    let mac = sim.world.mac_of(dev);
+    let mac = sim.mac_of(dev);
     let pkt_type = if frame.dst == mac {
         PktType::Host
     } else if frame.dst.is_broadcast() {
@@ -86,6 +88,11 @@ pub(crate) fn deliver_l2(sim: &mut Sim, dev: IfId, frame: Frame) {
         PktType::OtherHost
     };
     if pkt_type == PktType::OtherHost {
+        if !sim.tracing() {
+            // Quiet mode keeps only the drops that end a probe; a frame flooded to a
+            // bystander is not one (`hopsim reach` skips OTHERHOST drops).
+            return;
+        }
         let name = sim.world.ifname(dev);
         sim.drop_packet(
             DropReason::Otherhost,

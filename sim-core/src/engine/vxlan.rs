@@ -222,7 +222,7 @@ pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
         );
         return;
     };
-    let own = sim.world.mac_of(dev);
+    let own = sim.mac_of(dev);
     if pkt.inner.src == own {
         sim.drop_packet(
             DropReason::NotSpecified,
