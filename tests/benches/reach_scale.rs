@@ -2,7 +2,8 @@
 //! generated cluster of PODS pods (default 1000) on NODES nodes (default 10,
 //! bridge-routes: a bridge per node, routes between nodes), every pod pinging every pod:
 //! PODS x PODS traces, in parallel on every core. `HOPSIM_BENCH_SOURCES=N` limits the
-//! sources to the first N pods (the time then scales linearly).
+//! sources to the first N pods (the time then scales linearly). `HOPSIM_BENCH_CNI` picks
+//! another CNI (`calico-ipip`: a routed veth per pod, no bridge to flood ARP on).
 
 use hopsim_core::cluster;
 use hopsim_core::format::LoadOptions;
@@ -21,8 +22,11 @@ fn env(name: &str, default: usize) -> usize {
 fn main() {
     let pods = env("HOPSIM_BENCH_PODS", 1000);
     let nodes = env("HOPSIM_BENCH_NODES", 10);
-    let mut s = String::from(
-        "name: reach-scale\nsource: \"generated (no source document)\"\ncluster:\n  cni: bridge-routes\n  cluster-cidr: 10.244.0.0/16\n  nodes:\n",
+    let cni = std::env::var("HOPSIM_BENCH_CNI").unwrap_or_else(|_| "bridge-routes".into());
+    let mut s = format!(
+        "name: reach-scale\nsource: \"generated (no source document)\"\ncluster:\n  cni: {cni}\n  cluster-cidr: 10.244.0.0/16\n{}  nodes:\n",
+        // One pod block per node, large enough for its share of the pods.
+        if cni.starts_with("calico") { "  block-size: 24\n" } else { "" }
     );
     for n in 0..nodes {
         let _ = writeln!(s, "    node{n}: {{ ip: 192.168.10.{}/24 }}", n + 10);
@@ -56,7 +60,7 @@ fn main() {
     let took = t1.elapsed();
     let reached = r.pairs.len() - r.failing().count();
     println!(
-        "reach_scale: {} pods on {nodes} nodes (compile + load {load:?}); {} sources x {} targets = {} pairs ({reached} reached) in {took:?} on {} threads: {:.1} us per pair",
+        "reach_scale: {} pods on {nodes} nodes, {cni} (compile + load {load:?}); {} sources x {} targets = {} pairs ({reached} reached) in {took:?} on {} threads: {:.1} us per pair",
         compiled.cluster.pods.len(),
         sources.len(),
         targets.len(),
