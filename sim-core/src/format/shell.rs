@@ -1147,8 +1147,7 @@ impl Shell<'_> {
             };
         }
         if matches(cmd, "flush") {
-            self.world.netns[ns]
-                .routes
+            std::sync::Arc::make_mut(&mut self.world.netns[ns].routes)
                 .retain(|r| r.table == crate::model::Table::Local);
             return CmdResult::ok();
         }

@@ -836,7 +836,7 @@ pub(crate) fn file_err<T>(file: &str, at: &S<T>, key: &str, line: usize, msg: &s
 /// `hosts:`, `resolv-conf:`, `libc:` and `dns-server:` of a namespace.
 fn load_dns(file: &str, world: &mut World, ns: NsId, spec: &NsSpec) -> Result<(), LoadError> {
     use crate::dns::{corefile::Corefile, server, HostsFile, Libc, ResolvConf};
-    let d = &mut world.netns[ns].dns;
+    let d = std::sync::Arc::make_mut(&mut world.netns[ns].dns);
     if let Some(h) = &spec.hosts {
         d.hosts = Some(HostsFile::parse(&h.value).map_err(|e| {
             file_err(file, h, "hosts", e.line, &e.msg)
@@ -925,11 +925,12 @@ fn load_dns(file: &str, world: &mut World, ns: NsId, spec: &NsSpec) -> Result<()
             parse_listen(&format!("{proto} {port} {process}")).map_err(|m| err_at(file, s, m))?;
         world.listen(ns, l).map_err(|e| err_at(file, s, e.msg))?;
     }
-    world.netns[ns].dns.server = Some(std::sync::Arc::new(server::DnsServer {
-        process,
-        port,
-        kind,
-    }));
+    std::sync::Arc::make_mut(&mut world.netns[ns].dns).server =
+        Some(std::sync::Arc::new(server::DnsServer {
+            process,
+            port,
+            kind,
+        }));
     Ok(())
 }
 

@@ -72,7 +72,7 @@ pub struct Netns {
     /// Sysctls.
     pub sysctl: Sysctls,
     /// Both routing tables (local and main).
-    pub routes: Vec<Route>,
+    pub routes: std::sync::Arc<Vec<Route>>,
     /// The ARP cache.
     pub neigh: Vec<Neighbour>,
     /// The next ifindex to hand out.
@@ -91,7 +91,7 @@ pub struct Netns {
     /// addresses the kernel does not own, as MetalLB's L2 speaker does).
     pub arp_responders: Vec<ArpResponder>,
     /// Name resolution: /etc/hosts, /etc/resolv.conf, the libc, a DNS server process.
-    pub dns: crate::dns::NsDns,
+    pub dns: std::sync::Arc<crate::dns::NsDns>,
     /// HTTP programs behind listening TCP sockets (whoami, ingress-nginx).
     pub http: Vec<http::HttpApp>,
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.

@@ -112,7 +112,7 @@ impl World {
             host,
             is_root,
             sysctl: Sysctls::default(),
-            routes: Vec::new(),
+            routes: Default::default(),
             neigh: Vec::new(),
             next_ifindex: 1,
             ip_id: ((seed >> 16) & 0xffff) as u16,
@@ -306,7 +306,7 @@ impl World {
             self.forget_port(br, id);
         }
         let n = &mut self.netns[i.ns];
-        n.routes.retain(|r| r.dev != Some(id));
+        std::sync::Arc::make_mut(&mut n.routes).retain(|r| r.dev != Some(id));
         n.neigh.retain(|e| e.dev != id);
         n.sysctl.dev_mut().remove(&id);
         n.devs.retain(|d| *d != id);
@@ -357,8 +357,7 @@ impl World {
         i.up = false;
         let ns = i.ns;
         let lo = i.is_loopback();
-        self.netns[ns]
-            .routes
+        std::sync::Arc::make_mut(&mut self.netns[ns].routes)
             .retain(|r| r.dev != Some(id) || (r.rtype == RouteType::Local && !lo));
         self.netns[ns]
             .neigh
@@ -370,7 +369,7 @@ impl World {
 
     fn add_local_route(&mut self, ns: NsId, dev: IfId, addr: Ipv4Addr, src: Ipv4Addr) {
         let dst = Ipv4Net::new(addr, 32).unwrap_or_default();
-        let routes = &mut self.netns[ns].routes;
+        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
         if routes
             .iter()
             .any(|r| r.table == Table::Local && r.dst == dst && r.rtype == RouteType::Local)
@@ -394,7 +393,7 @@ impl World {
     /// The prefix route and the broadcast route of a primary address (`fib_add_ifaddr`).
     fn add_prefix_routes(&mut self, ns: NsId, dev: IfId, net: Ipv4Net) {
         let lo = self.iface(dev).is_some_and(|i| i.is_loopback());
-        let routes = &mut self.netns[ns].routes;
+        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
         let prefix = net.trunc();
         if net.prefix_len() < 32 {
             let (table, rtype, scope) = if lo {
@@ -513,7 +512,7 @@ impl World {
             i.addrs.retain(|a| !gone.contains(a));
         }
         let left = self.iface(dev).map(|i| i.addrs.clone()).unwrap_or_default();
-        let routes = &mut self.netns[ns].routes;
+        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
         for g in &gone {
             let host = Ipv4Net::new(g.addr(), 32).unwrap_or_default();
             routes.retain(|r| {
@@ -601,7 +600,7 @@ impl World {
         self.set_nomaster(dev);
         let from = i.ns;
         let n = &mut self.netns[from];
-        n.routes.retain(|r| r.dev != Some(dev));
+        std::sync::Arc::make_mut(&mut n.routes).retain(|r| r.dev != Some(dev));
         n.neigh.retain(|e| e.dev != dev);
         n.sysctl.dev_mut().remove(&dev);
         n.devs.retain(|d| *d != dev);
@@ -681,7 +680,7 @@ impl World {
     /// kernel makes (`fib_check_nh`).
     pub fn route_add(&mut self, ns: NsId, spec: RouteSpec, replace: bool) -> OpResult {
         let route = self.check_route(ns, &spec)?;
-        let routes = &mut self.netns[ns].routes;
+        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
         if let Some(pos) = routes.iter().position(|r| r.same_key(&route)) {
             if replace {
                 routes[pos] = route;
@@ -806,7 +805,7 @@ impl World {
             .map(|(i, _)| *i);
         match pos {
             Some(i) => {
-                self.netns[ns].routes.remove(i);
+                std::sync::Arc::make_mut(&mut self.netns[ns].routes).remove(i);
                 Ok(())
             }
             None => Err(OpError::rtnl("RTNETLINK answers: No such process")),

@@ -160,7 +160,9 @@ fn member_text(n: &Ipv4Net) -> String {
 /// `list` prints them in index order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct IpSets {
-    slots: Vec<Option<IpSet>>,
+    /// Shared between copies of the world until one changes a set (Calico's sets hold
+    /// every pod of the cluster, on every node).
+    slots: std::sync::Arc<Vec<Option<IpSet>>>,
 }
 
 impl IpSets {
@@ -170,7 +172,10 @@ impl IpSets {
     }
 
     fn get_mut(&mut self, name: &str) -> Option<&mut IpSet> {
-        self.slots.iter_mut().flatten().find(|s| s.name == name)
+        std::sync::Arc::make_mut(&mut self.slots)
+            .iter_mut()
+            .flatten()
+            .find(|s| s.name == name)
     }
 
     /// The sets in index order.
@@ -184,20 +189,23 @@ impl IpSets {
     }
 
     fn insert(&mut self, set: IpSet) {
-        match self.slots.iter_mut().find(|s| s.is_none()) {
+        match std::sync::Arc::make_mut(&mut self.slots)
+            .iter_mut()
+            .find(|s| s.is_none())
+        {
             Some(slot) => *slot = Some(set),
-            None => self.slots.push(Some(set)),
+            None => std::sync::Arc::make_mut(&mut self.slots).push(Some(set)),
         }
     }
 
     fn remove(&mut self, name: &str) {
-        for slot in &mut self.slots {
+        for slot in std::sync::Arc::make_mut(&mut self.slots).iter_mut() {
             if slot.as_ref().is_some_and(|s| s.name == name) {
                 *slot = None;
             }
         }
         while self.slots.last().is_some_and(Option::is_none) {
-            self.slots.pop();
+            std::sync::Arc::make_mut(&mut self.slots).pop();
         }
     }
 }
@@ -430,7 +438,10 @@ pub fn run(nf: &mut Netfilter, args: &[&str]) -> Result<IpsetOutput, IpsetError>
                     .members
                     .clear(),
                 None => {
-                    for s in nf.ipsets.slots.iter_mut().flatten() {
+                    for s in std::sync::Arc::make_mut(&mut nf.ipsets.slots)
+                        .iter_mut()
+                        .flatten()
+                    {
                         s.members.clear();
                     }
                 }
