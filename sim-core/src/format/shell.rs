@@ -1147,7 +1147,9 @@ impl Shell<'_> {
             };
         }
         if matches(cmd, "flush") {
-            std::sync::Arc::make_mut(&mut self.world.netns[ns].routes)
+            self.world.netns[ns]
+                .routes
+                .make_mut()
                 .retain(|r| r.table == crate::model::Table::Local);
             return CmdResult::ok();
         }

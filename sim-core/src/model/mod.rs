@@ -72,7 +72,7 @@ pub struct Netns {
     /// Sysctls.
     pub sysctl: Sysctls,
     /// Both routing tables (local and main).
-    pub routes: std::sync::Arc<Vec<Route>>,
+    pub routes: route::Routes,
     /// The ARP cache.
     pub neigh: Vec<Neighbour>,
     /// The next ifindex to hand out.
@@ -340,10 +340,7 @@ impl World {
 
     /// Whether `ip` is one of the namespace's own addresses (`inet_addr_type == RTN_LOCAL`).
     pub fn is_local_addr(&self, ns: NsId, ip: Ipv4Addr) -> bool {
-        self.netns[ns]
-            .routes
-            .iter()
-            .any(|r| r.table == Table::Local && r.rtype == RouteType::Local && r.dst.contains(&ip))
+        self.netns[ns].routes.is_local(ip)
     }
 
     /// The MAC a device uses on the wire. A bridge without an explicitly set address takes

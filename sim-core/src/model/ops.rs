@@ -306,7 +306,7 @@ impl World {
             self.forget_port(br, id);
         }
         let n = &mut self.netns[i.ns];
-        std::sync::Arc::make_mut(&mut n.routes).retain(|r| r.dev != Some(id));
+        n.routes.make_mut().retain(|r| r.dev != Some(id));
         n.neigh.retain(|e| e.dev != id);
         n.sysctl.dev_mut().remove(&id);
         n.devs.retain(|d| *d != id);
@@ -357,7 +357,9 @@ impl World {
         i.up = false;
         let ns = i.ns;
         let lo = i.is_loopback();
-        std::sync::Arc::make_mut(&mut self.netns[ns].routes)
+        self.netns[ns]
+            .routes
+            .make_mut()
             .retain(|r| r.dev != Some(id) || (r.rtype == RouteType::Local && !lo));
         self.netns[ns]
             .neigh
@@ -369,7 +371,7 @@ impl World {
 
     fn add_local_route(&mut self, ns: NsId, dev: IfId, addr: Ipv4Addr, src: Ipv4Addr) {
         let dst = Ipv4Net::new(addr, 32).unwrap_or_default();
-        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
+        let routes = self.netns[ns].routes.make_mut();
         if routes
             .iter()
             .any(|r| r.table == Table::Local && r.dst == dst && r.rtype == RouteType::Local)
@@ -393,7 +395,7 @@ impl World {
     /// The prefix route and the broadcast route of a primary address (`fib_add_ifaddr`).
     fn add_prefix_routes(&mut self, ns: NsId, dev: IfId, net: Ipv4Net) {
         let lo = self.iface(dev).is_some_and(|i| i.is_loopback());
-        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
+        let routes = self.netns[ns].routes.make_mut();
         let prefix = net.trunc();
         if net.prefix_len() < 32 {
             let (table, rtype, scope) = if lo {
@@ -512,7 +514,7 @@ impl World {
             i.addrs.retain(|a| !gone.contains(a));
         }
         let left = self.iface(dev).map(|i| i.addrs.clone()).unwrap_or_default();
-        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
+        let routes = self.netns[ns].routes.make_mut();
         for g in &gone {
             let host = Ipv4Net::new(g.addr(), 32).unwrap_or_default();
             routes.retain(|r| {
@@ -600,7 +602,7 @@ impl World {
         self.set_nomaster(dev);
         let from = i.ns;
         let n = &mut self.netns[from];
-        std::sync::Arc::make_mut(&mut n.routes).retain(|r| r.dev != Some(dev));
+        n.routes.make_mut().retain(|r| r.dev != Some(dev));
         n.neigh.retain(|e| e.dev != dev);
         n.sysctl.dev_mut().remove(&dev);
         n.devs.retain(|d| *d != dev);
@@ -680,7 +682,7 @@ impl World {
     /// kernel makes (`fib_check_nh`).
     pub fn route_add(&mut self, ns: NsId, spec: RouteSpec, replace: bool) -> OpResult {
         let route = self.check_route(ns, &spec)?;
-        let routes = std::sync::Arc::make_mut(&mut self.netns[ns].routes);
+        let routes = self.netns[ns].routes.make_mut();
         if let Some(pos) = routes.iter().position(|r| r.same_key(&route)) {
             if replace {
                 routes[pos] = route;
@@ -805,7 +807,7 @@ impl World {
             .map(|(i, _)| *i);
         match pos {
             Some(i) => {
-                std::sync::Arc::make_mut(&mut self.netns[ns].routes).remove(i);
+                self.netns[ns].routes.make_mut().remove(i);
                 Ok(())
             }
             None => Err(OpError::rtnl("RTNETLINK answers: No such process")),

@@ -194,3 +194,84 @@ pub fn fib_lookup(
     lpm(routes.iter(), Table::Local, dst, usable)
         .or_else(|| lpm(routes.iter(), Table::Main, dst, usable))
 }
+
+/// A namespace's routes (the local and main tables), shared between copies of the world
+/// until one changes them ([`Routes::make_mut`]), with its local addresses (the `local`
+/// routes of the local table) gathered once for [`Routes::is_local`]: ARP asks it of every
+/// namespace a broadcast reaches, and a Kubernetes node has hundreds of routes.
+#[derive(Clone, Default)]
+pub struct Routes {
+    list: std::sync::Arc<Vec<Route>>,
+    local: std::sync::Arc<std::sync::OnceLock<LocalAddrs>>,
+}
+
+/// The addresses `local` routes of the local table cover: single addresses, sorted, and
+/// the wider prefixes (`127.0.0.0/8`, AnyIP routes).
+#[derive(Default)]
+struct LocalAddrs {
+    hosts: Vec<u32>,
+    nets: Vec<Ipv4Net>,
+}
+
+impl Routes {
+    /// The routes, to change (copied first if another copy of the world shares them).
+    pub fn make_mut(&mut self) -> &mut Vec<Route> {
+        self.local = Default::default();
+        std::sync::Arc::make_mut(&mut self.list)
+    }
+
+    /// Whether a `local` route of the local table covers `ip` (the address is ours).
+    pub fn is_local(&self, ip: Ipv4Addr) -> bool {
+        let l = self.local.get_or_init(|| {
+            let mut l = LocalAddrs::default();
+            for r in self
+                .list
+                .iter()
+                .filter(|r| r.table == Table::Local && r.rtype == RouteType::Local)
+            {
+                if r.dst.prefix_len() == 32 {
+                    l.hosts.push(u32::from(r.dst.addr()));
+                } else {
+                    l.nets.push(r.dst.trunc());
+                }
+            }
+            l.hosts.sort_unstable();
+            l
+        });
+        l.hosts.binary_search(&u32::from(ip)).is_ok() || l.nets.iter().any(|n| n.contains(&ip))
+    }
+}
+
+impl std::ops::Deref for Routes {
+    type Target = Vec<Route>;
+    fn deref(&self) -> &Vec<Route> {
+        &self.list
+    }
+}
+
+impl From<Vec<Route>> for Routes {
+    fn from(list: Vec<Route>) -> Routes {
+        Routes {
+            list: std::sync::Arc::new(list),
+            local: Default::default(),
+        }
+    }
+}
+
+impl PartialEq for Routes {
+    fn eq(&self, other: &Routes) -> bool {
+        self.list == other.list
+    }
+}
+
+impl std::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.list.fmt(f)
+    }
+}
+
+impl Serialize for Routes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.list.serialize(s)
+    }
+}
