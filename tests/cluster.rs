@@ -99,6 +99,21 @@ fn the_compiled_topology_loads_back_to_the_same_rules_and_routes() {
     std::fs::write(&out, &yaml).unwrap();
     assert!(!cluster::is_cluster_text(&yaml));
     let back = load_file(&out, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    // kube-proxy's nat table, the same on every node, is written once and shared again.
+    assert_eq!(yaml.matches("\n  nat: |\n").count(), 1, "{yaml}");
+    assert_eq!(
+        yaml.matches("iptables-save-from: [mangle, filter, nat]")
+            .count(),
+        4
+    );
+    let (n1, n3) = (
+        back.world.resolve_ns("n1").unwrap(),
+        back.world.resolve_ns("n3").unwrap(),
+    );
+    assert!(std::sync::Arc::ptr_eq(
+        &back.world.netns[n1].netfilter.shared_table(TableName::Nat),
+        &back.world.netns[n3].netfilter.shared_table(TableName::Nat)
+    ));
     let orig = load_file(&path, LoadOptions::default()).unwrap();
     for (id, ns) in orig.world.live_netns() {
         if orig.world.hosts[ns.host].kind != hopsim_core::model::HostKind::Linux {

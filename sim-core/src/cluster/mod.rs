@@ -639,13 +639,27 @@ pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
     let compiled = compile(path, text)?;
     let topo = load_compiled(path, &compiled, LoadOptions::default())?;
     let mut plan = compiled.plan.clone();
+    // Each node's tables as `iptables-save` prints them, one text per table: a table
+    // shared by nodes is printed once, and the plan's writer shares its text.
+    let mut printed: HashMap<*const Table, Arc<String>> = HashMap::new();
     for m in &mut plan.machines {
         if m.root.iptables.is_empty() {
             continue;
         }
         if let Ok(ns) = topo.world.resolve_ns(&m.name) {
-            let saved = save::render_save(&topo.world.netns[ns].netfilter, None);
-            m.root.iptables = vec![Arc::new(saved)];
+            let nf = &topo.world.netns[ns].netfilter;
+            m.root.iptables = save::SAVE_ORDER
+                .into_iter()
+                .filter(|t| save::table_exists(&nf.counted(*t)))
+                .map(|t| {
+                    let table = nf.shared_table(t);
+                    Arc::clone(
+                        printed
+                            .entry(Arc::as_ptr(&table))
+                            .or_insert_with(|| Arc::new(save::render_save(nf, Some(t)))),
+                    )
+                })
+                .collect();
         }
     }
     // A plain topology knows pods by NODE/POD only: rewrite NAMESPACE/POD in the

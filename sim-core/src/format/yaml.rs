@@ -5,12 +5,14 @@
 use super::shell::{parse_prefix, Shell};
 use super::{script, ExpectSpec, LoadError, LoadOptions, Topology};
 use crate::model::{HostId, HostKind, IfId, NsId, World};
+use crate::netfilter::{ipset::IpSets, save, Table, TableName};
 use crate::wire::Mac;
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A scalar that may be written as a number, a boolean or a string (sysctl values).
 #[derive(Clone, Debug, PartialEq)]
@@ -59,6 +61,10 @@ struct FileSpec {
     switches: IndexMap<String, S<SwitchSpec>>,
     #[serde(default)]
     script: Option<S<String>>,
+    /// Named `iptables-save` texts that namespaces take tables from
+    /// (`iptables-save-from:`), read once however many use them.
+    #[serde(default, rename = "iptables-save-texts")]
+    iptables_save_texts: IndexMap<String, S<String>>,
     #[serde(default)]
     expect: Vec<S<ExpectSpec>>,
 }
@@ -84,6 +90,8 @@ struct MachineSpec {
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
+    #[serde(default, rename = "iptables-save-from")]
+    iptables_save_from: Vec<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
     #[serde(default, rename = "arp-responder")]
@@ -119,6 +127,8 @@ struct NsSpec {
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
+    #[serde(default, rename = "iptables-save-from")]
+    iptables_save_from: Vec<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
     #[serde(default, rename = "arp-responder")]
@@ -278,11 +288,15 @@ pub fn load_yaml_budget(
         expects.push(e.value.resolve(&file, line, col)?);
     }
     if let Some(s) = &spec.script {
-        if !spec.machines.is_empty() || !spec.namespaces.is_empty() || !spec.switches.is_empty() {
+        if !spec.machines.is_empty()
+            || !spec.namespaces.is_empty()
+            || !spec.switches.is_empty()
+            || !spec.iptables_save_texts.is_empty()
+        {
             return Err(err_at(
                 &file,
                 s,
-                "script: and machines/namespaces/switches cannot be combined",
+                "script: and machines/namespaces/switches/iptables-save-texts cannot be combined",
             )
             .hint("a topology is either built by a script or described in YAML"));
         }
@@ -388,6 +402,7 @@ pub fn load_yaml_budget(
                 ipsets: m.ipsets,
                 iptables: m.iptables,
                 iptables_save: m.iptables_save,
+                iptables_save_from: m.iptables_save_from,
                 listen: m.listen,
                 arp_responder: m.arp_responder,
                 hosts: m.hosts,
@@ -664,6 +679,7 @@ pub fn load_yaml_budget(
             b.world.link_up(*id);
         }
     }
+    let mut shared = SharedRules::new(&spec.iptables_save_texts);
     // Pass 4: sysctls, routes, neighbours, each through the shell so they mean exactly
     // what the commands mean.
     for (ns, spec) in &all_ns {
@@ -737,6 +753,7 @@ pub fn load_yaml_budget(
             )?;
             b.world.netns[*ns].netfilter = nf;
         }
+        shared.install(&file, &mut b.world, *ns, spec)?;
         for r in &spec.iptables {
             let res = Shell {
                 world: &mut b.world,
@@ -811,6 +828,7 @@ pub fn load_yaml_budget(
             }
         }
     }
+    shared.check_all_used(&file)?;
     Ok(Topology {
         path: path.to_path_buf(),
         name: spec.name.value,
@@ -820,6 +838,132 @@ pub fn load_yaml_budget(
         expects,
         script: None,
     })
+}
+
+/// The named texts of `iptables-save-texts:`, each read once for each distinct set of IP
+/// sets it is read with (the rules' `-m set` must name sets of the namespace), its tables
+/// then shared by every namespace that names it in `iptables-save-from:`.
+struct SharedRules<'a> {
+    texts: &'a IndexMap<String, S<String>>,
+    /// Per text: the sets it was read with and the tables it gave.
+    read: IndexMap<&'a str, Vec<ReadText>>,
+}
+
+/// A shared text read with these sets: its tables.
+type ReadText = (IpSets, Vec<Arc<Table>>);
+
+impl<'a> SharedRules<'a> {
+    fn new(texts: &'a IndexMap<String, S<String>>) -> Self {
+        SharedRules {
+            texts,
+            read: IndexMap::new(),
+        }
+    }
+
+    /// Install the tables of the namespace's `iptables-save-from:` texts, after its own
+    /// `iptables-save:`. Each table comes from one text.
+    fn install(
+        &mut self,
+        file: &str,
+        world: &mut World,
+        ns: NsId,
+        spec: &NsSpec,
+    ) -> Result<(), LoadError> {
+        if spec.iptables_save_from.is_empty() {
+            return Ok(());
+        }
+        // Which text gave each table so far.
+        let mut given: Vec<(TableName, String)> = spec
+            .iptables_save
+            .iter()
+            .flat_map(|t| save::restore_table_names(&t.value))
+            .map(|t| (t, "iptables-save:".to_string()))
+            .collect();
+        for r in &spec.iptables_save_from {
+            let Some((name, text)) = self.texts.get_key_value(r.value.as_str()) else {
+                let known: Vec<&str> = self.texts.keys().map(String::as_str).collect();
+                return Err(err_at(
+                    file,
+                    r,
+                    format!(
+                        "iptables-save-from: no text \"{}\" under iptables-save-texts:",
+                        r.value
+                    ),
+                )
+                .hint(if known.is_empty() {
+                    "add it at the top level: `iptables-save-texts: { NAME: | (an iptables-save text) }`".to_string()
+                } else {
+                    format!("name one of the top-level iptables-save-texts: {}", known.join(", "))
+                }));
+            };
+            for t in save::restore_table_names(&text.value) {
+                if let Some((_, by)) = given.iter().find(|(g, _)| *g == t) {
+                    return Err(err_at(
+                        file,
+                        r,
+                        format!(
+                            "iptables-save-from: table {} of \"{name}\" is already given by {by}",
+                            t.name()
+                        ),
+                    )
+                    .hint(
+                        "each table of a namespace comes from one text: take it out of one of them",
+                    ));
+                }
+                given.push((t, format!("\"{name}\"")));
+            }
+            let sets = &world.netns[ns].netfilter.ipsets;
+            let read = self.read.entry(name.as_str()).or_default();
+            let tables = match read.iter().find(|(s, _)| s == sets) {
+                Some((_, t)) => t.clone(),
+                None => {
+                    let nf = save::parse_restore_with_sets(&text.value, sets).map_err(|e| {
+                        file_err(
+                            file,
+                            text,
+                            &format!("iptables-save-texts: {name}"),
+                            e.line,
+                            e.msg.trim_end(),
+                        )
+                        .hint(if e.msg.contains("doesn't exist.") {
+                            "declare the IP sets the rules name under `ipsets:` of every namespace that takes this text"
+                        } else {
+                            "paste the output of `iptables-save` as it is"
+                        })
+                    })?;
+                    let t: Vec<Arc<Table>> = save::restore_table_names(&text.value)
+                        .into_iter()
+                        .map(|t| nf.shared_table(t))
+                        .collect();
+                    read.push((sets.clone(), t.clone()));
+                    t
+                }
+            };
+            for t in tables {
+                world.netns[ns].netfilter.set_shared_table(t);
+            }
+        }
+        Ok(())
+    }
+
+    /// A text nobody takes is an error (it would never be read, nor checked).
+    fn check_all_used(&self, file: &str) -> Result<(), LoadError> {
+        match self
+            .texts
+            .iter()
+            .find(|(n, _)| !self.read.contains_key(n.as_str()))
+        {
+            Some((name, text)) => Err(err_at(
+                file,
+                text,
+                format!("iptables-save-texts: no namespace takes \"{name}\""),
+            )
+            .hint(format!(
+                "name it in a machine's or namespace's `iptables-save-from: [{name}]`, or remove it"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// An error at line `line` of a block scalar (`hosts: |`, `corefile: |`): the scalar's
