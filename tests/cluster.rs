@@ -530,3 +530,32 @@ fn compile_writes_the_http_programs_and_the_metallb_responder() {
         assert!(yaml.contains(want), "{file}: {want} missing");
     }
 }
+
+/// A cluster file loads to exactly the world its `hopsim compile` text loads to (every
+/// namespace, device, route, neighbour, socket, set, table, DNS server), but the pods'
+/// `NAMESPACE/POD` names, which only the cluster file knows.
+#[test]
+fn a_cluster_and_its_compiled_text_load_to_the_same_world() {
+    let dir = std::env::temp_dir().join(format!("hopsim-same-world-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files: Vec<std::path::PathBuf> = hopsim_tests::scenario_files()
+        .into_iter()
+        .filter(|f| cluster::is_cluster_text(&std::fs::read_to_string(f).unwrap()))
+        .collect();
+    files.push(fixture("kube-proxy-worked-example.yaml"));
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut direct = load_file(&f, LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .world;
+        let out = dir.join(f.file_name().unwrap());
+        std::fs::write(&out, cluster::compile_to_yaml(&f, &text).unwrap()).unwrap();
+        let back = load_file(&out, LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .world;
+        assert!(!direct.ns_aliases.is_empty(), "{}", f.display());
+        direct.ns_aliases = Arc::default();
+        assert!(direct == back, "{}: the worlds differ", f.display());
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

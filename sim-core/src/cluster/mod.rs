@@ -638,6 +638,13 @@ pub fn load_compiled(
 pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
     let compiled = compile(path, text)?;
     let topo = load_compiled(path, &compiled, LoadOptions::default())?;
+    Ok(compiled_yaml(&compiled, &topo.world))
+}
+
+/// The text of `hopsim compile`: the plan, with the rules of each node as loaded in
+/// `world` (the world of [`load_compiled`]), as `iptables-save` prints them.
+pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String {
+    let topo = world;
     let mut plan = compiled.plan.clone();
     // Each node's tables as `iptables-save` prints them, one text per table: a table
     // shared by nodes is printed once, and the plan's writer shares its text.
@@ -646,8 +653,8 @@ pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
         if m.root.iptables.is_empty() {
             continue;
         }
-        if let Ok(ns) = topo.world.resolve_ns(&m.name) {
-            let nf = &topo.world.netns[ns].netfilter;
+        if let Ok(ns) = topo.resolve_ns(&m.name) {
+            let nf = &topo.netns[ns].netfilter;
             m.root.iptables = save::SAVE_ORDER
                 .into_iter()
                 .filter(|t| save::table_exists(&nf.counted(*t)))
@@ -681,5 +688,5 @@ pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
         }
         e
     });
-    Ok(plan.to_yaml(expect.as_deref(), true))
+    plan.to_yaml(expect.as_deref(), true)
 }

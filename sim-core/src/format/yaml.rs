@@ -671,10 +671,14 @@ pub fn load_yaml_budget(
         }
     }
     // veth ends created implicitly as a peer and not listed come up with their pair.
+    // (A map of the namespaces' specs: a search of all of them for each device is
+    // quadratic in a cluster's pods.)
+    let spec_of: std::collections::HashMap<NsId, &NsSpec> =
+        all_ns.iter().map(|(n, s)| (*n, s)).collect();
     for ((ns, dev), id) in &created {
-        let listed = all_ns
-            .iter()
-            .any(|(n, s)| n == ns && s.interfaces.contains_key(dev));
+        let listed = spec_of
+            .get(ns)
+            .is_some_and(|s| s.interfaces.contains_key(dev));
         if !listed {
             b.world.link_up(*id);
         }
