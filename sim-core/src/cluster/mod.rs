@@ -10,8 +10,8 @@
 //! and nodes ([`cni::calico`], [`cni::bridge_routes`]), [`kube_proxy`] writes the service
 //! rules, [`rules`] merges rule sets into restore texts, and [`plan`] is the compiled
 //! topology, which loads through the ordinary YAML loader (so `hopsim compile` prints
-//! exactly what the other commands simulate). Identical rule tables are parsed once and
-//! shared between nodes.
+//! exactly what the other commands simulate). Identical rule tables are parsed once (the
+//! distinct ones in parallel) and shared between nodes.
 
 pub mod cni;
 pub mod dns;
@@ -543,7 +543,6 @@ pub fn load_compiled(
     opts: LoadOptions,
 ) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let yaml_text = compiled.plan.to_yaml(None, false);
     let internal = |e: LoadError| {
         LoadError::at(
             &file,
@@ -556,15 +555,13 @@ pub fn load_compiled(
         )
         .hint("please report it with the cluster file; `hopsim compile` shows the topology")
     };
-    // The text is ours and may be large (a node per pod and device): scale the parser's
-    // budget with it.
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = 250_000 + yaml_text.len() / 2;
-    budget.max_events = 1_000_000 + yaml_text.len();
-    budget.max_total_scalar_bytes = 64 * 1024 * 1024 + yaml_text.len();
-    let mut topo =
-        yaml::load_yaml_budget(path, &yaml_text, opts, Some(budget)).map_err(internal)?;
-    let mut parsed: HashMap<*const String, Vec<Arc<Table>>> = HashMap::new();
+    let mut topo = yaml::load_plan(path, &compiled.plan, opts).map_err(internal)?;
+    // Each distinct rule text (the same `Arc`) is read once, with the sets of the first
+    // namespace that has it (every node sharing a text has the same `ipsets:`), the
+    // distinct texts in parallel; then every namespace gets the tables of its texts.
+    let mut installs: Vec<(usize, usize)> = Vec::new();
+    let mut index: HashMap<*const String, usize> = HashMap::new();
+    let mut distinct: Vec<(&str, crate::netfilter::ipset::IpSets)> = Vec::new();
     for m in &compiled.plan.machines {
         if m.root.iptables.is_empty() {
             continue;
@@ -574,36 +571,44 @@ pub fn load_compiled(
             .resolve_ns(&m.name)
             .map_err(|e| LoadError::at(&file, 0, 0, e))?;
         for text in &m.root.iptables {
-            let tables = match parsed.get(&Arc::as_ptr(text)) {
-                Some(t) => t.clone(),
-                None => {
-                    // The namespace's sets (its `ipsets:`) are there already; every node
-                    // sharing this text has the same ones.
-                    let sets = &topo.world.netns[ns].netfilter.ipsets;
-                    let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
-                        let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
-                        LoadError::at(
-                            &file,
-                            0,
-                            0,
-                            format!(
-                                "the compiled rules did not load (a hopsim bug): {} at `{line}`",
-                                e.msg
-                            ),
-                        )
-                    })?;
-                    let t: Vec<Arc<Table>> = TableName::ALL
-                        .into_iter()
-                        .filter(|t| text.starts_with(&format!("*{}\n", t.name())))
-                        .map(|t| nf.shared_table(t))
-                        .collect();
-                    parsed.insert(Arc::as_ptr(text), t.clone());
-                    t
-                }
-            };
-            for t in tables {
-                topo.world.netns[ns].netfilter.set_shared_table(t);
-            }
+            let i = *index.entry(Arc::as_ptr(text)).or_insert_with(|| {
+                let sets = topo.world.netns[ns].netfilter.ipsets.clone();
+                distinct.push((text.as_str(), sets));
+                distinct.len() - 1
+            });
+            installs.push((ns, i));
+        }
+    }
+    let tables: Vec<Vec<Arc<Table>>> = {
+        use rayon::prelude::*;
+        let read: Vec<Result<Vec<Arc<Table>>, LoadError>> = distinct
+            .par_iter()
+            .map(|(text, sets)| {
+                let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
+                    let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
+                    LoadError::at(
+                        &file,
+                        0,
+                        0,
+                        format!(
+                            "the compiled rules did not load (a hopsim bug): {} at `{line}`",
+                            e.msg
+                        ),
+                    )
+                })?;
+                Ok(save::restore_table_names(text)
+                    .into_iter()
+                    .map(|t| nf.shared_table(t))
+                    .collect())
+            })
+            .collect();
+        read.into_iter().collect::<Result<_, _>>()?
+    };
+    for (ns, i) in installs {
+        for t in &tables[i] {
+            topo.world.netns[ns]
+                .netfilter
+                .set_shared_table(Arc::clone(t));
         }
     }
     // `--from NAMESPACE/POD` (and `NODE/POD`, which the loader already knows).
@@ -688,5 +693,5 @@ pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String
         }
         e
     });
-    plan.to_yaml(expect.as_deref(), true)
+    plan.to_yaml(expect.as_deref())
 }

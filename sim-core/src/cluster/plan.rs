@@ -1,7 +1,9 @@
 //! The compiled cluster as plain topology objects (machines, namespaces, devices, routes,
 //! sysctls, listeners, rule texts), written out as the YAML of docs/format.md by
-//! [`Plan::to_yaml`]. Loading a cluster file loads exactly this YAML, so `hopsim compile`
-//! shows what every other command simulates.
+//! [`Plan::to_yaml`]. Loading a cluster file gives these values to the YAML loader
+//! directly (`format::yaml::load_plan`, without the text between), and
+//! `tests/cluster.rs` checks that the text `hopsim compile` prints loads to the same
+//! world, so it shows what every other command simulates.
 
 use crate::format::emit::{block, scalar as q};
 use crate::netfilter::save;
@@ -252,7 +254,7 @@ impl SharedTexts {
     }
 }
 
-fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, rules: Option<&SharedTexts>) {
+fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, shared: &SharedTexts) {
     if !ns.interfaces.is_empty() {
         let _ = writeln!(out, "{ind}interfaces:");
         for i in &ns.interfaces {
@@ -334,8 +336,7 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, rules: Option<&SharedTexts
             let _ = writeln!(out, "{ind}  - {}", q(h));
         }
     }
-    // The sets go out with or without the rules: the loader creates them in the
-    // namespace, where the rules (written here or installed by the cluster loader) name
+    // The loader creates the sets in the namespace before it reads the rules that name
     // them.
     if !ns.ipsets.is_empty() {
         let _ = writeln!(out, "{ind}ipsets:");
@@ -357,9 +358,6 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, rules: Option<&SharedTexts
         }
     }
     write_dns(out, ns, ind);
-    let Some(shared) = rules else {
-        return;
-    };
     let (from, own): (Vec<&Arc<String>>, Vec<&Arc<String>>) = ns
         .iptables
         .iter()
@@ -382,13 +380,12 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, rules: Option<&SharedTexts
 }
 
 impl Plan {
-    /// The topology as YAML (docs/format.md). `with_rules: false` leaves the rule texts
-    /// out (they are installed directly, shared, when a cluster file is loaded); with them,
-    /// a text several namespaces have (the same `Arc`) is written once, under
-    /// `iptables-save-texts:`, and named in their `iptables-save-from:`.
-    pub fn to_yaml(&self, expect: Option<&str>, with_rules: bool) -> String {
-        let shared = with_rules.then(|| SharedTexts::of(self));
-        let rules = shared.as_ref();
+    /// The topology as YAML (docs/format.md). A rule text several namespaces have (the
+    /// same `Arc`) is written once, under `iptables-save-texts:`, and named in their
+    /// `iptables-save-from:`.
+    pub fn to_yaml(&self, expect: Option<&str>) -> String {
+        let shared = SharedTexts::of(self);
+        let rules = &shared;
         let mut out = String::new();
         for h in &self.header {
             if h.is_empty() {
@@ -431,9 +428,7 @@ impl Plan {
                 let _ = writeln!(out, "  {}: {{}}", q(s));
             }
         }
-        if let Some(s) = rules {
-            s.write(&mut out);
-        }
+        rules.write(&mut out);
         if let Some(e) = expect {
             out.push_str(e);
             if !e.ends_with('\n') {

@@ -247,28 +247,8 @@ impl Builder {
 
 /// Load a YAML topology.
 pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
-    load_yaml_budget(path, text, opts, None)
-}
-
-/// Load a YAML topology with a parser budget other than serde-saphyr's default (which
-/// caps a document at 250,000 nodes): for topologies hopsim generated itself, such as a
-/// compiled cluster of thousands of pods.
-pub fn load_yaml_budget(
-    path: &Path,
-    text: &str,
-    opts: LoadOptions,
-    budget: Option<serde_saphyr::Budget>,
-) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let parsed: Result<FileSpec, _> = match budget {
-        None => serde_saphyr::from_str(text),
-        Some(b) => {
-            let mut o = serde_saphyr::Options::default();
-            o.budget = Some(b);
-            serde_saphyr::from_str_with_options(text, o)
-        }
-    };
-    let spec: FileSpec = parsed.map_err(|e| {
+    let spec: FileSpec = serde_saphyr::from_str(text).map_err(|e| {
         super::saphyr_error(&file, &e, |first| {
             if first.contains("unknown field") {
                 "see docs/format.md for the keys each section takes"
@@ -277,6 +257,153 @@ pub fn load_yaml_budget(
             }
         })
     })?;
+    load_spec(path, spec, opts)
+}
+
+/// Load a compiled cluster's topology (its rule texts left out: the cluster loader
+/// installs them, shared) from the plan itself: the values `Plan::to_yaml` writes, given
+/// to the same loader without the YAML text between (a cluster of 15,000 pods is 20 MB of
+/// it). Its values have no place in a file: an error is the compiler's (a hopsim bug).
+pub(crate) fn load_plan(
+    path: &Path,
+    plan: &crate::cluster::plan::Plan,
+    opts: LoadOptions,
+) -> Result<Topology, LoadError> {
+    let spec = FileSpec {
+        name: at(plan.name.clone()),
+        source: plan.source.clone(),
+        about: plan.about.clone(),
+        machines: plan
+            .machines
+            .iter()
+            .map(|m| {
+                let root = ns_of_plan(&m.root);
+                let machine = MachineSpec {
+                    interfaces: root.interfaces,
+                    routes: root.routes,
+                    neigh: root.neigh,
+                    sysctl: root.sysctl,
+                    ipsets: root.ipsets,
+                    iptables: root.iptables,
+                    iptables_save: root.iptables_save,
+                    iptables_save_from: root.iptables_save_from,
+                    listen: root.listen,
+                    arp_responder: root.arp_responder,
+                    hosts: root.hosts,
+                    resolv_conf: root.resolv_conf,
+                    libc: root.libc,
+                    dns_server: root.dns_server,
+                    http: root.http,
+                    namespaces: m
+                        .namespaces
+                        .iter()
+                        .map(|(n, ns)| (n.clone(), at(ns_of_plan(ns))))
+                        .collect(),
+                };
+                (m.name.clone(), at(machine))
+            })
+            .collect(),
+        namespaces: IndexMap::new(),
+        switches: plan
+            .switches
+            .iter()
+            .map(|s| (s.clone(), at(SwitchSpec {})))
+            .collect(),
+        script: None,
+        iptables_save_texts: IndexMap::new(),
+        expect: Vec::new(),
+    };
+    load_spec(path, spec, opts)
+}
+
+/// A value of a plan: no place in a file.
+fn at<T>(value: T) -> S<T> {
+    use serde_saphyr::Location;
+    S::new(value, Location::UNKNOWN, Location::UNKNOWN)
+}
+
+fn strings(v: &[String]) -> Vec<S<String>> {
+    v.iter().map(|x| at(x.clone())).collect()
+}
+
+/// A namespace of a plan as its spec: what `write_ns` of `Plan::to_yaml` writes, without
+/// the rules.
+fn ns_of_plan(ns: &crate::cluster::plan::NsPlan) -> NsSpec {
+    let interfaces = ns
+        .interfaces
+        .iter()
+        .map(|i| {
+            let spec = IfSpec {
+                kind: i.kind.map(|k| at(k.to_string())),
+                veth: i.veth.clone().map(at),
+                cable: i.cable.clone().map(at),
+                addr: None,
+                addrs: strings(&i.addrs),
+                mac: i.mac.clone().map(at),
+                mtu: i.mtu.map(at),
+                master: i.master.clone().map(at),
+                up: None,
+                options: i.options.clone().map(at),
+                fdb: strings(&i.fdb),
+            };
+            (i.name.clone(), at(spec))
+        })
+        .collect();
+    let ipsets = ns
+        .ipsets
+        .iter()
+        .map(|set| {
+            let spec = IpsetSpec {
+                kind: at(set.kind.to_string()),
+                members: strings(&set.members),
+                hashsize: None,
+                maxelem: None,
+            };
+            (set.name.clone(), at(spec))
+        })
+        .collect();
+    let dns_server = ns.dns_server.as_ref().map(|d| {
+        let kubernetes = (!d.services.is_empty() || !d.namespaces.is_empty()).then(|| {
+            at(K8sViewSpec {
+                services: strings(&d.services),
+                namespaces: d.namespaces.clone(),
+            })
+        });
+        at(DnsServerSpec {
+            process: d.process.clone(),
+            records: d.records.clone().map(at),
+            forward: strings(&d.forward),
+            recursive: d.recursive,
+            corefile: d.corefile.clone().map(at),
+            kubernetes,
+        })
+    });
+    NsSpec {
+        interfaces,
+        routes: strings(&ns.routes),
+        neigh: strings(&ns.neigh),
+        sysctl: ns
+            .sysctl
+            .iter()
+            .map(|(k, v)| (k.clone(), at(Scalar(v.clone()))))
+            .collect(),
+        ipsets,
+        iptables: Vec::new(),
+        iptables_save: None,
+        iptables_save_from: Vec::new(),
+        listen: strings(&ns.listen),
+        arp_responder: strings(&ns.arp_responders),
+        hosts: ns.hosts.clone().map(at),
+        resolv_conf: ns.resolv_conf.clone().map(at),
+        libc: ns.libc.map(|l| at(l.to_string())),
+        dns_server,
+        http: strings(&ns.http),
+    }
+}
+
+/// Build the world of a topology file's values.
+fn load_spec(path: &Path, spec: FileSpec, opts: LoadOptions) -> Result<Topology, LoadError> {
+    let file = path.display().to_string();
     let mut b = Builder {
         world: World::new(),
         ns_by_name: IndexMap::new(),
