@@ -652,27 +652,41 @@ pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String
     let topo = world;
     let mut plan = compiled.plan.clone();
     // Each node's tables as `iptables-save` prints them, one text per table: a table
-    // shared by nodes is printed once, and the plan's writer shares its text.
-    let mut printed: HashMap<*const Table, Arc<String>> = HashMap::new();
-    for m in &mut plan.machines {
+    // shared by nodes is printed once (the distinct ones in parallel), and the plan's
+    // writer shares its text.
+    let mut index: HashMap<*const Table, usize> = HashMap::new();
+    let mut distinct: Vec<(usize, TableName)> = Vec::new();
+    let mut uses: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (mi, m) in plan.machines.iter().enumerate() {
         if m.root.iptables.is_empty() {
             continue;
         }
         if let Ok(ns) = topo.resolve_ns(&m.name) {
             let nf = &topo.netns[ns].netfilter;
-            m.root.iptables = save::SAVE_ORDER
+            let tables = save::SAVE_ORDER
                 .into_iter()
                 .filter(|t| save::table_exists(&nf.counted(*t)))
                 .map(|t| {
-                    let table = nf.shared_table(t);
-                    Arc::clone(
-                        printed
-                            .entry(Arc::as_ptr(&table))
-                            .or_insert_with(|| Arc::new(save::render_save(nf, Some(t)))),
-                    )
+                    *index
+                        .entry(Arc::as_ptr(&nf.shared_table(t)))
+                        .or_insert_with(|| {
+                            distinct.push((ns, t));
+                            distinct.len() - 1
+                        })
                 })
                 .collect();
+            uses.push((mi, tables));
         }
+    }
+    let printed: Vec<Arc<String>> = {
+        use rayon::prelude::*;
+        distinct
+            .par_iter()
+            .map(|(ns, t)| Arc::new(save::render_save(&topo.netns[*ns].netfilter, Some(*t))))
+            .collect()
+    };
+    for (mi, tables) in uses {
+        plan.machines[mi].root.iptables = tables.iter().map(|&i| Arc::clone(&printed[i])).collect();
     }
     // A plain topology knows pods by NODE/POD only: rewrite NAMESPACE/POD in the
     // expectations' `FROM ->` and `NS: COMMAND` positions.
