@@ -99,6 +99,21 @@ fn the_compiled_topology_loads_back_to_the_same_rules_and_routes() {
     std::fs::write(&out, &yaml).unwrap();
     assert!(!cluster::is_cluster_text(&yaml));
     let back = load_file(&out, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    // kube-proxy's nat table, the same on every node, is written once and shared again.
+    assert_eq!(yaml.matches("\n  nat: |\n").count(), 1, "{yaml}");
+    assert_eq!(
+        yaml.matches("iptables-save-from: [mangle, filter, nat]")
+            .count(),
+        4
+    );
+    let (n1, n3) = (
+        back.world.resolve_ns("n1").unwrap(),
+        back.world.resolve_ns("n3").unwrap(),
+    );
+    assert!(std::sync::Arc::ptr_eq(
+        &back.world.netns[n1].netfilter.shared_table(TableName::Nat),
+        &back.world.netns[n3].netfilter.shared_table(TableName::Nat)
+    ));
     let orig = load_file(&path, LoadOptions::default()).unwrap();
     for (id, ns) in orig.world.live_netns() {
         if orig.world.hosts[ns.host].kind != hopsim_core::model::HostKind::Linux {
@@ -514,4 +529,33 @@ fn compile_writes_the_http_programs_and_the_metallb_responder() {
         let yaml = cluster::compile_to_yaml(&path, &text).unwrap_or_else(|e| panic!("{e}"));
         assert!(yaml.contains(want), "{file}: {want} missing");
     }
+}
+
+/// A cluster file loads to exactly the world its `hopsim compile` text loads to (every
+/// namespace, device, route, neighbour, socket, set, table, DNS server), but the pods'
+/// `NAMESPACE/POD` names, which only the cluster file knows.
+#[test]
+fn a_cluster_and_its_compiled_text_load_to_the_same_world() {
+    let dir = std::env::temp_dir().join(format!("hopsim-same-world-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files: Vec<std::path::PathBuf> = hopsim_tests::scenario_files()
+        .into_iter()
+        .filter(|f| cluster::is_cluster_text(&std::fs::read_to_string(f).unwrap()))
+        .collect();
+    files.push(fixture("kube-proxy-worked-example.yaml"));
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let mut direct = load_file(&f, LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .world;
+        let out = dir.join(f.file_name().unwrap());
+        std::fs::write(&out, cluster::compile_to_yaml(&f, &text).unwrap()).unwrap();
+        let back = load_file(&out, LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .world;
+        assert!(!direct.ns_aliases.is_empty(), "{}", f.display());
+        direct.ns_aliases = Arc::default();
+        assert!(direct == back, "{}: the worlds differ", f.display());
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -211,3 +211,81 @@ fn scripts_report_line_numbers_and_the_tools_words() {
     .expect_err("strict");
     assert_eq!(err.line, 2);
 }
+
+/// A file with a top-level `iptables-save-texts:` holding one text, `nat`, and two
+/// namespaces whose keys are `red` and `blue` (lines indented for a namespace).
+fn shared_rules(text: &str, red: &str, blue: &str) -> String {
+    format!(
+        "name: x\niptables-save-texts:\n  nat: |\n{}namespaces:\n  red:\n{red}  blue:\n{blue}",
+        text.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    )
+}
+
+const NAT: &str = "*nat\n:PREROUTING ACCEPT [0:0]\n:INPUT ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n-A POSTROUTING -s 10.0.0.0/24 -j MASQUERADE\nCOMMIT\n";
+
+#[test]
+fn shared_iptables_save_texts_load_once_and_name_their_errors() {
+    let from = "    iptables-save-from: [nat]\n";
+    let t = shared_rules(NAT, from, from);
+    let dir = std::env::temp_dir().join(format!("hopsim-shared-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join("shared.yaml");
+    std::fs::write(&p, &t).expect("write");
+    let topo = load_file(&p, LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let w = &topo.world;
+    let (red, blue) = (w.resolve_ns("red").unwrap(), w.resolve_ns("blue").unwrap());
+    let nat = hopsim_core::netfilter::TableName::Nat;
+    assert!(std::sync::Arc::ptr_eq(
+        &w.netns[red].netfilter.shared_table(nat),
+        &w.netns[blue].netfilter.shared_table(nat)
+    ));
+    assert!(
+        hopsim_core::netfilter::save::render_save(&w.netns[blue].netfilter, None)
+            .contains("-A POSTROUTING -s 10.0.0.0/24 -j MASQUERADE\n")
+    );
+
+    let cases = [
+        (
+            shared_rules(NAT, "    iptables-save-from: [nta]\n", from),
+            "FILE:13:26: iptables-save-from: no text \"nta\" under iptables-save-texts:\n  hint: name one of the top-level iptables-save-texts: nat",
+        ),
+        (
+            shared_rules(
+                NAT,
+                &format!(
+                    "    iptables-save: |\n{}{from}",
+                    NAT.lines().map(|l| format!("      {l}\n")).collect::<String>()
+                ),
+                from,
+            ),
+            "FILE:21:26: iptables-save-from: table nat of \"nat\" is already given by iptables-save:\n  hint: each table of a namespace comes from one text: take it out of one of them",
+        ),
+        (
+            shared_rules(NAT, "    iptables-save-from: [nat, nat]\n", from),
+            "FILE:13:31: iptables-save-from: table nat of \"nat\" is already given by \"nat\"\n  hint: each table of a namespace comes from one text: take it out of one of them",
+        ),
+        (
+            shared_rules(NAT, "    listen: [tcp 80]\n", "    listen: [tcp 80]\n"),
+            "FILE:4:5: iptables-save-texts: no namespace takes \"nat\"\n  hint: name it in a machine's or namespace's `iptables-save-from: [nat]`, or remove it",
+        ),
+        (
+            shared_rules(&NAT.replace("-j MASQUERADE", "-j MASQUERAD"), from, from),
+            "FILE:9: iptables-save-texts: nat: iptables-restore v1.8.9 (nf_tables): Chain 'MASQUERAD' does not exist\n  hint: paste the output of `iptables-save` as it is",
+        ),
+        (
+            "name: x\nscript: setup.sh\niptables-save-texts:\n  nat: |\n    *nat\n    COMMIT\n"
+                .to_string(),
+            "FILE:2:9: script: and machines/namespaces/switches/iptables-save-texts cannot be combined\n  hint: a topology is either built by a script or described in YAML",
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .map(|(text, want)| (load_yaml(text), want))
+        .filter(|(got, want)| got != *want)
+        .map(|(got, want)| format!("got  {got}\nwant {want}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1,7 +1,7 @@
 //! `cargo bench -p hopsim-tests --bench cluster_scale`: compile and load a cluster of
 //! NODES nodes with SERVICES ClusterIP services of 3 endpoints each (defaults 100 and
 //! 5000; `HOPSIM_BENCH_NODES`/`HOPSIM_BENCH_SERVICES` override), and report the time of
-//! each stage, the peak resident memory (`VmHWM`), and the time of one traced TCP request
+//! each stage (compile, load, and the text `hopsim compile` prints, with its size), the peak resident memory (`VmHWM`), and the time of one traced TCP request
 //! (`nc -zv`) from the first pod to the last Service's ClusterIP (the last rule
 //! of KUBE-SERVICES: the longest walk), with the rules the kernel evaluates for it.
 //! kube-proxy's nat table (about 14 rules per service) is parsed once and shared by every
@@ -63,6 +63,8 @@ fn main() {
     let topo = cluster::load_compiled(path, &compiled, LoadOptions::default())
         .unwrap_or_else(|e| panic!("{e}"));
     let t2 = Instant::now();
+    let yaml = cluster::compiled_yaml(&compiled, &topo.world);
+    let t3 = Instant::now();
     let w = &topo.world;
     let n0 = w.resolve_ns("node0").unwrap();
     let n1 = w.resolve_ns(&format!("node{}", nodes - 1)).unwrap();
@@ -90,6 +92,12 @@ fn main() {
         "  load (topology, pods, one parse of each distinct table): {:?}",
         t2 - t1
     );
+    println!(
+        "  `hopsim compile`'s text (each distinct table as iptables-save prints it, YAML): {:?}, {} bytes",
+        t3 - t2,
+        yaml.len()
+    );
+    drop(yaml);
     println!("  nat rules per node: {rules}; one nat table shared by all nodes: {shared}");
     assert!(shared);
     let vm = |key: &str| {
@@ -103,7 +111,7 @@ fn main() {
             .unwrap_or_else(|| "?".into())
     };
     println!(
-        "  peak resident memory after load (VmHWM): {}",
+        "  peak resident memory after load and `hopsim compile`'s text (VmHWM): {}",
         vm("VmHWM:")
     );
 
@@ -124,7 +132,7 @@ fn main() {
     let first = connect(w.clone(), from, last, 80, &opts);
     assert_eq!(first.exit, 0, "{}", first.lines.join("\n"));
     let runs = env("HOPSIM_BENCH_RUNS", 200);
-    let t3 = Instant::now();
+    let t4 = Instant::now();
     let mut clone_time = std::time::Duration::ZERO;
     for _ in 0..runs {
         let c0 = Instant::now();
@@ -132,7 +140,7 @@ fn main() {
         clone_time += c0.elapsed();
         std::hint::black_box(connect(world, from, last, 80, &opts).exit);
     }
-    let per = t3.elapsed() / runs as u32;
+    let per = t4.elapsed() / runs as u32;
     println!(
         "  traced request {} -> {last}:80 (nc -zv, connected): {per:?} per request over {runs} runs, of which {:?} copying the world",
         pod.name,

@@ -10,8 +10,8 @@
 //! and nodes ([`cni::calico`], [`cni::bridge_routes`]), [`kube_proxy`] writes the service
 //! rules, [`rules`] merges rule sets into restore texts, and [`plan`] is the compiled
 //! topology, which loads through the ordinary YAML loader (so `hopsim compile` prints
-//! exactly what the other commands simulate). Identical rule tables are parsed once and
-//! shared between nodes.
+//! exactly what the other commands simulate). Identical rule tables are parsed once (the
+//! distinct ones in parallel) and shared between nodes.
 
 pub mod cni;
 pub mod dns;
@@ -543,7 +543,6 @@ pub fn load_compiled(
     opts: LoadOptions,
 ) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let yaml_text = compiled.plan.to_yaml(None, false);
     let internal = |e: LoadError| {
         LoadError::at(
             &file,
@@ -556,15 +555,13 @@ pub fn load_compiled(
         )
         .hint("please report it with the cluster file; `hopsim compile` shows the topology")
     };
-    // The text is ours and may be large (a node per pod and device): scale the parser's
-    // budget with it.
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_nodes = 250_000 + yaml_text.len() / 2;
-    budget.max_events = 1_000_000 + yaml_text.len();
-    budget.max_total_scalar_bytes = 64 * 1024 * 1024 + yaml_text.len();
-    let mut topo =
-        yaml::load_yaml_budget(path, &yaml_text, opts, Some(budget)).map_err(internal)?;
-    let mut parsed: HashMap<*const String, Vec<Arc<Table>>> = HashMap::new();
+    let mut topo = yaml::load_plan(path, &compiled.plan, opts).map_err(internal)?;
+    // Each distinct rule text (the same `Arc`) is read once, with the sets of the first
+    // namespace that has it (every node sharing a text has the same `ipsets:`), the
+    // distinct texts in parallel; then every namespace gets the tables of its texts.
+    let mut installs: Vec<(usize, usize)> = Vec::new();
+    let mut index: HashMap<*const String, usize> = HashMap::new();
+    let mut distinct: Vec<(&str, crate::netfilter::ipset::IpSets)> = Vec::new();
     for m in &compiled.plan.machines {
         if m.root.iptables.is_empty() {
             continue;
@@ -574,36 +571,44 @@ pub fn load_compiled(
             .resolve_ns(&m.name)
             .map_err(|e| LoadError::at(&file, 0, 0, e))?;
         for text in &m.root.iptables {
-            let tables = match parsed.get(&Arc::as_ptr(text)) {
-                Some(t) => t.clone(),
-                None => {
-                    // The namespace's sets (its `ipsets:`) are there already; every node
-                    // sharing this text has the same ones.
-                    let sets = &topo.world.netns[ns].netfilter.ipsets;
-                    let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
-                        let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
-                        LoadError::at(
-                            &file,
-                            0,
-                            0,
-                            format!(
-                                "the compiled rules did not load (a hopsim bug): {} at `{line}`",
-                                e.msg
-                            ),
-                        )
-                    })?;
-                    let t: Vec<Arc<Table>> = TableName::ALL
-                        .into_iter()
-                        .filter(|t| text.starts_with(&format!("*{}\n", t.name())))
-                        .map(|t| nf.shared_table(t))
-                        .collect();
-                    parsed.insert(Arc::as_ptr(text), t.clone());
-                    t
-                }
-            };
-            for t in tables {
-                topo.world.netns[ns].netfilter.set_shared_table(t);
-            }
+            let i = *index.entry(Arc::as_ptr(text)).or_insert_with(|| {
+                let sets = topo.world.netns[ns].netfilter.ipsets.clone();
+                distinct.push((text.as_str(), sets));
+                distinct.len() - 1
+            });
+            installs.push((ns, i));
+        }
+    }
+    let tables: Vec<Vec<Arc<Table>>> = {
+        use rayon::prelude::*;
+        let read: Vec<Result<Vec<Arc<Table>>, LoadError>> = distinct
+            .par_iter()
+            .map(|(text, sets)| {
+                let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
+                    let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
+                    LoadError::at(
+                        &file,
+                        0,
+                        0,
+                        format!(
+                            "the compiled rules did not load (a hopsim bug): {} at `{line}`",
+                            e.msg
+                        ),
+                    )
+                })?;
+                Ok(save::restore_table_names(text)
+                    .into_iter()
+                    .map(|t| nf.shared_table(t))
+                    .collect())
+            })
+            .collect();
+        read.into_iter().collect::<Result<_, _>>()?
+    };
+    for (ns, i) in installs {
+        for t in &tables[i] {
+            topo.world.netns[ns]
+                .netfilter
+                .set_shared_table(Arc::clone(t));
         }
     }
     // `--from NAMESPACE/POD` (and `NODE/POD`, which the loader already knows).
@@ -638,15 +643,50 @@ pub fn load_compiled(
 pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
     let compiled = compile(path, text)?;
     let topo = load_compiled(path, &compiled, LoadOptions::default())?;
+    Ok(compiled_yaml(&compiled, &topo.world))
+}
+
+/// The text of `hopsim compile`: the plan, with the rules of each node as loaded in
+/// `world` (the world of [`load_compiled`]), as `iptables-save` prints them.
+pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String {
+    let topo = world;
     let mut plan = compiled.plan.clone();
-    for m in &mut plan.machines {
+    // Each node's tables as `iptables-save` prints them, one text per table: a table
+    // shared by nodes is printed once (the distinct ones in parallel), and the plan's
+    // writer shares its text.
+    let mut index: HashMap<*const Table, usize> = HashMap::new();
+    let mut distinct: Vec<(usize, TableName)> = Vec::new();
+    let mut uses: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (mi, m) in plan.machines.iter().enumerate() {
         if m.root.iptables.is_empty() {
             continue;
         }
-        if let Ok(ns) = topo.world.resolve_ns(&m.name) {
-            let saved = save::render_save(&topo.world.netns[ns].netfilter, None);
-            m.root.iptables = vec![Arc::new(saved)];
+        if let Ok(ns) = topo.resolve_ns(&m.name) {
+            let nf = &topo.netns[ns].netfilter;
+            let tables = save::SAVE_ORDER
+                .into_iter()
+                .filter(|t| save::table_exists(&nf.counted(*t)))
+                .map(|t| {
+                    *index
+                        .entry(Arc::as_ptr(&nf.shared_table(t)))
+                        .or_insert_with(|| {
+                            distinct.push((ns, t));
+                            distinct.len() - 1
+                        })
+                })
+                .collect();
+            uses.push((mi, tables));
         }
+    }
+    let printed: Vec<Arc<String>> = {
+        use rayon::prelude::*;
+        distinct
+            .par_iter()
+            .map(|(ns, t)| Arc::new(save::render_save(&topo.netns[*ns].netfilter, Some(*t))))
+            .collect()
+    };
+    for (mi, tables) in uses {
+        plan.machines[mi].root.iptables = tables.iter().map(|&i| Arc::clone(&printed[i])).collect();
     }
     // A plain topology knows pods by NODE/POD only: rewrite NAMESPACE/POD in the
     // expectations' `FROM ->` and `NS: COMMAND` positions.
@@ -667,5 +707,5 @@ pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
         }
         e
     });
-    Ok(plan.to_yaml(expect.as_deref(), true))
+    plan.to_yaml(expect.as_deref())
 }

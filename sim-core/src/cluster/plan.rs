@@ -1,9 +1,13 @@
 //! The compiled cluster as plain topology objects (machines, namespaces, devices, routes,
 //! sysctls, listeners, rule texts), written out as the YAML of docs/format.md by
-//! [`Plan::to_yaml`]. Loading a cluster file loads exactly this YAML, so `hopsim compile`
-//! shows what every other command simulates.
+//! [`Plan::to_yaml`]. Loading a cluster file gives these values to the YAML loader
+//! directly (`format::yaml::load_plan`, without the text between), and
+//! `tests/cluster.rs` checks that the text `hopsim compile` prints loads to the same
+//! world, so it shows what every other command simulates.
 
 use crate::format::emit::{block, scalar as q};
+use crate::netfilter::save;
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -170,7 +174,87 @@ pub struct Plan {
     pub switches: Vec<String>,
 }
 
-fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
+/// The rule texts written once under `iptables-save-texts:` because more than one
+/// namespace has them (the same `Arc`): their names, and who uses them.
+#[derive(Default)]
+struct SharedTexts {
+    /// By text: its name.
+    names: HashMap<*const String, String>,
+    /// In order of first use: the text, its name, the machines using it.
+    order: Vec<(Arc<String>, String, Vec<String>)>,
+}
+
+impl SharedTexts {
+    /// Texts used by two namespaces or more are shared, named after their table (`nat`;
+    /// `nat-1`, `nat-2` when several shared texts hold a nat table), in order of first use.
+    fn of(plan: &Plan) -> SharedTexts {
+        let namespaces = || {
+            plan.machines.iter().flat_map(|m| {
+                std::iter::once((m, &m.root)).chain(m.namespaces.iter().map(move |(_, n)| (m, n)))
+            })
+        };
+        let mut uses: HashMap<*const String, usize> = HashMap::new();
+        for (_, ns) in namespaces() {
+            for t in &ns.iptables {
+                *uses.entry(Arc::as_ptr(t)).or_default() += 1;
+            }
+        }
+        let mut s = SharedTexts::default();
+        let mut first: Vec<(Arc<String>, Vec<String>)> = Vec::new();
+        for (m, ns) in namespaces() {
+            for t in ns.iptables.iter().filter(|t| uses[&Arc::as_ptr(t)] > 1) {
+                match first.iter_mut().find(|(f, _)| Arc::ptr_eq(f, t)) {
+                    Some((_, users)) => users.push(m.name.clone()),
+                    None => first.push((Arc::clone(t), vec![m.name.clone()])),
+                }
+            }
+        }
+        let table = |t: &str| {
+            save::restore_table_names(t)
+                .iter()
+                .map(|n| n.name())
+                .collect::<Vec<_>>()
+                .join("-")
+        };
+        for (t, users) in first {
+            let base = table(&t);
+            let same = s.order.iter().filter(|(o, _, _)| table(o) == base).count();
+            let name = if same == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{}", same + 1)
+            };
+            if same == 1 {
+                // The first of its table gets its number too.
+                let o = s.order.iter_mut().find(|(o, _, _)| table(o) == base);
+                if let Some((o, n, _)) = o {
+                    *n = format!("{base}-1");
+                    s.names.insert(Arc::as_ptr(o), n.clone());
+                }
+            }
+            s.names.insert(Arc::as_ptr(&t), name.clone());
+            s.order.push((t, name, users));
+        }
+        s
+    }
+
+    fn write(&self, out: &mut String) {
+        if self.order.is_empty() {
+            return;
+        }
+        out.push_str("iptables-save-texts:\n");
+        for (text, name, users) in &self.order {
+            let shown = match users.as_slice() {
+                [a, b, c, .., z] if users.len() > 4 => format!("{a}, {b}, {c}, ..., {z}"),
+                all => all.join(", "),
+            };
+            let _ = writeln!(out, "  # on {} machines: {shown}", users.len());
+            block(out, "  ", &q(name), text);
+        }
+    }
+}
+
+fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, shared: &SharedTexts) {
     if !ns.interfaces.is_empty() {
         let _ = writeln!(out, "{ind}interfaces:");
         for i in &ns.interfaces {
@@ -252,8 +336,7 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
             let _ = writeln!(out, "{ind}  - {}", q(h));
         }
     }
-    // The sets go out with or without the rules: the loader creates them in the
-    // namespace, where the rules (written here or installed by the cluster loader) name
+    // The loader creates the sets in the namespace before it reads the rules that name
     // them.
     if !ns.ipsets.is_empty() {
         let _ = writeln!(out, "{ind}ipsets:");
@@ -275,20 +358,34 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, with_rules: bool) {
         }
     }
     write_dns(out, ns, ind);
-    if with_rules && !ns.iptables.is_empty() {
+    let (from, own): (Vec<&Arc<String>>, Vec<&Arc<String>>) = ns
+        .iptables
+        .iter()
+        .partition(|t| shared.names.contains_key(&Arc::as_ptr(t)));
+    if !own.is_empty() {
         let _ = writeln!(out, "{ind}iptables-save: |");
-        for t in &ns.iptables {
+        for t in own {
             for l in t.lines() {
                 let _ = writeln!(out, "{ind}  {l}");
             }
         }
     }
+    if !from.is_empty() {
+        let names: Vec<String> = from
+            .iter()
+            .map(|t| q(&shared.names[&Arc::as_ptr(t)]))
+            .collect();
+        let _ = writeln!(out, "{ind}iptables-save-from: [{}]", names.join(", "));
+    }
 }
 
 impl Plan {
-    /// The topology as YAML (docs/format.md). `with_rules: false` leaves the rule texts
-    /// out (they are installed directly, shared, when a cluster file is loaded).
-    pub fn to_yaml(&self, expect: Option<&str>, with_rules: bool) -> String {
+    /// The topology as YAML (docs/format.md). A rule text several namespaces have (the
+    /// same `Arc`) is written once, under `iptables-save-texts:`, and named in their
+    /// `iptables-save-from:`.
+    pub fn to_yaml(&self, expect: Option<&str>) -> String {
+        let shared = SharedTexts::of(self);
+        let rules = &shared;
         let mut out = String::new();
         for h in &self.header {
             if h.is_empty() {
@@ -313,7 +410,7 @@ impl Plan {
                 let _ = writeln!(out, "  # {c}");
             }
             let _ = writeln!(out, "  {}:", q(&m.name));
-            write_ns(&mut out, &m.root, "    ", with_rules);
+            write_ns(&mut out, &m.root, "    ", rules);
             if !m.namespaces.is_empty() {
                 out.push_str("    namespaces:\n");
                 for (n, ns) in &m.namespaces {
@@ -321,7 +418,7 @@ impl Plan {
                         let _ = writeln!(out, "      # {c}");
                     }
                     let _ = writeln!(out, "      {}:", q(n));
-                    write_ns(&mut out, ns, "        ", with_rules);
+                    write_ns(&mut out, ns, "        ", rules);
                 }
             }
         }
@@ -331,6 +428,7 @@ impl Plan {
                 let _ = writeln!(out, "  {}: {{}}", q(s));
             }
         }
+        rules.write(&mut out);
         if let Some(e) = expect {
             out.push_str(e);
             if !e.ends_with('\n') {

@@ -5,12 +5,14 @@
 use super::shell::{parse_prefix, Shell};
 use super::{script, ExpectSpec, LoadError, LoadOptions, Topology};
 use crate::model::{HostId, HostKind, IfId, NsId, World};
+use crate::netfilter::{ipset::IpSets, save, Table, TableName};
 use crate::wire::Mac;
 use indexmap::IndexMap;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A scalar that may be written as a number, a boolean or a string (sysctl values).
 #[derive(Clone, Debug, PartialEq)]
@@ -59,6 +61,10 @@ struct FileSpec {
     switches: IndexMap<String, S<SwitchSpec>>,
     #[serde(default)]
     script: Option<S<String>>,
+    /// Named `iptables-save` texts that namespaces take tables from
+    /// (`iptables-save-from:`), read once however many use them.
+    #[serde(default, rename = "iptables-save-texts")]
+    iptables_save_texts: IndexMap<String, S<String>>,
     #[serde(default)]
     expect: Vec<S<ExpectSpec>>,
 }
@@ -84,6 +90,8 @@ struct MachineSpec {
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
+    #[serde(default, rename = "iptables-save-from")]
+    iptables_save_from: Vec<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
     #[serde(default, rename = "arp-responder")]
@@ -119,6 +127,8 @@ struct NsSpec {
     iptables: Vec<S<String>>,
     #[serde(default, rename = "iptables-save")]
     iptables_save: Option<S<String>>,
+    #[serde(default, rename = "iptables-save-from")]
+    iptables_save_from: Vec<S<String>>,
     #[serde(default)]
     listen: Vec<S<String>>,
     #[serde(default, rename = "arp-responder")]
@@ -237,28 +247,8 @@ impl Builder {
 
 /// Load a YAML topology.
 pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
-    load_yaml_budget(path, text, opts, None)
-}
-
-/// Load a YAML topology with a parser budget other than serde-saphyr's default (which
-/// caps a document at 250,000 nodes): for topologies hopsim generated itself, such as a
-/// compiled cluster of thousands of pods.
-pub fn load_yaml_budget(
-    path: &Path,
-    text: &str,
-    opts: LoadOptions,
-    budget: Option<serde_saphyr::Budget>,
-) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let parsed: Result<FileSpec, _> = match budget {
-        None => serde_saphyr::from_str(text),
-        Some(b) => {
-            let mut o = serde_saphyr::Options::default();
-            o.budget = Some(b);
-            serde_saphyr::from_str_with_options(text, o)
-        }
-    };
-    let spec: FileSpec = parsed.map_err(|e| {
+    let spec: FileSpec = serde_saphyr::from_str(text).map_err(|e| {
         super::saphyr_error(&file, &e, |first| {
             if first.contains("unknown field") {
                 "see docs/format.md for the keys each section takes"
@@ -267,6 +257,153 @@ pub fn load_yaml_budget(
             }
         })
     })?;
+    load_spec(path, spec, opts)
+}
+
+/// Load a compiled cluster's topology (its rule texts left out: the cluster loader
+/// installs them, shared) from the plan itself: the values `Plan::to_yaml` writes, given
+/// to the same loader without the YAML text between (a cluster of 15,000 pods is 20 MB of
+/// it). Its values have no place in a file: an error is the compiler's (a hopsim bug).
+pub(crate) fn load_plan(
+    path: &Path,
+    plan: &crate::cluster::plan::Plan,
+    opts: LoadOptions,
+) -> Result<Topology, LoadError> {
+    let spec = FileSpec {
+        name: at(plan.name.clone()),
+        source: plan.source.clone(),
+        about: plan.about.clone(),
+        machines: plan
+            .machines
+            .iter()
+            .map(|m| {
+                let root = ns_of_plan(&m.root);
+                let machine = MachineSpec {
+                    interfaces: root.interfaces,
+                    routes: root.routes,
+                    neigh: root.neigh,
+                    sysctl: root.sysctl,
+                    ipsets: root.ipsets,
+                    iptables: root.iptables,
+                    iptables_save: root.iptables_save,
+                    iptables_save_from: root.iptables_save_from,
+                    listen: root.listen,
+                    arp_responder: root.arp_responder,
+                    hosts: root.hosts,
+                    resolv_conf: root.resolv_conf,
+                    libc: root.libc,
+                    dns_server: root.dns_server,
+                    http: root.http,
+                    namespaces: m
+                        .namespaces
+                        .iter()
+                        .map(|(n, ns)| (n.clone(), at(ns_of_plan(ns))))
+                        .collect(),
+                };
+                (m.name.clone(), at(machine))
+            })
+            .collect(),
+        namespaces: IndexMap::new(),
+        switches: plan
+            .switches
+            .iter()
+            .map(|s| (s.clone(), at(SwitchSpec {})))
+            .collect(),
+        script: None,
+        iptables_save_texts: IndexMap::new(),
+        expect: Vec::new(),
+    };
+    load_spec(path, spec, opts)
+}
+
+/// A value of a plan: no place in a file.
+fn at<T>(value: T) -> S<T> {
+    use serde_saphyr::Location;
+    S::new(value, Location::UNKNOWN, Location::UNKNOWN)
+}
+
+fn strings(v: &[String]) -> Vec<S<String>> {
+    v.iter().map(|x| at(x.clone())).collect()
+}
+
+/// A namespace of a plan as its spec: what `write_ns` of `Plan::to_yaml` writes, without
+/// the rules.
+fn ns_of_plan(ns: &crate::cluster::plan::NsPlan) -> NsSpec {
+    let interfaces = ns
+        .interfaces
+        .iter()
+        .map(|i| {
+            let spec = IfSpec {
+                kind: i.kind.map(|k| at(k.to_string())),
+                veth: i.veth.clone().map(at),
+                cable: i.cable.clone().map(at),
+                addr: None,
+                addrs: strings(&i.addrs),
+                mac: i.mac.clone().map(at),
+                mtu: i.mtu.map(at),
+                master: i.master.clone().map(at),
+                up: None,
+                options: i.options.clone().map(at),
+                fdb: strings(&i.fdb),
+            };
+            (i.name.clone(), at(spec))
+        })
+        .collect();
+    let ipsets = ns
+        .ipsets
+        .iter()
+        .map(|set| {
+            let spec = IpsetSpec {
+                kind: at(set.kind.to_string()),
+                members: strings(&set.members),
+                hashsize: None,
+                maxelem: None,
+            };
+            (set.name.clone(), at(spec))
+        })
+        .collect();
+    let dns_server = ns.dns_server.as_ref().map(|d| {
+        let kubernetes = (!d.services.is_empty() || !d.namespaces.is_empty()).then(|| {
+            at(K8sViewSpec {
+                services: strings(&d.services),
+                namespaces: d.namespaces.clone(),
+            })
+        });
+        at(DnsServerSpec {
+            process: d.process.clone(),
+            records: d.records.clone().map(at),
+            forward: strings(&d.forward),
+            recursive: d.recursive,
+            corefile: d.corefile.clone().map(at),
+            kubernetes,
+        })
+    });
+    NsSpec {
+        interfaces,
+        routes: strings(&ns.routes),
+        neigh: strings(&ns.neigh),
+        sysctl: ns
+            .sysctl
+            .iter()
+            .map(|(k, v)| (k.clone(), at(Scalar(v.clone()))))
+            .collect(),
+        ipsets,
+        iptables: Vec::new(),
+        iptables_save: None,
+        iptables_save_from: Vec::new(),
+        listen: strings(&ns.listen),
+        arp_responder: strings(&ns.arp_responders),
+        hosts: ns.hosts.clone().map(at),
+        resolv_conf: ns.resolv_conf.clone().map(at),
+        libc: ns.libc.map(|l| at(l.to_string())),
+        dns_server,
+        http: strings(&ns.http),
+    }
+}
+
+/// Build the world of a topology file's values.
+fn load_spec(path: &Path, spec: FileSpec, opts: LoadOptions) -> Result<Topology, LoadError> {
+    let file = path.display().to_string();
     let mut b = Builder {
         world: World::new(),
         ns_by_name: IndexMap::new(),
@@ -278,11 +415,15 @@ pub fn load_yaml_budget(
         expects.push(e.value.resolve(&file, line, col)?);
     }
     if let Some(s) = &spec.script {
-        if !spec.machines.is_empty() || !spec.namespaces.is_empty() || !spec.switches.is_empty() {
+        if !spec.machines.is_empty()
+            || !spec.namespaces.is_empty()
+            || !spec.switches.is_empty()
+            || !spec.iptables_save_texts.is_empty()
+        {
             return Err(err_at(
                 &file,
                 s,
-                "script: and machines/namespaces/switches cannot be combined",
+                "script: and machines/namespaces/switches/iptables-save-texts cannot be combined",
             )
             .hint("a topology is either built by a script or described in YAML"));
         }
@@ -388,6 +529,7 @@ pub fn load_yaml_budget(
                 ipsets: m.ipsets,
                 iptables: m.iptables,
                 iptables_save: m.iptables_save,
+                iptables_save_from: m.iptables_save_from,
                 listen: m.listen,
                 arp_responder: m.arp_responder,
                 hosts: m.hosts,
@@ -656,14 +798,19 @@ pub fn load_yaml_budget(
         }
     }
     // veth ends created implicitly as a peer and not listed come up with their pair.
+    // (A map of the namespaces' specs: a search of all of them for each device is
+    // quadratic in a cluster's pods.)
+    let spec_of: std::collections::HashMap<NsId, &NsSpec> =
+        all_ns.iter().map(|(n, s)| (*n, s)).collect();
     for ((ns, dev), id) in &created {
-        let listed = all_ns
-            .iter()
-            .any(|(n, s)| n == ns && s.interfaces.contains_key(dev));
+        let listed = spec_of
+            .get(ns)
+            .is_some_and(|s| s.interfaces.contains_key(dev));
         if !listed {
             b.world.link_up(*id);
         }
     }
+    let mut shared = SharedRules::new(&spec.iptables_save_texts);
     // Pass 4: sysctls, routes, neighbours, each through the shell so they mean exactly
     // what the commands mean.
     for (ns, spec) in &all_ns {
@@ -737,6 +884,7 @@ pub fn load_yaml_budget(
             )?;
             b.world.netns[*ns].netfilter = nf;
         }
+        shared.install(&file, &mut b.world, *ns, spec)?;
         for r in &spec.iptables {
             let res = Shell {
                 world: &mut b.world,
@@ -811,6 +959,7 @@ pub fn load_yaml_budget(
             }
         }
     }
+    shared.check_all_used(&file)?;
     Ok(Topology {
         path: path.to_path_buf(),
         name: spec.name.value,
@@ -820,6 +969,132 @@ pub fn load_yaml_budget(
         expects,
         script: None,
     })
+}
+
+/// The named texts of `iptables-save-texts:`, each read once for each distinct set of IP
+/// sets it is read with (the rules' `-m set` must name sets of the namespace), its tables
+/// then shared by every namespace that names it in `iptables-save-from:`.
+struct SharedRules<'a> {
+    texts: &'a IndexMap<String, S<String>>,
+    /// Per text: the sets it was read with and the tables it gave.
+    read: IndexMap<&'a str, Vec<ReadText>>,
+}
+
+/// A shared text read with these sets: its tables.
+type ReadText = (IpSets, Vec<Arc<Table>>);
+
+impl<'a> SharedRules<'a> {
+    fn new(texts: &'a IndexMap<String, S<String>>) -> Self {
+        SharedRules {
+            texts,
+            read: IndexMap::new(),
+        }
+    }
+
+    /// Install the tables of the namespace's `iptables-save-from:` texts, after its own
+    /// `iptables-save:`. Each table comes from one text.
+    fn install(
+        &mut self,
+        file: &str,
+        world: &mut World,
+        ns: NsId,
+        spec: &NsSpec,
+    ) -> Result<(), LoadError> {
+        if spec.iptables_save_from.is_empty() {
+            return Ok(());
+        }
+        // Which text gave each table so far.
+        let mut given: Vec<(TableName, String)> = spec
+            .iptables_save
+            .iter()
+            .flat_map(|t| save::restore_table_names(&t.value))
+            .map(|t| (t, "iptables-save:".to_string()))
+            .collect();
+        for r in &spec.iptables_save_from {
+            let Some((name, text)) = self.texts.get_key_value(r.value.as_str()) else {
+                let known: Vec<&str> = self.texts.keys().map(String::as_str).collect();
+                return Err(err_at(
+                    file,
+                    r,
+                    format!(
+                        "iptables-save-from: no text \"{}\" under iptables-save-texts:",
+                        r.value
+                    ),
+                )
+                .hint(if known.is_empty() {
+                    "add it at the top level: `iptables-save-texts: { NAME: | (an iptables-save text) }`".to_string()
+                } else {
+                    format!("name one of the top-level iptables-save-texts: {}", known.join(", "))
+                }));
+            };
+            for t in save::restore_table_names(&text.value) {
+                if let Some((_, by)) = given.iter().find(|(g, _)| *g == t) {
+                    return Err(err_at(
+                        file,
+                        r,
+                        format!(
+                            "iptables-save-from: table {} of \"{name}\" is already given by {by}",
+                            t.name()
+                        ),
+                    )
+                    .hint(
+                        "each table of a namespace comes from one text: take it out of one of them",
+                    ));
+                }
+                given.push((t, format!("\"{name}\"")));
+            }
+            let sets = &world.netns[ns].netfilter.ipsets;
+            let read = self.read.entry(name.as_str()).or_default();
+            let tables = match read.iter().find(|(s, _)| s == sets) {
+                Some((_, t)) => t.clone(),
+                None => {
+                    let nf = save::parse_restore_with_sets(&text.value, sets).map_err(|e| {
+                        file_err(
+                            file,
+                            text,
+                            &format!("iptables-save-texts: {name}"),
+                            e.line,
+                            e.msg.trim_end(),
+                        )
+                        .hint(if e.msg.contains("doesn't exist.") {
+                            "declare the IP sets the rules name under `ipsets:` of every namespace that takes this text"
+                        } else {
+                            "paste the output of `iptables-save` as it is"
+                        })
+                    })?;
+                    let t: Vec<Arc<Table>> = save::restore_table_names(&text.value)
+                        .into_iter()
+                        .map(|t| nf.shared_table(t))
+                        .collect();
+                    read.push((sets.clone(), t.clone()));
+                    t
+                }
+            };
+            for t in tables {
+                world.netns[ns].netfilter.set_shared_table(t);
+            }
+        }
+        Ok(())
+    }
+
+    /// A text nobody takes is an error (it would never be read, nor checked).
+    fn check_all_used(&self, file: &str) -> Result<(), LoadError> {
+        match self
+            .texts
+            .iter()
+            .find(|(n, _)| !self.read.contains_key(n.as_str()))
+        {
+            Some((name, text)) => Err(err_at(
+                file,
+                text,
+                format!("iptables-save-texts: no namespace takes \"{name}\""),
+            )
+            .hint(format!(
+                "name it in a machine's or namespace's `iptables-save-from: [{name}]`, or remove it"
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// An error at line `line` of a block scalar (`hosts: |`, `corefile: |`): the scalar's

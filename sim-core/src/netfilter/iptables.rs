@@ -705,38 +705,39 @@ impl<'a> Parser<'a> {
     /// Find a long option among the global ones and those of the loaded extensions:
     /// exact name first, else a unique prefix (getopt_long).
     fn resolve(&self, name: &str) -> Option<(&'static str, Owner, bool)> {
-        let mut cands: Vec<(&'static str, Owner, bool)> = GLOBAL_OPTS
-            .iter()
-            .map(|(n, _, a)| (*n, Owner::Global, *a))
-            .collect();
-        // Later instances of a match shadow earlier ones (a second `-m conntrack`).
-        for (idx, m) in self.spec.matches.iter().enumerate().rev() {
-            for (n, a) in match_opts(m) {
-                cands.push((n, Owner::Match(idx), *a));
-            }
-        }
-        if let Some(t) = &self.spec.target {
-            for (n, a) in target_opts(t) {
-                cands.push((n, Owner::Target, *a));
-            }
-        }
-        if let Some(c) = cands.iter().find(|(n, _, _)| *n == name) {
-            return Some(*c);
+        // Walked, not collected: this runs for every long option of every rule a restore
+        // reads (hundreds of thousands for a big cluster).
+        let cands = || {
+            let globals = GLOBAL_OPTS.iter().map(|(n, _, a)| (*n, Owner::Global, *a));
+            // Later instances of a match shadow earlier ones (a second `-m conntrack`).
+            let matches = self
+                .spec
+                .matches
+                .iter()
+                .enumerate()
+                .rev()
+                .flat_map(|(idx, m)| {
+                    match_opts(m)
+                        .iter()
+                        .map(move |(n, a)| (*n, Owner::Match(idx), *a))
+                });
+            let target = self
+                .spec
+                .target
+                .iter()
+                .flat_map(|t| target_opts(t).iter().map(|(n, a)| (*n, Owner::Target, *a)));
+            globals.chain(matches).chain(target)
+        };
+        if let Some(c) = cands().find(|(n, _, _)| *n == name) {
+            return Some(c);
         }
         if name.is_empty() {
             return None;
         }
-        let pre: Vec<_> = cands
-            .iter()
-            .filter(|(n, _, _)| n.starts_with(name))
-            .collect();
-        match pre.as_slice() {
-            [one] => Some(**one),
-            [first, rest @ ..] if rest.iter().all(|c| c.0 == first.0 && c.1 == first.1) => {
-                Some(**first)
-            }
-            _ => None,
-        }
+        let mut pre = cands().filter(|(n, _, _)| n.starts_with(name));
+        let first = pre.next()?;
+        pre.all(|c| c.0 == first.0 && c.1 == first.1)
+            .then_some(first)
     }
 
     /// `-p tcp --dport 80`: an option unknown so far loads the protocol's match.

@@ -486,6 +486,15 @@ pub fn parse_restore_with_sets(
     restore(text, sets, false)
 }
 
+/// The tables a restore text names (its `*TABLE` lines), in order: the ones
+/// `iptables-restore` replaces. Lines that name no table are left to the reader's errors.
+pub fn restore_table_names(text: &str) -> Vec<TableName> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix('*'))
+        .filter_map(|n| TableName::parse(n.trim()))
+        .collect()
+}
+
 /// A rule line's nf_tables operation and chain (`-A C`: `RULE_APPEND`, `-I C [N]`:
 /// `RULE_INSERT` whatever N, as measured, `-R C N`: `RULE_REPLACE`), for the kernel's
 /// messages.
