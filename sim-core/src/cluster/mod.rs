@@ -649,7 +649,6 @@ pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
 /// The text of `hopsim compile`: the plan, with the rules of each node as loaded in
 /// `world` (the world of [`load_compiled`]), as `iptables-save` prints them.
 pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String {
-    let topo = world;
     let mut plan = compiled.plan.clone();
     // Each node's tables as `iptables-save` prints them, one text per table: a table
     // shared by nodes is printed once (the distinct ones in parallel), and the plan's
@@ -661,8 +660,8 @@ pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String
         if m.root.iptables.is_empty() {
             continue;
         }
-        if let Ok(ns) = topo.resolve_ns(&m.name) {
-            let nf = &topo.netns[ns].netfilter;
+        if let Ok(ns) = world.resolve_ns(&m.name) {
+            let nf = &world.netns[ns].netfilter;
             let tables = save::SAVE_ORDER
                 .into_iter()
                 .filter(|t| save::table_exists(&nf.counted(*t)))
@@ -682,7 +681,7 @@ pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String
         use rayon::prelude::*;
         distinct
             .par_iter()
-            .map(|(ns, t)| Arc::new(save::render_save(&topo.netns[*ns].netfilter, Some(*t))))
+            .map(|(ns, t)| Arc::new(save::render_save(&world.netns[*ns].netfilter, Some(*t))))
             .collect()
     };
     for (mi, tables) in uses {

@@ -216,9 +216,11 @@ impl SharedTexts {
                 .collect::<Vec<_>>()
                 .join("-")
         };
+        // The table names of each text named so far (read once per text).
+        let mut bases: Vec<String> = Vec::new();
         for (t, users) in first {
             let base = table(&t);
-            let same = s.order.iter().filter(|(o, _, _)| table(o) == base).count();
+            let same = bases.iter().filter(|b| **b == base).count();
             let name = if same == 0 {
                 base.clone()
             } else {
@@ -226,14 +228,15 @@ impl SharedTexts {
             };
             if same == 1 {
                 // The first of its table gets its number too.
-                let o = s.order.iter_mut().find(|(o, _, _)| table(o) == base);
-                if let Some((o, n, _)) = o {
+                let first_of = bases.iter().position(|b| *b == base);
+                if let Some((o, n, _)) = first_of.and_then(|i| s.order.get_mut(i)) {
                     *n = format!("{base}-1");
                     s.names.insert(Arc::as_ptr(o), n.clone());
                 }
             }
             s.names.insert(Arc::as_ptr(&t), name.clone());
             s.order.push((t, name, users));
+            bases.push(base);
         }
         s
     }

@@ -307,7 +307,11 @@ impl Sim {
 
     /// Append a step to the current hop.
     pub(crate) fn step(&mut self, s: Step) {
-        if self.quiet && !matches!(s, Step::Drop { .. }) {
+        // Quiet mode keeps the drops that may end a probe; a frame flooded to a bystander
+        // (OTHERHOST) never does.
+        if self.quiet
+            && !matches!(&s, Step::Drop { reason, .. } if *reason != DropReason::Otherhost)
+        {
             return;
         }
         if let Some(h) = self.current.and_then(|i| self.trace.hops.get_mut(i)) {

@@ -88,11 +88,6 @@ pub(crate) fn deliver_l2(sim: &mut Sim, dev: IfId, frame: Frame) {
         PktType::OtherHost
     };
     if pkt_type == PktType::OtherHost {
-        if !sim.tracing() {
-            // Quiet mode keeps only the drops that end a probe; a frame flooded to a
-            // bystander is not one (`hopsim reach` skips OTHERHOST drops).
-            return;
-        }
         let name = sim.world.ifname(dev);
         sim.drop_packet(
             DropReason::Otherhost,

@@ -249,15 +249,6 @@ impl std::ops::Deref for Routes {
     }
 }
 
-impl From<Vec<Route>> for Routes {
-    fn from(list: Vec<Route>) -> Routes {
-        Routes {
-            list: std::sync::Arc::new(list),
-            local: Default::default(),
-        }
-    }
-}
-
 impl PartialEq for Routes {
     fn eq(&self, other: &Routes) -> bool {
         self.list == other.list
