@@ -180,7 +180,7 @@ pub struct Listener {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct World {
     /// Machines and switches.
-    pub hosts: Vec<Host>,
+    pub hosts: CowVec<Host>,
     /// Namespaces (deleted ones stay, marked, so ids are stable).
     pub netns: CowVec<Netns>,
     /// Devices (`None` once deleted, so ids are stable).
