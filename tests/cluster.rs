@@ -403,7 +403,11 @@ fn ingress_second_leg_goes_to_the_pod_without_service_dnat() {
                     kind,
                     before,
                     after,
-                } => Some((h.node.clone(), kind.clone(), format!("{before} -> {after}"))),
+                } => Some((
+                    h.node.to_string(),
+                    kind.clone(),
+                    format!("{before} -> {after}"),
+                )),
                 _ => None,
             })
         })

@@ -350,5 +350,5 @@ fn finish(
 
 /// The drops of a trace as (namespace, reason).
 fn trace_drops(t: &crate::trace::Trace) -> Vec<(String, crate::trace::DropReason)> {
-    t.drops().map(|(h, d, _)| (h.node.clone(), d)).collect()
+    t.drops().map(|(h, d, _)| (h.node.to_string(), d)).collect()
 }

@@ -147,7 +147,7 @@ pub fn all_targets(world: &World) -> Vec<Target> {
             if seen.insert(addr) {
                 out.push(Target {
                     addr,
-                    owner: world.netns[ns].name.clone(),
+                    owner: world.netns[ns].name.to_string(),
                 });
             }
         }
@@ -160,7 +160,7 @@ pub fn owner_of(world: &World, addr: Ipv4Addr) -> String {
     all_sources(world)
         .into_iter()
         .find(|ns| world.is_local_addr(*ns, addr) && !addr.is_loopback())
-        .map(|ns| world.netns[ns].name.clone())
+        .map(|ns| world.netns[ns].name.to_string())
         .unwrap_or_default()
 }
 
@@ -259,7 +259,7 @@ fn probe_pair_with(
     };
     let failed = verdict != Verdict::Reached;
     Pair {
-        from,
+        from: from.to_string(),
         to: t.addr,
         owner: t.owner.clone(),
         verdict,

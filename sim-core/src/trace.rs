@@ -3,6 +3,7 @@
 //! [`crate::render`]; nothing here formats for a terminal except the one-line summaries
 //! steps give of themselves.
 
+use crate::model::Name;
 use crate::wire::{Frame, Ipv4Packet, Mac};
 use serde::Serialize;
 use std::net::Ipv4Addr;
@@ -196,12 +197,12 @@ pub enum BridgeAction {
     /// Sent to the one port the FDB names.
     Forward {
         /// Output port.
-        port: String,
+        port: Name,
     },
     /// Unknown unicast, broadcast or multicast: copied to every other forwarding port.
     Flood {
         /// Output ports.
-        ports: Vec<String>,
+        ports: Vec<Name>,
     },
     /// For the bridge device itself (its MAC, or a copy of a broadcast).
     Local,
@@ -221,23 +222,23 @@ pub enum Step {
     /// A frame arrives on a device (`netif_receive_skb`).
     Receive {
         /// The device.
-        dev: String,
+        dev: Name,
         /// The frame.
         frame: FrameRecord,
     },
     /// The bridge learned a source MAC on a port (`br_fdb_update`).
     BridgeLearn {
         /// The bridge.
-        bridge: String,
+        bridge: Name,
         /// The MAC learned.
         mac: Mac,
         /// The port.
-        port: String,
+        port: Name,
     },
     /// The bridge's forwarding decision (`br_handle_frame_finish`).
     Bridge {
         /// The bridge.
-        bridge: String,
+        bridge: Name,
         /// The decision.
         #[serde(flatten)]
         action: BridgeAction,
@@ -280,7 +281,7 @@ pub enum Step {
         /// Next hop.
         nexthop: Ipv4Addr,
         /// Device.
-        dev: String,
+        dev: Name,
         /// State before and after, e.g. "none -> INCOMPLETE".
         state: String,
         /// The MAC used, if known.
@@ -296,21 +297,21 @@ pub enum Step {
     /// A frame leaves through a device (`dev_queue_xmit`).
     Transmit {
         /// The device.
-        dev: String,
+        dev: Name,
         /// The frame, as real bytes.
         frame: FrameRecord,
     },
     /// An IP packet handed to a layer-3 device (an ipip tunnel), before encapsulation.
     TransmitIp {
         /// The device.
-        dev: String,
+        dev: Name,
         /// The packet, as real bytes.
         packet: PacketRecord,
     },
     /// A decapsulated IP packet received on a layer-3 device (an ipip tunnel).
     ReceiveIp {
         /// The device.
-        dev: String,
+        dev: Name,
         /// The packet, as real bytes.
         packet: PacketRecord,
     },
@@ -318,7 +319,7 @@ pub enum Step {
     /// `vxlan_xmit`).
     Encap {
         /// The tunnel device.
-        dev: String,
+        dev: Name,
         /// `ipip`, or `vxlan vni N`.
         tunnel: String,
         /// The outer header in words (addresses, TTL, DF, ports).
@@ -329,7 +330,7 @@ pub enum Step {
     /// A tunnel device unwraps a packet (`ipip_rcv`, `vxlan_rcv`).
     Decap {
         /// The tunnel device that took it.
-        dev: String,
+        dev: Name,
         /// `ipip`, or `vxlan vni N`.
         tunnel: String,
         /// In words: which tunnel matched and why.
@@ -449,7 +450,7 @@ pub struct Hop {
     /// Simulated time in microseconds.
     pub time_us: u64,
     /// The namespace (or switch) name.
-    pub node: String,
+    pub node: Name,
     /// What started this hop.
     pub cause: Cause,
     /// What happened, in order.

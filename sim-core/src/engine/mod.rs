@@ -29,7 +29,7 @@ mod receive;
 pub mod resolver;
 mod vxlan;
 
-use crate::model::{IfId, NsId, World};
+use crate::model::{IfId, Name, NsId, World};
 use crate::trace::{Cause, DropReason, Hop, Step, Trace};
 use crate::wire::Ipv4Packet;
 use std::collections::{BTreeMap, VecDeque};
@@ -288,7 +288,7 @@ impl Sim {
             time_us: self.now,
             // Quiet mode names only the hops that get a step (a drop): see `step`.
             node: if self.quiet {
-                String::new()
+                Name::default()
             } else {
                 self.world.netns[ns].name.clone()
             },

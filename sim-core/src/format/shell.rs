@@ -993,7 +993,7 @@ impl Shell<'_> {
                         Err(OpError::rtnl("RTNETLINK answers: File exists"))
                     } else {
                         if let Some(i) = self.world.iface_mut(id) {
-                            i.name = n;
+                            i.name = n.into();
                         }
                         Ok(())
                     }

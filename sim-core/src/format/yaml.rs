@@ -917,7 +917,7 @@ fn load_spec(path: &Path, spec: FileSpec, opts: LoadOptions) -> Result<Topology,
         for h in &spec.http {
             let n = &b.world.netns[*ns];
             let name = if n.local_name.is_empty() {
-                n.name.clone()
+                n.name.to_string()
             } else {
                 n.local_name.clone()
             };

@@ -1,6 +1,6 @@
 //! Network devices: loopback, veth, physical NICs on a cable, bridges, dummies.
 
-use super::{IfId, NsId};
+use super::{IfId, Name, NsId};
 use crate::wire::Mac;
 use ipnet::Ipv4Net;
 use serde::Serialize;
@@ -135,7 +135,7 @@ pub struct Interface {
     /// Stable id inside the simulation.
     pub id: IfId,
     /// Device name, e.g. `veth-red`.
-    pub name: String,
+    pub name: Name,
     /// The namespace it is in.
     pub ns: NsId,
     /// The ifindex the kernel would show (per namespace, in creation order).

@@ -6,6 +6,7 @@
 pub mod cow;
 pub mod http;
 pub mod link;
+pub mod name;
 pub mod neigh;
 pub mod ops;
 pub mod route;
@@ -14,6 +15,7 @@ pub mod tunnel;
 
 pub use cow::CowVec;
 pub use link::{Bridge, FdbEntry, IfAddr, IfKind, Interface, IpTunnel, Vxlan, VxlanFdb};
+pub use name::Name;
 pub use neigh::{Neighbour, NudState};
 pub use route::{Proto, Route, RouteType, Scope, Table};
 pub use sysctl::{DevConf, Sysctls};
@@ -62,7 +64,7 @@ pub struct Netns {
     /// The name users type in `--from`: the machine's name for a root namespace, the
     /// namespace's own name otherwise (prefixed with `machine/` when several machines
     /// have namespaces of that name).
-    pub name: String,
+    pub name: Name,
     /// The name given to `ip netns add` (empty for a root namespace).
     pub local_name: String,
     /// The machine it belongs to.
@@ -248,7 +250,7 @@ impl World {
     }
 
     /// A device's name, or `?` for a deleted one.
-    pub fn ifname(&self, id: IfId) -> String {
+    pub fn ifname(&self, id: IfId) -> Name {
         self.iface(id)
             .map(|i| i.name.clone())
             .unwrap_or_else(|| "?".into())
@@ -301,7 +303,7 @@ impl World {
         if by_local.len() > 1 {
             let names: Vec<String> = by_local
                 .iter()
-                .map(|i| self.netns[*i].name.clone())
+                .map(|i| self.netns[*i].name.to_string())
                 .collect();
             return Err(format!(
                 "namespace \"{what}\" is ambiguous: it could be {}",
@@ -318,8 +320,10 @@ impl World {
                 1 => return Ok(owners[0]),
                 0 => {}
                 _ => {
-                    let names: Vec<String> =
-                        owners.iter().map(|i| self.netns[*i].name.clone()).collect();
+                    let names: Vec<String> = owners
+                        .iter()
+                        .map(|i| self.netns[*i].name.to_string())
+                        .collect();
                     return Err(format!(
                         "address {ip} is configured in several namespaces ({}): name one",
                         names.join(", ")
@@ -327,7 +331,7 @@ impl World {
                 }
             }
         }
-        let known: Vec<String> = live.iter().map(|(_, n)| n.name.clone()).collect();
+        let known: Vec<String> = live.iter().map(|(_, n)| n.name.to_string()).collect();
         Err(format!(
             "no namespace \"{what}\" (known: {})",
             if known.is_empty() {

@@ -88,7 +88,7 @@ impl World {
         let hid = self.hosts.len();
         let ns = self.netns.len();
         self.hosts.push(Host {
-            name: name.to_string(),
+            name: name.into(),
             kind,
             root: ns,
             ipip_loaded: false,
@@ -107,7 +107,7 @@ impl World {
         let id = self.netns.len();
         let seed = stable_hash(name);
         self.netns.push(Netns {
-            name: name.to_string(),
+            name: name.into(),
             local_name: local.to_string(),
             host,
             is_root,
@@ -181,7 +181,7 @@ impl World {
         self.netns[ns].devs.push(id);
         self.ifaces.push(Some(Interface {
             id,
-            name: name.to_string(),
+            name: name.into(),
             ns,
             ifindex,
             kind,

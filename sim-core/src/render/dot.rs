@@ -21,7 +21,7 @@ pub fn to_dot_with_path(world: &World, path: Option<&TracePath>) -> String {
     let mut g: UnGraph<String, (String, usize, usize)> = UnGraph::new_undirected();
     let mut ns_node: BTreeMap<usize, NodeIndex> = BTreeMap::new();
     for (id, n) in world.live_netns() {
-        ns_node.insert(id, g.add_node(n.name.clone()));
+        ns_node.insert(id, g.add_node(n.name.to_string()));
     }
     let mut done = std::collections::BTreeSet::new();
     for i in world.live_ifaces() {
@@ -54,7 +54,7 @@ pub fn to_dot_with_path(world: &World, path: Option<&TracePath>) -> String {
             }
         );
         for (id, n) in world.live_netns().filter(|(_, n)| n.host == hid) {
-            let mut label = n.name.clone();
+            let mut label = n.name.to_string();
             for i in world.ns_ifaces(id) {
                 if i.is_loopback() {
                     continue;

@@ -121,7 +121,12 @@ fn topology_svg(world: &World, order: &BTreeMap<String, usize>) -> String {
         );
     }
     let center = |b: &NsBox| (b.x + NS_W / 2, b.y + b.h / 2);
-    let idx = |ns: NsId| order.get(&world.netns[ns].name).copied().unwrap_or(0);
+    let idx = |ns: NsId| {
+        order
+            .get(world.netns[ns].name.as_str())
+            .copied()
+            .unwrap_or(0)
+    };
     let mut done = std::collections::BTreeSet::new();
     let mut edges = String::new();
     for i in world.live_ifaces() {
@@ -203,7 +208,9 @@ pub fn report(world: &World, run: &ProbeRun, title: &str, file: &str) -> String 
         .chain(world.live_netns().map(|(id, _)| id))
     {
         let next = nodes.len();
-        nodes.entry(world.netns[ns].name.clone()).or_insert(next);
+        nodes
+            .entry(world.netns[ns].name.to_string())
+            .or_insert(next);
     }
     let doc = ReportDoc {
         hopsim: env!("CARGO_PKG_VERSION"),

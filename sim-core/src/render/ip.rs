@@ -136,7 +136,7 @@ fn oper_state(world: &World, i: &Interface) -> &'static str {
 }
 
 fn link_head(world: &World, i: &Interface, link_mode: bool) -> String {
-    let mut name = i.name.clone();
+    let mut name = i.name.to_string();
     if let IfKind::Veth { peer } = i.kind {
         if let Some(p) = world.iface(peer) {
             if p.ns == i.ns {

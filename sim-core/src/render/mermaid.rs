@@ -35,7 +35,7 @@ pub fn flowchart(world: &World, path: Option<&TracePath>) -> String {
             let title = if n.is_root && h.kind == HostKind::Linux {
                 format!("{} (root namespace)", n.name)
             } else {
-                n.name.clone()
+                n.name.to_string()
             };
             let _ = writeln!(out, "    subgraph n{id}[\"{}\"]", esc(&title));
             let devs: Vec<_> = world
@@ -48,7 +48,7 @@ pub fn flowchart(world: &World, path: Option<&TracePath>) -> String {
             }
             for i in devs {
                 let addrs: Vec<String> = i.addrs.iter().map(|a| a.net.to_string()).collect();
-                let mut label = i.name.clone();
+                let mut label = i.name.to_string();
                 label.push_str(&super::kind_suffix(&i.kind));
                 for a in &addrs {
                     label.push_str(&format!("<br/>{a}"));

@@ -241,7 +241,7 @@ pub fn walk(trace: &Trace) -> Vec<WalkStep> {
             };
             let packet = packet.map(|mut v| {
                 if let Some(id) = v.identity() {
-                    let key = (h.node.clone(), id);
+                    let key = (h.node.to_string(), id);
                     match entered.get(&key) {
                         Some(e) => v.compare_with(e),
                         None if s.stage() == "receive" => {
@@ -255,7 +255,7 @@ pub fn walk(trace: &Trace) -> Vec<WalkStep> {
             let (label, _) = crate::render::text::step_text(s);
             out.push(WalkStep {
                 hop: h.index,
-                node: h.node.clone(),
+                node: h.node.to_string(),
                 from_hop: match h.cause {
                     Cause::Frame { hop } => Some(hop),
                     _ => None,
