@@ -117,9 +117,14 @@ fn router_forwards_with_ttl_minus_one() {
         .trace
         .transmitted()
         .filter_map(|(_, dev, f)| {
-            f.decoded
-                .ipv4()
-                .map(|p| (dev.to_string(), f.decoded.src, p.header.src, p.header.ttl))
+            f.decoded().expect("the frame decodes").ipv4().map(|p| {
+                (
+                    dev.to_string(),
+                    f.decoded().expect("the frame decodes").src,
+                    p.header.src,
+                    p.header.ttl,
+                )
+            })
         })
         .collect();
     let a = frames.iter().find(|f| f.0 == "a-r").expect("sent on a-r");
@@ -193,14 +198,16 @@ fn routing_loop_time_exceeded() {
         .filter(|h| h.node == "A")
         .flat_map(|h| h.steps.iter())
         .find_map(|s| match s {
-            Step::Receive { frame, .. } => match &frame.decoded.payload {
-                L3::Ipv4(p)
-                    if matches!(p.payload, IpPayload::Icmp(IcmpRepr::TimeExceeded { .. })) =>
-                {
-                    Some(p.clone())
+            Step::Receive { frame, .. } => {
+                match &frame.decoded().expect("the frame decodes").payload {
+                    L3::Ipv4(p)
+                        if matches!(p.payload, IpPayload::Icmp(IcmpRepr::TimeExceeded { .. })) =>
+                    {
+                        Some(p.clone())
+                    }
+                    _ => None,
                 }
-                _ => None,
-            },
+            }
             _ => None,
         })
         .expect("A receives the error");

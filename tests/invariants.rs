@@ -165,12 +165,12 @@ fn ttl_never_grows(t: &Trace) -> Result<(), String> {
         for s in &h.steps {
             match s {
                 Step::Receive { frame, .. } => {
-                    if let L3::Ipv4(p) = &frame.decoded.payload {
+                    if let L3::Ipv4(p) = &frame.decoded().expect("the frame decodes").payload {
                         received.push((key(p), p.header.ttl));
                     }
                 }
                 Step::Transmit { frame, .. } => {
-                    if let L3::Ipv4(p) = &frame.decoded.payload {
+                    if let L3::Ipv4(p) = &frame.decoded().expect("the frame decodes").payload {
                         let k = key(p);
                         for (rk, ttl) in &received {
                             if *rk == k && p.header.ttl > *ttl {

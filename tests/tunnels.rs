@@ -85,7 +85,7 @@ ip -n node2 link set vxlan1 up
 
 fn encapsulated(t: &Trace) -> Vec<Ipv4Packet> {
     t.transmitted()
-        .filter_map(|(_, _, f)| f.decoded.ipv4().cloned())
+        .filter_map(|(_, _, f)| f.decoded().expect("the frame decodes").ipv4().cloned())
         .filter(|p| matches!(p.payload, IpPayload::Ipip(_)))
         .collect()
 }
@@ -253,7 +253,12 @@ fn vxlan_reproduces_the_measured_capture() {
         .trace
         .transmitted()
         .filter(|(_, dev, _)| *dev == "eth0")
-        .filter_map(|(_, _, f)| f.decoded.ipv4().map(|p| (f.len(), p.clone())))
+        .filter_map(|(_, _, f)| {
+            f.decoded()
+                .expect("the frame decodes")
+                .ipv4()
+                .map(|p| (f.len(), p.clone()))
+        })
         .collect();
     // ARP request and reply 42 -> 92, echo request and reply 98 -> 148.
     let lens: Vec<usize> = udp.iter().map(|(l, _)| *l).collect();

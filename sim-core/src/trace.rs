@@ -105,16 +105,16 @@ impl DropReason {
     }
 }
 
-/// A frame or packet as recorded in a trace: decoded, plus its bytes. The one-line
-/// summary and the hex are rendered on demand (by [`Recorded::summary`],
-/// [`Recorded::hex`] and the JSON serializer, which writes `summary`, `decoded`, `hex` and
-/// `len`), not while tracing.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A frame or packet as recorded in a trace: its bytes, decoded on demand. Recording
+/// costs no copy (the bytes are shared with the frame in flight, and with every copy of a
+/// flood); the decoded form, the one-line summary and the hex are built when a renderer
+/// asks ([`Recorded::decoded`], [`Recorded::summary`], [`Recorded::hex`], and the JSON
+/// serializer, which writes `summary`, `decoded`, `hex` and `len`), not while tracing.
+/// Bytes the engine sent always decode: tests/properties.rs checks it.
 pub struct Recorded<T> {
-    /// The decoded frame or packet.
-    pub decoded: T,
-    /// The bytes on the wire (shared with the frame in flight: a flood records one copy).
+    /// The bytes on the wire.
     pub bytes: std::sync::Arc<[u8]>,
+    decoded: std::sync::OnceLock<Option<T>>,
 }
 
 /// A frame on a link-layer device.
@@ -123,43 +123,31 @@ pub type FrameRecord = Recorded<Frame>;
 /// An IP packet on a layer-3 device (an ipip tunnel has no link-layer header).
 pub type PacketRecord = Recorded<Ipv4Packet>;
 
-impl Recorded<Frame> {
-    /// Record a frame and its bytes.
-    pub fn new(frame: &Frame, bytes: &[u8]) -> FrameRecord {
-        Recorded {
-            decoded: frame.clone(),
-            bytes: bytes.into(),
-        }
-    }
+/// What a record decodes its bytes as.
+pub trait Decode: Sized {
+    /// The bytes decoded, or `None` if they are malformed.
+    fn decode(bytes: &[u8]) -> Option<Self>;
+}
 
-    /// Record a frame and the bytes it was sent as, shared.
-    pub fn shared(frame: &Frame, bytes: &std::sync::Arc<[u8]>) -> FrameRecord {
+impl Decode for Frame {
+    fn decode(bytes: &[u8]) -> Option<Frame> {
+        Frame::parse(bytes).ok()
+    }
+}
+
+impl Decode for Ipv4Packet {
+    fn decode(bytes: &[u8]) -> Option<Ipv4Packet> {
+        Ipv4Packet::parse(bytes).ok()
+    }
+}
+
+impl<T> Recorded<T> {
+    /// Record bytes (shared, not copied).
+    pub fn of_bytes(bytes: &std::sync::Arc<[u8]>) -> Recorded<T> {
         Recorded {
-            decoded: frame.clone(),
             bytes: bytes.clone(),
+            decoded: std::sync::OnceLock::new(),
         }
-    }
-}
-
-impl Recorded<Ipv4Packet> {
-    /// Record a packet and its bytes.
-    pub fn new(packet: &Ipv4Packet) -> PacketRecord {
-        Recorded {
-            bytes: packet.emit().into(),
-            decoded: packet.clone(),
-        }
-    }
-}
-
-impl<T: std::fmt::Display> Recorded<T> {
-    /// One line, tcpdump-like.
-    pub fn summary(&self) -> String {
-        self.decoded.to_string()
-    }
-
-    /// The bytes on the wire, as lower-case hex.
-    pub fn hex(&self) -> String {
-        data_encoding::HEXLOWER.encode(&self.bytes)
     }
 
     /// Length in bytes.
@@ -176,14 +164,75 @@ impl<T: std::fmt::Display> Recorded<T> {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// The bytes on the wire, as lower-case hex.
+    pub fn hex(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.bytes)
+    }
 }
 
-impl<T: std::fmt::Display + Serialize> Serialize for Recorded<T> {
+impl Recorded<Frame> {
+    /// Record a frame: its bytes (the frame as emitted).
+    pub fn new(frame: &Frame) -> FrameRecord {
+        Recorded::of_bytes(&frame.emit().into())
+    }
+}
+
+impl Recorded<Ipv4Packet> {
+    /// Record a packet: its bytes (the packet as emitted).
+    pub fn new(packet: &Ipv4Packet) -> PacketRecord {
+        Recorded::of_bytes(&packet.emit().into())
+    }
+}
+
+impl<T: Decode> Recorded<T> {
+    /// The frame or packet the bytes are (`None` if they are malformed, which bytes the
+    /// engine sent never are).
+    pub fn decoded(&self) -> Option<&T> {
+        self.decoded.get_or_init(|| T::decode(&self.bytes)).as_ref()
+    }
+}
+
+impl<T: Decode + std::fmt::Display> Recorded<T> {
+    /// One line, tcpdump-like.
+    pub fn summary(&self) -> String {
+        match self.decoded() {
+            Some(d) => d.to_string(),
+            None => format!("malformed, {} bytes", self.bytes.len()),
+        }
+    }
+}
+
+impl<T> Clone for Recorded<T> {
+    fn clone(&self) -> Self {
+        // The decoded form is rebuilt on demand: it is the bytes' function.
+        Recorded::of_bytes(&self.bytes)
+    }
+}
+
+impl<T> PartialEq for Recorded<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl<T> Eq for Recorded<T> {}
+
+impl<T: Decode + std::fmt::Debug> std::fmt::Debug for Recorded<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorded")
+            .field("decoded", &self.decoded())
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl<T: Decode + std::fmt::Display + Serialize> Serialize for Recorded<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Recorded", 4)?;
         st.serialize_field("summary", &self.summary())?;
-        st.serialize_field("decoded", &self.decoded)?;
+        st.serialize_field("decoded", &self.decoded())?;
         st.serialize_field("hex", &self.hex())?;
         st.serialize_field("len", &self.len())?;
         st.end()

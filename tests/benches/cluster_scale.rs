@@ -14,6 +14,34 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Instant;
 
+/// The system allocator, counting allocations (a traced request's cost is mostly its
+/// allocations: the count is a figure that does not depend on the machine's load).
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -145,6 +173,7 @@ fn main() {
     let first = connect(w.clone(), from, last, 80, &opts);
     assert_eq!(first.exit, 0, "{}", first.lines.join("\n"));
     let runs = env("HOPSIM_BENCH_RUNS", 200);
+    let a0 = allocations();
     let t4 = Instant::now();
     let mut clone_time = std::time::Duration::ZERO;
     for _ in 0..runs {
@@ -154,6 +183,7 @@ fn main() {
         std::hint::black_box(request(world, from, last, &opts));
     }
     let per = t4.elapsed() / runs as u32;
+    let allocs = (allocations() - a0) / runs.max(1);
     println!(
         "  traced request {} -> {last}:80 (nc -zv, connected): {per:?} per request over {runs} runs, of which {:?} copying the world",
         pod.name,
@@ -162,6 +192,16 @@ fn main() {
     println!(
         "  rules evaluated for it (the kernel's first-match walk, every table and hook): {}",
         first.rules_evaluated
+    );
+    println!(
+        "  allocations (and reallocations) per request: {allocs}; {} hops, {} steps",
+        first.trace.hops.len(),
+        first
+            .trace
+            .hops
+            .iter()
+            .map(|h| h.steps.len())
+            .sum::<usize>()
     );
     println!(
         "  peak resident memory at the end (VmHWM): {}",

@@ -329,15 +329,15 @@ pub(crate) fn transmit_marked(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32
 
 fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Arc<[u8]> {
     let bytes: Arc<[u8]> = frame.emit().into();
-    record_tx_bytes(sim, dev, frame, &bytes);
+    record_tx_bytes(sim, dev, &bytes);
     bytes
 }
 
-fn record_tx_bytes(sim: &mut Sim, dev: IfId, frame: &Frame, bytes: &Arc<[u8]>) {
+fn record_tx_bytes(sim: &mut Sim, dev: IfId, bytes: &Arc<[u8]>) {
     if sim.tracing() {
         sim.step(Step::Transmit {
             dev: sim.world.ifname(dev),
-            frame: FrameRecord::shared(frame, bytes),
+            frame: FrameRecord::of_bytes(bytes),
         });
     }
 }
@@ -352,7 +352,7 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
 pub(crate) fn transmit_raw_each(sim: &mut Sim, devs: &[IfId], frame: &Frame) {
     let wire = OnWire::new(frame.emit().into());
     for dev in devs {
-        record_tx_bytes(sim, *dev, frame, &wire.bytes);
+        record_tx_bytes(sim, *dev, &wire.bytes);
         put_on_wire(sim, *dev, frame, wire.clone(), 0);
     }
 }

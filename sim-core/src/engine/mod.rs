@@ -293,7 +293,12 @@ impl Sim {
                 self.world.netns[ns].name.clone()
             },
             cause,
-            steps: Vec::new(),
+            // A traced hop has a handful of steps (receive, a decision or two, transmit).
+            steps: if self.quiet {
+                Vec::new()
+            } else {
+                Vec::with_capacity(6)
+            },
         });
         self.current = Some(index);
         self.current_ns = ns;

@@ -41,7 +41,7 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: &OnWire, from_hop: u
     if sim.tracing() {
         sim.step(Step::Receive {
             dev: sim.world.ifname(dev),
-            frame: FrameRecord::shared(&frame, &wire.bytes),
+            frame: FrameRecord::of_bytes(&wire.bytes),
         });
     }
     if !up {
@@ -61,7 +61,7 @@ pub(crate) fn receive_frame(sim: &mut Sim, dev: IfId, frame: Frame, bytes: &[u8]
     if sim.tracing() {
         sim.step(Step::Receive {
             dev: sim.world.ifname(dev),
-            frame: FrameRecord::new(&frame, bytes),
+            frame: FrameRecord::of_bytes(&bytes.into()),
         });
     }
     dispatch(sim, dev, master, frame);

@@ -22,8 +22,12 @@ impl Name {
 }
 
 impl Default for Name {
+    /// The empty name, shared (per thread: no counter is contended between threads).
     fn default() -> Self {
-        Name::from("")
+        thread_local! {
+            static EMPTY: Name = Name(Arc::from(""));
+        }
+        EMPTY.with(Name::clone)
     }
 }
 

@@ -72,7 +72,9 @@ impl PacketView {
     pub fn of_frame(f: &FrameRecord) -> PacketView {
         let mut fields = Vec::new();
         let mut layers = Vec::new();
-        frame_fields(&f.decoded, "", 0, &mut fields, &mut layers);
+        if let Some(d) = f.decoded() {
+            frame_fields(d, "", 0, &mut fields, &mut layers);
+        }
         PacketView {
             summary: f.summary(),
             fields,
@@ -86,7 +88,9 @@ impl PacketView {
     pub fn of_packet(p: &PacketRecord) -> PacketView {
         let mut fields = Vec::new();
         let mut layers = Vec::new();
-        ip_fields(&p.decoded, "", 0, &mut fields, &mut layers);
+        if let Some(d) = p.decoded() {
+            ip_fields(d, "", 0, &mut fields, &mut layers);
+        }
         PacketView {
             summary: p.summary(),
             fields,
@@ -365,7 +369,7 @@ mod test {
     #[test]
     fn layers_cover_the_frame_and_fields_name_the_headers() {
         let f = echo("10.0.0.1", "10.0.0.2", 64);
-        let v = PacketView::of_frame(&FrameRecord::new(&f, &f.emit()));
+        let v = PacketView::of_frame(&FrameRecord::new(&f));
         let names: Vec<(&str, usize, usize)> = v
             .layers
             .iter()
@@ -384,8 +388,8 @@ mod test {
         let a = echo("10.0.0.1", "10.0.0.2", 64);
         let mut b = echo("192.168.1.2", "10.0.0.2", 63);
         b.src = Mac([2, 0, 0, 0, 0, 9]);
-        let before = PacketView::of_frame(&FrameRecord::new(&a, &a.emit()));
-        let mut after = PacketView::of_frame(&FrameRecord::new(&b, &b.emit()));
+        let before = PacketView::of_frame(&FrameRecord::new(&a));
+        let mut after = PacketView::of_frame(&FrameRecord::new(&b));
         after.compare_with(&before);
         assert_eq!(
             after.changes(),
@@ -419,7 +423,7 @@ mod test {
             }),
         };
         let before = PacketView::of_packet(&PacketRecord::new(&inner));
-        let mut after = PacketView::of_frame(&FrameRecord::new(&outer, &outer.emit()));
+        let mut after = PacketView::of_frame(&FrameRecord::new(&outer));
         assert_eq!(after.identity(), before.identity());
         after.compare_with(&before);
         let changes = after.changes();
