@@ -5,16 +5,17 @@
 use std::process::{Command, Stdio};
 
 fn into_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hopsim"))
+    // The reading end is closed before hopsim starts, so that it cannot have printed
+    // into the pipe's buffer first (a race the test lost on a loaded machine).
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(env!("CARGO_BIN_EXE_hopsim"))
         .args(args)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .expect("runs");
-    // Close the reading end before hopsim has loaded the file and printed anything.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("waits");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
