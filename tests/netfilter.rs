@@ -109,7 +109,7 @@ fn masquerade_rewrites_the_source_and_conntrack_un_nats_the_reply() {
         .filter(|h| h.node == "ext")
         .flat_map(|h| h.steps.iter())
         .filter_map(|s| match s {
-            hopsim_core::trace::Step::IpRcv { detail } => Some(detail.clone()),
+            hopsim_core::trace::Step::IpRcv { detail } => Some(detail.to_string()),
             _ => None,
         })
         .collect();

@@ -239,6 +239,108 @@ impl<T: Decode + std::fmt::Display + Serialize> Serialize for Recorded<T> {
     }
 }
 
+/// The words of a step: text, or one of the phrases a large trace repeats most (an ARP
+/// request seen by every bystander of a flood, a packet's addresses at `ip_rcv`, a
+/// connection), kept as data and put into words when shown (`Display`, and JSON, where
+/// it is a string), so that tracing does not format and allocate them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Words {
+    /// Text.
+    Text(String),
+    /// Fixed text.
+    Fixed(&'static str),
+    /// `who-has TARGET tell SENDER: not one of our addresses, ignored`.
+    ArpNotOurs {
+        /// The address asked for.
+        target: Ipv4Addr,
+        /// The asker's address.
+        sender: Ipv4Addr,
+    },
+    /// `SRC -> DST ttl TTL` and a note.
+    Addresses {
+        /// Source address.
+        src: Ipv4Addr,
+        /// Destination address.
+        dst: Ipv4Addr,
+        /// TTL.
+        ttl: u8,
+        /// Appended as is (empty, or ` (through lo)`).
+        note: &'static str,
+    },
+    /// `new connection TUPLE`.
+    NewConnection(crate::netfilter::conntrack::Tuple),
+    /// `DIR direction of TUPLE` and `, TCP-STATE`.
+    Connection {
+        /// `original` or `reply`.
+        dir: &'static str,
+        /// The connection's original tuple.
+        orig: crate::netfilter::conntrack::Tuple,
+        /// Its TCP state, if TCP.
+        tcp: Option<&'static str>,
+    },
+}
+
+impl std::fmt::Display for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Words::Text(s) => f.write_str(s),
+            Words::Fixed(s) => f.write_str(s),
+            Words::ArpNotOurs { target, sender } => write!(
+                f,
+                "who-has {target} tell {sender}: not one of our addresses, ignored"
+            ),
+            Words::Addresses {
+                src,
+                dst,
+                ttl,
+                note,
+            } => write!(f, "{src} -> {dst} ttl {ttl}{note}"),
+            Words::NewConnection(t) => write!(f, "new connection {t}"),
+            Words::Connection { dir, orig, tcp } => {
+                write!(f, "{dir} direction of {orig}")?;
+                match tcp {
+                    Some(s) => write!(f, ", {s}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl Serialize for Words {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl From<String> for Words {
+    fn from(s: String) -> Words {
+        Words::Text(s)
+    }
+}
+
+impl From<&'static str> for Words {
+    fn from(s: &'static str) -> Words {
+        Words::Fixed(s)
+    }
+}
+
+impl PartialEq<str> for Words {
+    fn eq(&self, other: &str) -> bool {
+        match self {
+            Words::Text(s) => s == other,
+            Words::Fixed(s) => *s == other,
+            w => w.to_string().as_str() == other,
+        }
+    }
+}
+
+impl PartialEq<&str> for Words {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
 /// What the bridge did with a frame.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -295,7 +397,7 @@ pub enum Step {
     /// `ip_rcv`: an IPv4 packet accepted for routing.
     IpRcv {
         /// Addresses, TTL.
-        detail: String,
+        detail: Words,
     },
     /// The input routing decision (`ip_route_input`).
     RouteInput {
@@ -341,7 +443,7 @@ pub enum Step {
     /// ARP processing (`arp_process`).
     Arp {
         /// In words: answered, learned, proxied, ignored.
-        detail: String,
+        detail: Words,
     },
     /// A frame leaves through a device (`dev_queue_xmit`).
     Transmit {
@@ -398,13 +500,13 @@ pub enum Step {
     /// One iptables table at one hook: every rule the packet met, and the verdict.
     Netfilter {
         /// The hook (PREROUTING, INPUT, ...).
-        hook: String,
+        hook: Words,
         /// The table.
-        table: String,
+        table: Words,
         /// Rules evaluated, in order.
         visits: crate::netfilter::eval::Visits,
         /// The verdict, in words.
-        verdict: String,
+        verdict: Words,
     },
     /// Kernel-style TRACE lines (`TRACE: nat:PREROUTING:rule:2`) for a packet marked by
     /// `-j TRACE`, and LOG lines.
@@ -415,7 +517,7 @@ pub enum Step {
     /// Connection tracking: a new entry, or the connection a packet belongs to.
     Conntrack {
         /// In words.
-        detail: String,
+        detail: Words,
     },
     /// Network address translation: which fields changed.
     Nat {

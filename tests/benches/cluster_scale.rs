@@ -19,6 +19,7 @@ use std::time::Instant;
 struct Counting;
 
 static ALLOCATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static REALLOCATIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 // SAFETY: every call is forwarded to the system allocator unchanged.
 unsafe impl std::alloc::GlobalAlloc for Counting {
@@ -30,7 +31,7 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
         unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        REALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         unsafe { std::alloc::System.realloc(ptr, layout, new) }
     }
 }
@@ -38,8 +39,12 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations() -> usize {
-    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+/// Allocations and reallocations so far.
+fn allocations() -> (usize, usize) {
+    (
+        ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed),
+        REALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed),
+    )
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -183,7 +188,8 @@ fn main() {
         std::hint::black_box(request(world, from, last, &opts));
     }
     let per = t4.elapsed() / runs as u32;
-    let allocs = (allocations() - a0) / runs.max(1);
+    let a1 = allocations();
+    let (allocs, reallocs) = ((a1.0 - a0.0) / runs.max(1), (a1.1 - a0.1) / runs.max(1));
     println!(
         "  traced request {} -> {last}:80 (nc -zv, connected): {per:?} per request over {runs} runs, of which {:?} copying the world",
         pod.name,
@@ -194,7 +200,7 @@ fn main() {
         first.rules_evaluated
     );
     println!(
-        "  allocations (and reallocations) per request: {allocs}; {} hops, {} steps",
+        "  allocations per request: {allocs}, and {reallocs} reallocations; {} hops, {} steps",
         first.trace.hops.len(),
         first
             .trace

@@ -7,7 +7,7 @@ use super::{
     ARP_UNRES_QLEN,
 };
 use crate::model::{IfId, Neighbour, NsId, NudState, RouteType};
-use crate::trace::{Cause, DropReason, Step};
+use crate::trace::{Cause, DropReason, Step, Words};
 use crate::wire::{ArpOp, ArpRepr, Frame, Ipv4Packet, Mac, L3};
 use std::net::Ipv4Addr;
 
@@ -239,7 +239,8 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
                             "who-has {tip} tell {sip}: proxy_arp on {} and {tip} is routed through another device, reply with our MAC {mac}",
                             sim.world.ifname(dev)
                         )
-                    },
+                    }
+                    .into(),
                 });
             }
             let reply = Frame {
@@ -262,7 +263,10 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
         }
         if sim.tracing() {
             sim.step(Step::Arp {
-                detail: format!("who-has {tip} tell {sip}: not one of our addresses, ignored"),
+                detail: Words::ArpNotOurs {
+                    target: tip,
+                    sender: sip,
+                },
             });
         }
         // A program on a packet socket saw the request too and answers for an address it
@@ -279,7 +283,8 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
                     detail: format!(
                         "who-has {tip} tell {sip}: {process} (a packet socket on {}) announces {tip}, reply {tip} is-at {mac}",
                         sim.world.ifname(dev)
-                    ),
+                    )
+                    .into(),
                 });
             }
             let reply = Frame {
@@ -304,7 +309,8 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
                 detail: format!(
                     "{sip} is-at {}: unsolicited, no entry to update, ignored",
                     arp.sender_mac
-                ),
+                )
+                .into(),
             });
         }
         return;
@@ -316,7 +322,7 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
     };
     if sim.tracing() {
         sim.step(Step::Arp {
-            detail: format!("{sip} is-at {}: neighbour entry confirmed", arp.sender_mac),
+            detail: format!("{sip} is-at {}: neighbour entry confirmed", arp.sender_mac).into(),
         });
     }
     learn(sim, ns, dev, sip, arp.sender_mac, state, false);

@@ -64,7 +64,8 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                                 detail: format!(
                                     "br_netfilter: the new destination {} is on {brname} itself: resolve it and bridge the frame (bridged DNAT, no routing)",
                                     packet.header.dst
-                                ),
+                                )
+                                .into(),
                             });
                         }
                         let phys = nf::Phys {
@@ -95,7 +96,8 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                                 detail: format!(
                                     "br_netfilter: the new destination {} is on {brname} itself: bridge the frame to {mac} (bridged DNAT, no routing)",
                                     packet.header.dst
-                                ),
+                                )
+                                .into(),
                             });
                         }
                         frame.dst = mac;

@@ -6,7 +6,7 @@ use super::receive::PktType;
 use super::{icmp, ip_output, l4, Sim};
 use crate::model::{route, IfId, NsId, Route, RouteType, Table};
 use crate::render::ip::route_line;
-use crate::trace::{DropReason, Step};
+use crate::trace::{DropReason, Step, Words};
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet};
 use std::net::Ipv4Addr;
 
@@ -67,10 +67,12 @@ pub(crate) fn ip_rcv(sim: &mut Sim, dev: IfId, packet: Ipv4Packet, pkt_type: Pkt
     let mut packet = packet;
     if sim.tracing() {
         sim.step(Step::IpRcv {
-            detail: format!(
-                "{} -> {} ttl {}",
-                packet.header.src, packet.header.dst, packet.header.ttl
-            ),
+            detail: Words::Addresses {
+                src: packet.header.src,
+                dst: packet.header.dst,
+                ttl: packet.header.ttl,
+                note: "",
+            },
         });
     }
     let mut meta = nf::Meta::default();
@@ -91,10 +93,12 @@ pub(crate) fn ip_rcv_after_prerouting(
 ) {
     if sim.tracing() {
         sim.step(Step::IpRcv {
-            detail: format!(
-                "{} -> {} ttl {} (PREROUTING already done by br_netfilter)",
-                packet.header.src, packet.header.dst, packet.header.ttl
-            ),
+            detail: Words::Addresses {
+                src: packet.header.src,
+                dst: packet.header.dst,
+                ttl: packet.header.ttl,
+                note: " (PREROUTING already done by br_netfilter)",
+            },
         });
     }
     ip_rcv_finish(sim, ns, dev, packet, PktType::Host, meta);
@@ -320,10 +324,12 @@ pub(crate) fn loopback_rcv(sim: &mut Sim, ns: NsId, mut packet: Ipv4Packet, meta
     let lo = sim.world.find_iface(ns, "lo");
     if sim.tracing() {
         sim.step(Step::IpRcv {
-            detail: format!(
-                "{} -> {} ttl {} (through lo)",
-                packet.header.src, packet.header.dst, packet.header.ttl
-            ),
+            detail: Words::Addresses {
+                src: packet.header.src,
+                dst: packet.header.dst,
+                ttl: packet.header.ttl,
+                note: " (through lo)",
+            },
         });
     }
     let mut meta = meta;

@@ -9,7 +9,7 @@ use crate::model::{IfId, NsId, World};
 use crate::netfilter::conntrack::{Conntrack, CtEntry, Dir, TcpCtState, Tuple};
 use crate::netfilter::eval::{evaluate, trace_lines, CtInfo, EvalCtx, TableVerdict};
 use crate::netfilter::{AddrType, Hook, NatRange, PortRange, RejectWith, TableName};
-use crate::trace::Step;
+use crate::trace::{Step, Words};
 use crate::wire::{IpPayload, Ipv4Packet};
 use std::net::Ipv4Addr;
 
@@ -285,16 +285,16 @@ fn table(
         log.extend(trace_lines(&run));
     }
     let verdict = match &run.verdict {
-        TableVerdict::Accept => "ACCEPT".to_string(),
-        TableVerdict::Drop => "DROP".to_string(),
-        TableVerdict::Reject { with } => format!("REJECT ({})", with.name()),
-        TableVerdict::Dnat { to } => format!("DNAT to {}", nat_range(to)),
-        TableVerdict::Snat { to } => format!("SNAT to {}", nat_range(to)),
-        TableVerdict::Masquerade { .. } => "MASQUERADE".to_string(),
+        TableVerdict::Accept => Words::Fixed("ACCEPT"),
+        TableVerdict::Drop => Words::Fixed("DROP"),
+        TableVerdict::Reject { with } => Words::Text(format!("REJECT ({})", with.name())),
+        TableVerdict::Dnat { to } => Words::Text(format!("DNAT to {}", nat_range(to))),
+        TableVerdict::Snat { to } => Words::Text(format!("SNAT to {}", nat_range(to))),
+        TableVerdict::Masquerade { .. } => Words::Fixed("MASQUERADE"),
     };
     sim.step(Step::Netfilter {
-        hook: hook.chain().to_string(),
-        table: t.name().to_string(),
+        hook: Words::Fixed(hook.chain()),
+        table: Words::Fixed(t.name()),
         visits: run.visits,
         verdict,
     });
@@ -388,14 +388,16 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
         if let Some(e) = entry(sim, ns, r).filter(|_| sim.tracing()) {
             let detail = format!(
                 "still attached to {} ({} direction): lo keeps the skb's connection",
-                describe_tuple(&e.orig),
+                e.orig,
                 if dir == Dir::Original {
                     "original"
                 } else {
                     "reply"
                 }
             );
-            sim.step(Step::Conntrack { detail });
+            sim.step(Step::Conntrack {
+                detail: detail.into(),
+            });
         }
         return;
     }
@@ -412,10 +414,8 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
         None if !t.may_start() => {
             if sim.tracing() {
                 sim.step(Step::Conntrack {
-                    detail: format!(
-                        "{}: no connection, and only a request starts one: INVALID",
-                        describe_tuple(&t)
-                    ),
+                    detail: format!("{t}: no connection, and only a request starts one: INVALID")
+                        .into(),
                 });
             }
             return;
@@ -475,18 +475,17 @@ fn conntrack_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     }
     let word = tracing.then(|| {
         if new {
-            format!("new connection {}", describe_tuple(&t))
+            Words::NewConnection(t)
         } else {
-            format!(
-                "{} direction of {}{}",
-                if dir == Dir::Original {
+            Words::Connection {
+                dir: if dir == Dir::Original {
                     "original"
                 } else {
                     "reply"
                 },
-                describe_tuple(&e.orig),
-                e.tcp.map(|s| format!(", {}", s.name())).unwrap_or_default()
-            )
+                orig: e.orig,
+                tcp: e.tcp.map(TcpCtState::name),
+            }
         }
     });
     meta.ct = Some(r);
@@ -551,7 +550,7 @@ fn related_in(sim: &mut Sim, ns: NsId, p: &Ipv4Packet, meta: &mut Meta) {
     meta.related = true;
     if sim.tracing() {
         sim.step(Step::Conntrack {
-            detail: format!("ICMP error RELATED to {}", describe_tuple(&orig)),
+            detail: format!("ICMP error RELATED to {orig}").into(),
         });
     }
 }
@@ -584,16 +583,6 @@ fn translate_inner(p: &mut Ipv4Packet, src: Option<(Ipv4Addr, u16)>, dst: Option
         }
     }
     *quoted = inner.emit();
-}
-
-fn describe_tuple(t: &Tuple) -> String {
-    match t.proto {
-        1 if t.icmp_type() == 0 => format!("icmp echo reply {} -> {} id {}", t.src, t.dst, t.sport),
-        1 => format!("icmp {} -> {} id {}", t.src, t.dst, t.sport),
-        6 => format!("tcp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
-        17 => format!("udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
-        n => format!("protocol {n} {} -> {}", t.src, t.dst),
-    }
 }
 
 /// Destination manipulation at PREROUTING/OUTPUT for a packet of a known connection.
@@ -1045,8 +1034,9 @@ fn confirm(sim: &mut Sim, ns: NsId, meta: &mut Meta) -> Verdict {
             sim.step(Step::Conntrack {
                 detail: format!(
                     "clash on confirm: {} is already tracked; the packet joins that entry",
-                    describe_tuple(&e.orig)
-                ),
+                    e.orig
+                )
+                .into(),
             });
         }
         meta.ct = Some(CtRef::Table(j));
@@ -1054,12 +1044,11 @@ fn confirm(sim: &mut Sim, ns: NsId, meta: &mut Meta) -> Verdict {
     }
     let why = format!(
         "nf_conntrack_confirm: the {which} tuple of {} is already taken by {} (insert_failed)",
-        describe_tuple(&e.orig),
-        describe_tuple(&other.orig)
+        e.orig, other.orig
     );
     if sim.tracing() {
         sim.step(Step::Conntrack {
-            detail: why.clone(),
+            detail: why.clone().into(),
         });
     }
     sim.last_nf_cause = Some(why);

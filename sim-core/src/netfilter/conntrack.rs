@@ -27,6 +27,23 @@ pub struct Tuple {
     pub dport: u16,
 }
 
+/// In words, as traces name a connection: `tcp 10.0.0.1:40000 -> 10.0.0.2:80`,
+/// `icmp echo reply 10.0.0.2 -> 10.0.0.1 id 7`.
+impl std::fmt::Display for Tuple {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = self;
+        match t.proto {
+            1 if t.icmp_type() == 0 => {
+                write!(f, "icmp echo reply {} -> {} id {}", t.src, t.dst, t.sport)
+            }
+            1 => write!(f, "icmp {} -> {} id {}", t.src, t.dst, t.sport),
+            6 => write!(f, "tcp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+            17 => write!(f, "udp {}:{} -> {}:{}", t.src, t.sport, t.dst, t.dport),
+            n => write!(f, "protocol {n} {} -> {}", t.src, t.dst),
+        }
+    }
+}
+
 /// ICMP echo request.
 const ICMP_ECHO: u8 = 8;
 /// ICMP echo reply.

@@ -64,7 +64,7 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
                 }
             },
         ),
-        Step::IpRcv { detail } => ("ip_rcv", detail.clone()),
+        Step::IpRcv { detail } => ("ip_rcv", detail.to_string()),
         Step::RouteInput { result, route } => (
             "route in",
             match route {
@@ -85,7 +85,7 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
         ),
         Step::LocalDeliver { detail } => ("deliver", detail.clone()),
         Step::Neigh { state, detail, .. } => ("neighbour", format!("{detail}  [{state}]")),
-        Step::Arp { detail } => ("arp", detail.clone()),
+        Step::Arp { detail } => ("arp", detail.to_string()),
         Step::Transmit { dev, frame } => (
             "transmit",
             format!("on {dev}: {} ({} bytes)", frame.summary(), frame.len()),
@@ -141,7 +141,7 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
             ("iptables", s)
         }
         Step::NfLog { lines } => ("nf log", lines.join("\n               ")),
-        Step::Conntrack { detail } => ("conntrack", detail.clone()),
+        Step::Conntrack { detail } => ("conntrack", detail.to_string()),
         Step::Nat {
             kind,
             before,
