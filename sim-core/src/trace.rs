@@ -256,6 +256,8 @@ pub enum Words {
         /// The asker's address.
         sender: Ipv4Addr,
     },
+    /// A route, as `ip route` prints it.
+    Route(crate::model::route::RouteText),
     /// `SRC -> DST ttl TTL` and a note.
     Addresses {
         /// Source address.
@@ -295,6 +297,7 @@ impl std::fmt::Display for Words {
                 ttl,
                 note,
             } => write!(f, "{src} -> {dst} ttl {ttl}{note}"),
+            Words::Route(r) => r.fmt(f),
             Words::NewConnection(t) => write!(f, "new connection {t}"),
             Words::Connection { dir, orig, tcp } => {
                 write!(f, "{dir} direction of {orig}")?;
@@ -404,14 +407,14 @@ pub enum Step {
         /// The result in words: local, forward via ..., error.
         result: String,
         /// The route used, as `ip route` prints it.
-        route: Option<String>,
+        route: Option<Words>,
     },
     /// The output routing decision (`ip_route_output_key`).
     RouteOutput {
         /// Destination looked up.
         dst: Ipv4Addr,
         /// The route used, as `ip route` prints it.
-        route: Option<String>,
+        route: Option<Words>,
         /// The result in words.
         result: String,
     },

@@ -5,7 +5,6 @@ use super::netfilter as nf;
 use super::receive::PktType;
 use super::{icmp, ip_output, l4, Sim};
 use crate::model::{route, IfId, NsId, Route, RouteType, Table};
-use crate::render::ip::route_line;
 use crate::trace::{DropReason, Step, Words};
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet};
 use std::net::Ipv4Addr;
@@ -120,7 +119,9 @@ pub(crate) fn ip_rcv_finish(
             if sim.tracing() {
                 sim.step(Step::RouteInput {
                     result: format!("{} is local: deliver to this namespace", h.dst),
-                    route: Some(route_line(&sim.world, &route, true)),
+                    route: Some(Words::Route(route::RouteText::new(
+                        &sim.world, &route, true,
+                    ))),
                 });
             }
             local_deliver(sim, ns, Some(dev), packet, meta);
@@ -157,7 +158,9 @@ pub(crate) fn ip_rcv_finish(
             if sim.tracing() {
                 sim.step(Step::RouteInput {
                     result: format!("{} route", type_word(route.rtype)),
-                    route: Some(route_line(&sim.world, &route, false)),
+                    route: Some(Words::Route(route::RouteText::new(
+                        &sim.world, &route, false,
+                    ))),
                 });
             }
             special_route(sim, ns, &packet, &route, Some(dev));
@@ -177,7 +180,9 @@ pub(crate) fn ip_rcv_finish(
                         h.dst,
                         ip_output::nexthop_words(&sim.world, &route, h.dst)
                     ),
-                    route: Some(route_line(&sim.world, &route, false)),
+                    route: Some(Words::Route(route::RouteText::new(
+                        &sim.world, &route, false,
+                    ))),
                 });
             }
             ip_forward(sim, ns, dev, packet, route, meta);

@@ -108,11 +108,101 @@ impl Proto {
 
     /// The name iproute2 prints.
     pub fn name(self) -> String {
-        Proto::NAMES
-            .iter()
-            .find(|(v, _)| *v == self.0)
-            .map(|(_, n)| n.to_string())
-            .unwrap_or_else(|| self.0.to_string())
+        self.to_string()
+    }
+}
+
+/// The name iproute2 prints (`kernel`, `static`, or the number).
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match Proto::NAMES.iter().find(|(v, _)| *v == self.0) {
+            Some((_, n)) => f.write_str(n),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+/// A route as `ip route` prints it (with its trailing space), kept as data until
+/// printed: the route, with what its printing needs from the world (its device's name,
+/// whether that device has carrier). `with_table` adds `table local` to local-table
+/// routes, as `ip route show table all` does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteText {
+    /// The route.
+    pub route: Route,
+    /// Its device's name.
+    pub dev: Option<super::Name>,
+    /// Its device has no carrier (`linkdown`).
+    pub linkdown: bool,
+    /// Name the local table.
+    pub with_table: bool,
+}
+
+impl RouteText {
+    /// The text of a route of `world`.
+    pub fn new(world: &super::World, r: &Route, with_table: bool) -> RouteText {
+        RouteText {
+            route: r.clone(),
+            dev: r.dev.map(|d| world.ifname(d)),
+            linkdown: r.dev.is_some_and(|d| {
+                matches!(r.rtype, RouteType::Unicast | RouteType::Broadcast) && !world.carrier(d)
+            }),
+            with_table,
+        }
+    }
+}
+
+impl std::fmt::Display for RouteText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.route;
+        f.write_str(match r.rtype {
+            RouteType::Unicast => "",
+            RouteType::Local => "local ",
+            RouteType::Broadcast => "broadcast ",
+            RouteType::Blackhole => "blackhole ",
+            RouteType::Unreachable => "unreachable ",
+            RouteType::Prohibit => "prohibit ",
+        })?;
+        if r.dst.prefix_len() == 0 {
+            f.write_str("default ")?;
+        } else if r.dst.prefix_len() == 32 {
+            write!(f, "{} ", r.dst.addr())?;
+        } else {
+            write!(f, "{} ", r.dst)?;
+        }
+        if let Some(gw) = r.gateway {
+            write!(f, "via {gw} ")?;
+        }
+        if let Some(d) = &self.dev {
+            write!(f, "dev {d} ")?;
+        }
+        if self.with_table && r.table == Table::Local {
+            f.write_str("table local ")?;
+        }
+        if r.proto.0 != 3 {
+            write!(f, "proto {} ", r.proto)?;
+        }
+        let default_scope = match r.rtype {
+            RouteType::Local => Scope::Host,
+            RouteType::Broadcast => Scope::Link,
+            _ => Scope::Global,
+        };
+        if r.scope != Scope::Global || (r.scope != default_scope && r.rtype != RouteType::Unicast) {
+            write!(f, "scope {} ", r.scope.name())?;
+        }
+        if let Some(src) = r.src {
+            write!(f, "src {src} ")?;
+        }
+        if r.metric != 0 {
+            write!(f, "metric {} ", r.metric)?;
+        }
+        if r.onlink {
+            f.write_str("onlink ")?;
+        }
+        if self.linkdown {
+            f.write_str("linkdown ")?;
+        }
+        Ok(())
     }
 }
 

@@ -2,65 +2,13 @@
 //! `bridge fdb` and `arp -n` print it (iproute2 6.1 on the machines measured). IPv6
 //! lines are not printed: hopsim models IPv4 only.
 
-use crate::model::{IfId, IfKind, Interface, NsId, Route, RouteType, Scope, Table, World};
+use crate::model::{IfId, IfKind, Interface, NsId, Route, Table, World};
 use std::fmt::Write;
 
 /// One route as `ip route` prints it (with its trailing space). `with_table` adds
 /// `table local` to local-table routes, as `ip route show table all` does.
 pub fn route_line(world: &World, r: &Route, with_table: bool) -> String {
-    let mut s = String::new();
-    match r.rtype {
-        RouteType::Unicast => {}
-        RouteType::Local => s.push_str("local "),
-        RouteType::Broadcast => s.push_str("broadcast "),
-        RouteType::Blackhole => s.push_str("blackhole "),
-        RouteType::Unreachable => s.push_str("unreachable "),
-        RouteType::Prohibit => s.push_str("prohibit "),
-    }
-    if r.dst.prefix_len() == 0 {
-        s.push_str("default");
-    } else if r.dst.prefix_len() == 32 {
-        let _ = write!(s, "{}", r.dst.addr());
-    } else {
-        let _ = write!(s, "{}", r.dst);
-    }
-    s.push(' ');
-    if let Some(gw) = r.gateway {
-        let _ = write!(s, "via {gw} ");
-    }
-    if let Some(d) = r.dev {
-        let _ = write!(s, "dev {} ", world.ifname(d));
-    }
-    if with_table && r.table == Table::Local {
-        s.push_str("table local ");
-    }
-    if r.proto.0 != 3 {
-        let _ = write!(s, "proto {} ", r.proto.name());
-    }
-    let default_scope = match r.rtype {
-        RouteType::Local => Scope::Host,
-        RouteType::Broadcast => Scope::Link,
-        _ if r.gateway.is_none() && r.rtype == RouteType::Unicast => Scope::Global,
-        _ => Scope::Global,
-    };
-    if r.scope != Scope::Global || (r.scope != default_scope && r.rtype != RouteType::Unicast) {
-        let _ = write!(s, "scope {} ", r.scope.name());
-    }
-    if let Some(src) = r.src {
-        let _ = write!(s, "src {src} ");
-    }
-    if r.metric != 0 {
-        let _ = write!(s, "metric {} ", r.metric);
-    }
-    if r.onlink {
-        s.push_str("onlink ");
-    }
-    if let Some(d) = r.dev {
-        if matches!(r.rtype, RouteType::Unicast | RouteType::Broadcast) && !world.carrier(d) {
-            s.push_str("linkdown ");
-        }
-    }
-    s
+    crate::model::route::RouteText::new(world, r, with_table).to_string()
 }
 
 /// Which table(s) `ip route show` lists.

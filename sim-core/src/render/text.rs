@@ -68,14 +68,14 @@ pub fn step_text(s: &Step) -> (&'static str, String) {
         Step::RouteInput { result, route } => (
             "route in",
             match route {
-                Some(r) => format!("{result}  [{}]", r.trim_end()),
+                Some(r) => format!("{result}  [{}]", r.to_string().trim_end()),
                 None => result.clone(),
             },
         ),
         Step::RouteOutput { result, route, .. } => (
             "route out",
             match route {
-                Some(r) => format!("{result}  [{}]", r.trim_end()),
+                Some(r) => format!("{result}  [{}]", r.to_string().trim_end()),
                 None => result.clone(),
             },
         ),

@@ -157,6 +157,7 @@ fn state_after(state: &str) -> &str {
 pub fn table(step: &Step) -> Option<Table> {
     match step {
         Step::RouteInput { route: Some(r), .. } | Step::RouteOutput { route: Some(r), .. } => {
+            let r = r.to_string();
             let r = r.trim_end();
             let command = if r.contains("table local") {
                 "ip route show table local"
