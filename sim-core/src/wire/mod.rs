@@ -275,7 +275,12 @@ pub const IPPROTO_ICMP: u8 = 1;
 impl Frame {
     /// Serialise to bytes, computing lengths and checksums.
     pub fn emit(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(128);
+        let mut out = Vec::with_capacity(
+            14 + match &self.payload {
+                L3::Arp(_) => 28,
+                L3::Ipv4(p) => p.total_len(),
+            },
+        );
         let ether_type = match self.payload {
             L3::Arp(_) => EtherType::ARP,
             L3::Ipv4(_) => EtherType::IPV4,
@@ -288,7 +293,7 @@ impl Frame {
         out.extend_from_slice(&eth.to_bytes());
         match &self.payload {
             L3::Arp(a) => out.extend_from_slice(&a.to_etherparse().to_bytes()),
-            L3::Ipv4(p) => out.extend_from_slice(&p.emit()),
+            L3::Ipv4(p) => p.emit_into(&mut out),
         }
         out
     }
@@ -412,8 +417,19 @@ impl Ipv4Packet {
 
     /// Serialise header and payload with valid checksums.
     pub fn emit(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(20 + self.payload.len());
+        self.emit_into(&mut out);
+        out
+    }
+
+    /// Append header and payload, with valid checksums, to `out` (one buffer for a whole
+    /// frame, tunnels included: the header is written once the payload's length is known).
+    pub fn emit_into(&self, out: &mut Vec<u8>) {
         let h = &self.header;
-        let payload = self.payload.emit(h.src, h.dst);
+        let start = out.len();
+        out.extend_from_slice(&[0; 20]);
+        self.payload.emit_into(h.src, h.dst, out);
+        let payload_len = out.len() - start - 20;
         let mut ip = Ipv4Header {
             dscp: etherparse::IpDscp::try_new(h.tos >> 2).unwrap_or(etherparse::IpDscp::ZERO),
             ecn: etherparse::IpEcn::try_new(h.tos & 3).unwrap_or(etherparse::IpEcn::ZERO),
@@ -431,12 +447,9 @@ impl Ipv4Packet {
         };
         // A payload too big for one datagram cannot be built by the engine (it enforces
         // MTUs far below 65515); clamp defensively instead of panicking.
-        let _ = ip.set_payload_len(payload.len().min(65515));
+        let _ = ip.set_payload_len(payload_len.min(65515));
         ip.header_checksum = ip.calc_header_checksum();
-        let mut out = Vec::with_capacity(20 + payload.len());
-        out.extend_from_slice(&ip.to_bytes());
-        out.extend_from_slice(&payload);
-        out
+        out[start..start + 20].copy_from_slice(&ip.to_bytes());
     }
 
     /// Parse an IPv4 datagram (header and payload). Verifies the header checksum.
@@ -522,9 +535,10 @@ impl IpPayload {
         self.len() == 0
     }
 
-    fn emit(&self, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
+    /// Append the payload's bytes (checksums computed) to `out`.
+    fn emit_into(&self, src: Ipv4Addr, dst: Ipv4Addr, out: &mut Vec<u8>) {
         match self {
-            IpPayload::Icmp(i) => i.emit(),
+            IpPayload::Icmp(i) => i.emit_into(out),
             IpPayload::Tcp(t) => {
                 let mut h = etherparse::TcpHeader::new(t.sport, t.dport, t.seq, t.window);
                 h.acknowledgment_number = t.ack;
@@ -537,9 +551,8 @@ impl IpPayload {
                 h.checksum = h
                     .calc_checksum_ipv4_raw(src.octets(), dst.octets(), &t.data)
                     .unwrap_or(0);
-                let mut out = h.to_bytes().to_vec();
+                out.extend_from_slice(&h.to_bytes());
                 out.extend_from_slice(&t.data);
-                out
             }
             IpPayload::Udp(u) => {
                 let mut h = etherparse::UdpHeader {
@@ -551,12 +564,11 @@ impl IpPayload {
                 h.checksum = h
                     .calc_checksum_ipv4_raw(src.octets(), dst.octets(), &u.data)
                     .unwrap_or(0);
-                let mut out = h.to_bytes().to_vec();
+                out.extend_from_slice(&h.to_bytes());
                 out.extend_from_slice(&u.data);
-                out
             }
-            IpPayload::Ipip(p) => p.emit(),
-            IpPayload::Raw { data, .. } => data.clone(),
+            IpPayload::Ipip(p) => p.emit_into(out),
+            IpPayload::Raw { data, .. } => out.extend_from_slice(data),
         }
     }
 }
@@ -671,13 +683,11 @@ impl IcmpRepr {
         false
     }
 
-    fn emit(&self) -> Vec<u8> {
+    fn emit_into(&self, out: &mut Vec<u8>) {
         let (t, data) = self.header_and_data();
         let h = Icmpv4Header::with_checksum(t, data);
-        let mut out = Vec::with_capacity(8 + data.len());
         out.extend_from_slice(&h.to_bytes());
         out.extend_from_slice(data);
-        out
     }
 
     fn parse(bytes: &[u8]) -> Result<IcmpRepr, WireError> {
