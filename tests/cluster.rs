@@ -405,7 +405,7 @@ fn ingress_second_leg_goes_to_the_pod_without_service_dnat() {
                     after,
                 } => Some((
                     h.node.to_string(),
-                    kind.clone(),
+                    kind.to_string(),
                     format!("{before} -> {after}"),
                 )),
                 _ => None,

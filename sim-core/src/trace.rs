@@ -256,6 +256,28 @@ pub enum Words {
         /// The asker's address.
         sender: Ipv4Addr,
     },
+    /// `FROM -> TO` (a state change).
+    Transition(&'static str, &'static str),
+    /// `IP is at MAC` and a note.
+    IsAt {
+        /// The neighbour's address.
+        ip: Ipv4Addr,
+        /// Its MAC.
+        mac: Mac,
+        /// Appended as is.
+        note: &'static str,
+    },
+    /// A packet's ends, `SRC[:PORT] -> DST[:PORT]`.
+    Flow {
+        /// Source address.
+        src: Ipv4Addr,
+        /// Source port.
+        sport: Option<u16>,
+        /// Destination address.
+        dst: Ipv4Addr,
+        /// Destination port.
+        dport: Option<u16>,
+    },
     /// A route, as `ip route` prints it.
     Route(crate::model::route::RouteText),
     /// `SRC -> DST ttl TTL` and a note.
@@ -297,6 +319,24 @@ impl std::fmt::Display for Words {
                 ttl,
                 note,
             } => write!(f, "{src} -> {dst} ttl {ttl}{note}"),
+            Words::Transition(a, b) => write!(f, "{a} -> {b}"),
+            Words::IsAt { ip, mac, note } => write!(f, "{ip} is at {mac}{note}"),
+            Words::Flow {
+                src,
+                sport,
+                dst,
+                dport,
+            } => {
+                write!(f, "{src}")?;
+                if let Some(p) = sport {
+                    write!(f, ":{p}")?;
+                }
+                write!(f, " -> {dst}")?;
+                match dport {
+                    Some(p) => write!(f, ":{p}"),
+                    None => Ok(()),
+                }
+            }
             Words::Route(r) => r.fmt(f),
             Words::NewConnection(t) => write!(f, "new connection {t}"),
             Words::Connection { dir, orig, tcp } => {
@@ -437,11 +477,11 @@ pub enum Step {
         /// Device.
         dev: Name,
         /// State before and after, e.g. "none -> INCOMPLETE".
-        state: String,
+        state: Words,
         /// The MAC used, if known.
         mac: Option<Mac>,
         /// In words.
-        detail: String,
+        detail: Words,
     },
     /// ARP processing (`arp_process`).
     Arp {
@@ -525,11 +565,11 @@ pub enum Step {
     /// Network address translation: which fields changed.
     Nat {
         /// DNAT, SNAT, MASQUERADE, or un-NAT of a reply.
-        kind: String,
+        kind: Words,
         /// Before, e.g. `192.168.1.2:40000 -> 192.168.1.1:8080`.
-        before: String,
+        before: Words,
         /// After.
-        after: String,
+        after: Words,
     },
     /// Transport layer: a socket lookup, a TCP state change, a reset.
     Transport {

@@ -41,15 +41,19 @@ pub(crate) fn neigh_output(
                     nexthop,
                     dev: sim.world.ifname(dev),
                     state: if new == state {
-                        state.name().to_string()
+                        Words::Fixed(state.name())
                     } else {
-                        format!("{} -> {}", state.name(), new.name())
+                        Words::Transition(state.name(), new.name())
                     },
                     mac: Some(mac),
-                    detail: if new == state {
-                        format!("{nexthop} is at {mac}")
-                    } else {
-                        format!("{nexthop} is at {mac} (stale entry used: confirm it soon)")
+                    detail: Words::IsAt {
+                        ip: nexthop,
+                        mac,
+                        note: if new == state {
+                            ""
+                        } else {
+                            " (stale entry used: confirm it soon)"
+                        },
                     },
                 });
             }
@@ -100,9 +104,10 @@ pub(crate) fn neigh_output(
                 sim.step(Step::Neigh {
                     nexthop,
                     dev: sim.world.ifname(dev),
-                    state: format!("{} -> INCOMPLETE", state_name(before.as_ref())),
+                    state: Words::Transition(state_name(before.as_ref()), "INCOMPLETE"),
                     mac: None,
-                    detail: format!("no MAC for {nexthop}: packet queued, ARP request broadcast"),
+                    detail: format!("no MAC for {nexthop}: packet queued, ARP request broadcast")
+                        .into(),
                 });
             }
             arp_solicit(sim, ns, dev, nexthop, Some(src));
@@ -168,7 +173,8 @@ pub(crate) fn neigh_timer(
                 dev: devname,
                 state: "INCOMPLETE".into(),
                 mac: None,
-                detail: format!("no answer yet: probe {} of {ARP_MCAST_SOLICIT}", probes + 1),
+                detail: format!("no answer yet: probe {} of {ARP_MCAST_SOLICIT}", probes + 1)
+                    .into(),
             });
         }
         let src = sim
@@ -198,7 +204,7 @@ pub(crate) fn neigh_timer(
             dev: devname.clone(),
             state: "INCOMPLETE -> FAILED".into(),
             mac: None,
-            detail: format!("{ARP_MCAST_SOLICIT} ARP requests for {ip} went unanswered"),
+            detail: format!("{ARP_MCAST_SOLICIT} ARP requests for {ip} went unanswered").into(),
         });
     }
     let queued = sim.arp_queue.remove(&(ns, dev, ip)).unwrap_or_default();
@@ -364,9 +370,9 @@ fn learn(
         sim.step(Step::Neigh {
             nexthop: ip,
             dev: sim.world.ifname(dev),
-            state: format!("{old} -> {}", new_state.name()),
+            state: Words::Transition(old, new_state.name()),
             mac: Some(mac),
-            detail: format!("{ip} is at {mac}"),
+            detail: Words::IsAt { ip, mac, note: "" },
         });
     }
     // Flush packets queued while the entry was INCOMPLETE.

@@ -317,27 +317,22 @@ fn nat_range(r: &NatRange) -> String {
     }
 }
 
-fn endpoint(p: &Ipv4Packet, src: bool) -> String {
-    let (a, port) = if src {
-        (p.header.src, p.payload.ports().map(|x| x.0))
-    } else {
-        (p.header.dst, p.payload.ports().map(|x| x.1))
-    };
-    match port {
-        Some(port) => format!("{a}:{port}"),
-        None => a.to_string(),
+/// A packet's ends, in words when shown.
+fn flow(p: &Ipv4Packet) -> Words {
+    let ports = p.payload.ports();
+    Words::Flow {
+        src: p.header.src,
+        sport: ports.map(|x| x.0),
+        dst: p.header.dst,
+        dport: ports.map(|x| x.1),
     }
-}
-
-fn flow(p: &Ipv4Packet) -> String {
-    format!("{} -> {}", endpoint(p, true), endpoint(p, false))
 }
 
 /// Rewrite one end (source or destination, address and port) of a packet; record the
 /// change as before/after.
 fn rewrite(
     sim: &mut Sim,
-    kind: &str,
+    kind: &'static str,
     p: &mut Ipv4Packet,
     source: bool,
     addr: Ipv4Addr,
@@ -362,7 +357,7 @@ fn rewrite(
     let after = flow(p);
     if before != after {
         sim.step(Step::Nat {
-            kind: kind.into(),
+            kind: Words::Fixed(kind),
             before,
             after,
         });
@@ -370,12 +365,24 @@ fn rewrite(
 }
 
 /// Rewrite the destination (and port); record the change.
-fn set_dst(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: Option<u16>) {
+fn set_dst(
+    sim: &mut Sim,
+    kind: &'static str,
+    p: &mut Ipv4Packet,
+    addr: Ipv4Addr,
+    port: Option<u16>,
+) {
     rewrite(sim, kind, p, false, addr, port);
 }
 
 /// Rewrite the source (and port); record the change.
-fn set_src(sim: &mut Sim, kind: &str, p: &mut Ipv4Packet, addr: Ipv4Addr, port: Option<u16>) {
+fn set_src(
+    sim: &mut Sim,
+    kind: &'static str,
+    p: &mut Ipv4Packet,
+    addr: Ipv4Addr,
+    port: Option<u16>,
+) {
     rewrite(sim, kind, p, true, addr, port);
 }
 
@@ -919,7 +926,7 @@ fn src_binding(
     ns: NsId,
     p: &mut Ipv4Packet,
     meta: &Meta,
-    bind: Option<(Ipv4Addr, Option<PortRange>, &str)>,
+    bind: Option<(Ipv4Addr, Option<PortRange>, &'static str)>,
 ) {
     let sport = p.payload.ports().map(|(s, _)| s);
     let (addr, range, kind) = match bind {
@@ -942,7 +949,7 @@ fn apply_snat(
     addr: Ipv4Addr,
     port: Option<u16>,
     range: Option<PortRange>,
-    kind: &str,
+    kind: &'static str,
 ) {
     let mut port = port;
     if let Some(e) = meta.ct.and_then(|r| entry(sim, ns, r)) {

@@ -177,7 +177,8 @@ pub fn table(step: &Step) -> Option<Table> {
             mac,
             ..
         } => {
-            let after = state_after(state);
+            let state = state.to_string();
+            let after = state_after(&state);
             if after == "none" {
                 return None;
             }
@@ -509,7 +510,7 @@ mod test {
         let step = |state: &str, mac: Option<Mac>| Step::Neigh {
             nexthop: "192.168.15.2".parse().unwrap(),
             dev: "veth-red".into(),
-            state: state.into(),
+            state: state.to_string().into(),
             mac,
             detail: "no MAC for 192.168.15.2: packet queued, ARP request broadcast".into(),
         };
