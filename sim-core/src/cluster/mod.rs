@@ -299,20 +299,30 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     };
     plan.header = header(c, &eps);
     let mut router_routes: Vec<String> = Vec::new();
-    for (n, node) in c.nodes.iter().enumerate() {
+    // What the CNI builds on each node (and the pods' programs), the nodes in parallel.
+    let nets: Vec<cni::NodeNet> = {
+        use rayon::prelude::*;
+        (0..c.nodes.len())
+            .into_par_iter()
+            .map(|n| {
+                let mut net = cni::node(c, n);
+                let on_node: HashMap<String, &Pod> = c
+                    .pods
+                    .iter()
+                    .filter(|p| p.node == n)
+                    .map(|p| (pod_ns_name(c, p), p))
+                    .collect();
+                for (name, ns) in net.pods.iter_mut() {
+                    if let Some(p) = on_node.get(name.as_str()) {
+                        ns.http = ingress::pod_http(c, &eps, p);
+                    }
+                }
+                net
+            })
+            .collect()
+    };
+    for ((n, node), mut net) in c.nodes.iter().enumerate().zip(nets) {
         let lan = lan_of(node.ip);
-        let mut net = cni::node(c, n);
-        let on_node: HashMap<String, &Pod> = c
-            .pods
-            .iter()
-            .filter(|p| p.node == n)
-            .map(|p| (pod_ns_name(c, p), p))
-            .collect();
-        for (name, ns) in net.pods.iter_mut() {
-            if let Some(p) = on_node.get(name.as_str()) {
-                ns.http = ingress::pod_http(c, &eps, p);
-            }
-        }
         let mut root = NsPlan::default();
         root.interfaces.push(IfPlan {
             name: "lo".into(),
@@ -544,13 +554,14 @@ fn not_loaded(file: &str, e: LoadError) -> LoadError {
 }
 
 /// Read each distinct rule text (with the IP sets of a namespace that has it), the texts
-/// in parallel: the tables each one names, in its order.
-fn read_rule_texts(
+/// in parallel: `then` of the tables each one names, in its order.
+fn read_rule_texts<T: Send>(
     file: &str,
     distinct: &[(&str, crate::netfilter::ipset::IpSets)],
-) -> Result<Vec<Vec<Arc<Table>>>, LoadError> {
+    then: impl Fn(Vec<Arc<Table>>) -> T + Sync,
+) -> Result<Vec<T>, LoadError> {
     use rayon::prelude::*;
-    let read: Vec<Result<Vec<Arc<Table>>, LoadError>> = distinct
+    let read: Vec<Result<T, LoadError>> = distinct
         .par_iter()
         .map(|(text, sets)| {
             let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
@@ -565,10 +576,12 @@ fn read_rule_texts(
                     ),
                 )
             })?;
-            Ok(save::restore_table_names(text)
-                .into_iter()
-                .map(|t| nf.shared_table(t))
-                .collect())
+            Ok(then(
+                save::restore_table_names(text)
+                    .into_iter()
+                    .map(|t| nf.shared_table(t))
+                    .collect(),
+            ))
         })
         .collect();
     read.into_iter().collect()
@@ -626,7 +639,7 @@ pub fn load_compiled(
             installs.push((ns, i));
         }
     }
-    let tables = read_rule_texts(&file, &distinct)?;
+    let tables = read_rule_texts(&file, &distinct, |tables| tables)?;
     for (ns, i) in installs {
         for t in &tables[i] {
             topo.world.netns[ns]
@@ -698,7 +711,6 @@ type MachineTexts = (usize, Vec<Arc<String>>);
 /// its tables printed once (the distinct ones in parallel), and the texts printed are
 /// shared as the plan's were.
 fn print_rule_texts(file: &str, plan: &Plan) -> Result<Vec<MachineTexts>, LoadError> {
-    use rayon::prelude::*;
     let mut index: HashMap<*const String, usize> = HashMap::new();
     let mut distinct: Vec<(&str, crate::netfilter::ipset::IpSets)> = Vec::new();
     let mut texts_of: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -728,42 +740,36 @@ fn print_rule_texts(file: &str, plan: &Plan) -> Result<Vec<MachineTexts>, LoadEr
         }
         texts_of.push((mi, texts));
     }
-    let tables = read_rule_texts(file, &distinct)?;
-    // A machine's table of each name is the one of its last text naming it (each text
-    // replaces the tables it names, as iptables-restore does); the tables of the save
-    // order that exist are printed.
-    let mut printed_index: HashMap<*const Table, usize> = HashMap::new();
-    let mut to_print: Vec<&Table> = Vec::new();
-    let mut uses: Vec<(usize, Vec<usize>)> = Vec::new();
-    for (mi, texts) in texts_of {
-        let mut by_name: [Option<&Arc<Table>>; 4] = [None; 4];
-        for t in texts.iter().flat_map(|&i| &tables[i]) {
-            by_name[t.name as usize] = Some(t);
-        }
-        let shown = save::SAVE_ORDER
+    // Each text's tables printed as soon as read (the tables are not kept): a table
+    // that does not exist (empty) is not printed.
+    let printed = read_rule_texts(file, &distinct, |tables| {
+        tables
             .into_iter()
-            .filter_map(|n| by_name[n as usize])
-            .filter(|t| save::table_exists(t))
             .map(|t| {
-                *printed_index.entry(Arc::as_ptr(t)).or_insert_with(|| {
-                    to_print.push(t);
-                    to_print.len() - 1
-                })
+                let text = save::table_exists(&t).then(|| {
+                    let mut s = String::new();
+                    save::write_table(&mut s, &t, false);
+                    Arc::new(s)
+                });
+                (t.name, text)
             })
-            .collect();
-        uses.push((mi, shown));
-    }
-    let printed: Vec<Arc<String>> = to_print
-        .par_iter()
-        .map(|t| {
-            let mut s = String::new();
-            save::write_table(&mut s, t, false);
-            Arc::new(s)
-        })
-        .collect();
-    Ok(uses
+            .collect::<Vec<_>>()
+    })?;
+    // A machine's table of each name is the one of its last text naming it (each text
+    // replaces the tables it names, as iptables-restore does), in the save order.
+    Ok(texts_of
         .into_iter()
-        .map(|(mi, shown)| (mi, shown.iter().map(|&i| Arc::clone(&printed[i])).collect()))
+        .map(|(mi, texts)| {
+            let mut by_name: [Option<&Option<Arc<String>>>; 4] = [None; 4];
+            for (name, text) in texts.iter().flat_map(|&i| &printed[i]) {
+                by_name[*name as usize] = Some(text);
+            }
+            let shown = save::SAVE_ORDER
+                .into_iter()
+                .filter_map(|n| by_name[n as usize].cloned().flatten())
+                .collect();
+            (mi, shown)
+        })
         .collect())
 }
 
