@@ -182,12 +182,17 @@ fn wrong_cluster_files_give_located_errors_with_hints() {
         ("pod-cidr: 10.244.3.0/24", "pod-cidr: 10.244.2.0/23", "overlaps node"),
         ("containers: [{name: web, ports: [8080]}] }\n    - { name: web-2", "containers: [{name: web, ports: [8080]}, {name: side, ports: [8080]}] }\n    - { name: web-2", "port 8080/tcp is already used by container \"web\" of this pod"),
         ("  kubernetes-service: false", "  kubernetes-service: false\n  colour: blue", "unknown field `colour`"),
+        ("name: web-3, node: n3, ip: 10.244.3.9", "name: web-2, node: n3, ip: 10.244.3.9", "bad-cluster.yaml:15:15: pod default/web-2 is defined twice"),
+        ("    - name: nodeapp\n", "    - name: web\n", "bad-cluster.yaml:23:13: service default/web is defined twice"),
     ];
     for (from, to, want) in cases {
         let e = error_of(from, to);
         assert!(e.contains(want), "{to}: got {e}");
         assert!(
-            e.contains("hint:") || e.contains("overlaps") || e.contains("no node"),
+            e.contains("hint:")
+                || e.contains("overlaps")
+                || e.contains("no node")
+                || e.contains("defined twice"),
             "{to}: no hint in {e}"
         );
     }
