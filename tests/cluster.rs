@@ -182,12 +182,17 @@ fn wrong_cluster_files_give_located_errors_with_hints() {
         ("pod-cidr: 10.244.3.0/24", "pod-cidr: 10.244.2.0/23", "overlaps node"),
         ("containers: [{name: web, ports: [8080]}] }\n    - { name: web-2", "containers: [{name: web, ports: [8080]}, {name: side, ports: [8080]}] }\n    - { name: web-2", "port 8080/tcp is already used by container \"web\" of this pod"),
         ("  kubernetes-service: false", "  kubernetes-service: false\n  colour: blue", "unknown field `colour`"),
+        ("name: web-3, node: n3, ip: 10.244.3.9", "name: web-2, node: n3, ip: 10.244.3.9", "bad-cluster.yaml:15:15: pod default/web-2 is defined twice"),
+        ("    - name: nodeapp\n", "    - name: web\n", "bad-cluster.yaml:23:13: service default/web is defined twice"),
     ];
     for (from, to, want) in cases {
         let e = error_of(from, to);
         assert!(e.contains(want), "{to}: got {e}");
         assert!(
-            e.contains("hint:") || e.contains("overlaps") || e.contains("no node"),
+            e.contains("hint:")
+                || e.contains("overlaps")
+                || e.contains("no node")
+                || e.contains("defined twice"),
             "{to}: no hint in {e}"
         );
     }
@@ -562,4 +567,45 @@ fn a_cluster_and_its_compiled_text_load_to_the_same_world() {
         assert!(direct == back, "{}: the worlds differ", f.display());
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `hopsim compile` prints the tables it reads from the rule texts without building a
+/// world to keep: they are byte for byte what the loaded world saves (every cluster
+/// scenario, the worked example, and a generated cluster of 8 nodes and 40 services).
+#[test]
+fn compile_prints_what_the_loaded_world_saves() {
+    let mut inputs: Vec<(std::path::PathBuf, String)> = hopsim_tests::scenario_files()
+        .into_iter()
+        .chain([fixture("kube-proxy-worked-example.yaml")])
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            (f, text)
+        })
+        .filter(|(_, t)| cluster::is_cluster_text(t))
+        .collect();
+    let mut mid = String::from("name: mid\ncluster:\n  cni: calico-ipip\n  cluster-cidr: 10.0.0.0/8\n  block-size: 24\n  nodes:\n");
+    for n in 0..8 {
+        mid.push_str(&format!("    node{n}: {{ ip: 172.20.0.{}/16 }}\n", n + 2));
+    }
+    mid.push_str("  deployments:\n");
+    for i in 0..40 {
+        mid.push_str(&format!("    - {{ name: app{i}, replicas: 3, labels: {{ app: app{i} }}, containers: [{{ name: c, ports: [8080] }}] }}\n"));
+    }
+    mid.push_str("  services:\n");
+    for i in 0..40 {
+        let kind = if i % 4 == 0 { ", type: NodePort" } else { "" };
+        mid.push_str(&format!("    - {{ name: app{i}{kind}, selector: {{ app: app{i} }}, ports: [{{ port: 80, target-port: 8080 }}] }}\n"));
+    }
+    inputs.push((Path::new("mid.yaml").to_path_buf(), mid));
+    assert!(inputs.len() > 5, "{}", inputs.len());
+    for (f, text) in inputs {
+        let printed = cluster::compile_to_yaml(&f, &text).unwrap_or_else(|e| panic!("{e}"));
+        let compiled = cluster::compile(&f, &text).unwrap();
+        let topo = cluster::load_compiled(&f, &compiled, LoadOptions::default()).unwrap();
+        assert!(
+            printed == cluster::compiled_yaml(&compiled, &topo.world),
+            "{}: the printed tables differ from the world's",
+            f.display()
+        );
+    }
 }

@@ -135,9 +135,23 @@ fn an_input_file_over_the_size_limit_is_refused_before_it_is_read() {
     assert_eq!(e.line, 0);
     assert_eq!(
         e.message,
-        "16777217 bytes is more than hopsim reads (16777216 bytes, 16 MiB)"
+        "268435457 bytes is more than hopsim reads (268435456 bytes, 256 MiB)"
     );
     assert!(e.hint.is_some_and(|h| h.starts_with("give a topology")));
+}
+
+/// The compiled text of a large cluster (66 MiB for 100 nodes and 5,000 Services) is
+/// read: a file over the former 16 MiB limit is not refused for its size.
+#[test]
+fn an_input_file_under_the_size_limit_is_read() {
+    let dir = std::env::temp_dir().join(format!("hopsim-limits-ok-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let p = dir.join("compiled.yaml");
+    let f = std::fs::File::create(&p).expect("create");
+    f.set_len(70 << 20).expect("sparse file");
+    let read = hopsim_core::format::read_input(&p).map(|t| t.len());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(read, Ok(70 << 20));
 }
 
 #[test]

@@ -299,20 +299,30 @@ fn build_plan(file: &str, c: &Cluster) -> Result<Plan, LoadError> {
     };
     plan.header = header(c, &eps);
     let mut router_routes: Vec<String> = Vec::new();
-    for (n, node) in c.nodes.iter().enumerate() {
+    // What the CNI builds on each node (and the pods' programs), the nodes in parallel.
+    let nets: Vec<cni::NodeNet> = {
+        use rayon::prelude::*;
+        (0..c.nodes.len())
+            .into_par_iter()
+            .map(|n| {
+                let mut net = cni::node(c, n);
+                let on_node: HashMap<String, &Pod> = c
+                    .pods
+                    .iter()
+                    .filter(|p| p.node == n)
+                    .map(|p| (pod_ns_name(c, p), p))
+                    .collect();
+                for (name, ns) in net.pods.iter_mut() {
+                    if let Some(p) = on_node.get(name.as_str()) {
+                        ns.http = ingress::pod_http(c, &eps, p);
+                    }
+                }
+                net
+            })
+            .collect()
+    };
+    for ((n, node), mut net) in c.nodes.iter().enumerate().zip(nets) {
         let lan = lan_of(node.ip);
-        let mut net = cni::node(c, n);
-        let on_node: HashMap<String, &Pod> = c
-            .pods
-            .iter()
-            .filter(|p| p.node == n)
-            .map(|p| (pod_ns_name(c, p), p))
-            .collect();
-        for (name, ns) in net.pods.iter_mut() {
-            if let Some(p) = on_node.get(name.as_str()) {
-                ns.http = ingress::pod_http(c, &eps, p);
-            }
-        }
         let mut root = NsPlan::default();
         root.interfaces.push(IfPlan {
             name: "lo".into(),
@@ -529,6 +539,68 @@ fn header(c: &Cluster, eps: &[Vec<Vec<kube_proxy::Endpoint>>]) -> Vec<String> {
     h
 }
 
+/// A compiled topology the loader refused: the compiler's fault.
+fn not_loaded(file: &str, e: LoadError) -> LoadError {
+    LoadError::at(
+        file,
+        0,
+        0,
+        format!(
+            "the compiled topology did not load (a hopsim bug): {}",
+            e.message
+        ),
+    )
+    .hint("please report it with the cluster file; `hopsim compile` shows the topology")
+}
+
+/// Read each distinct rule text (with the IP sets of a namespace that has it), the texts
+/// in parallel: `then` of the tables each one names, in its order.
+fn read_rule_texts<T: Send>(
+    file: &str,
+    distinct: &[(&str, crate::netfilter::ipset::IpSets)],
+    then: impl Fn(Vec<Arc<Table>>) -> T + Sync,
+) -> Result<Vec<T>, LoadError> {
+    use rayon::prelude::*;
+    let read: Vec<Result<T, LoadError>> = distinct
+        .par_iter()
+        .map(|(text, sets)| {
+            let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
+                let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
+                LoadError::at(
+                    file,
+                    0,
+                    0,
+                    format!(
+                        "the compiled rules did not load (a hopsim bug): {} at `{line}`",
+                        e.msg
+                    ),
+                )
+            })?;
+            Ok(then(
+                save::restore_table_names(text)
+                    .into_iter()
+                    .map(|t| nf.shared_table(t))
+                    .collect(),
+            ))
+        })
+        .collect();
+    read.into_iter().collect()
+}
+
+/// The IP sets of a namespace of the plan, as the loader creates them (`ipset create`,
+/// `ipset add`), for reading its rules without building the world.
+fn plan_ipsets(ns: &NsPlan) -> Result<crate::netfilter::ipset::IpSets, String> {
+    let mut nf = crate::netfilter::Netfilter::default();
+    for set in &ns.ipsets {
+        crate::netfilter::ipset::run(&mut nf, &["create", &set.name, set.kind])
+            .map_err(|e| e.msg)?;
+        for m in &set.members {
+            crate::netfilter::ipset::run(&mut nf, &["add", &set.name, m]).map_err(|e| e.msg)?;
+        }
+    }
+    Ok(nf.ipsets)
+}
+
 /// Load a cluster file: compile it, load the topology, install the rule tables (each
 /// distinct table parsed once and shared), and name the pods for `--from`.
 pub fn load_cluster(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
@@ -543,19 +615,7 @@ pub fn load_compiled(
     opts: LoadOptions,
 ) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let internal = |e: LoadError| {
-        LoadError::at(
-            &file,
-            0,
-            0,
-            format!(
-                "the compiled topology did not load (a hopsim bug): {}",
-                e.message
-            ),
-        )
-        .hint("please report it with the cluster file; `hopsim compile` shows the topology")
-    };
-    let mut topo = yaml::load_plan(path, &compiled.plan, opts).map_err(internal)?;
+    let mut topo = yaml::load_plan(path, &compiled.plan, opts).map_err(|e| not_loaded(&file, e))?;
     // Each distinct rule text (the same `Arc`) is read once, with the sets of the first
     // namespace that has it (every node sharing a text has the same `ipsets:`), the
     // distinct texts in parallel; then every namespace gets the tables of its texts.
@@ -579,31 +639,7 @@ pub fn load_compiled(
             installs.push((ns, i));
         }
     }
-    let tables: Vec<Vec<Arc<Table>>> = {
-        use rayon::prelude::*;
-        let read: Vec<Result<Vec<Arc<Table>>, LoadError>> = distinct
-            .par_iter()
-            .map(|(text, sets)| {
-                let nf = save::parse_restore_with_sets(text, sets).map_err(|e| {
-                    let line = text.lines().nth(e.line.saturating_sub(1)).unwrap_or("");
-                    LoadError::at(
-                        &file,
-                        0,
-                        0,
-                        format!(
-                            "the compiled rules did not load (a hopsim bug): {} at `{line}`",
-                            e.msg
-                        ),
-                    )
-                })?;
-                Ok(save::restore_table_names(text)
-                    .into_iter()
-                    .map(|t| nf.shared_table(t))
-                    .collect())
-            })
-            .collect();
-        read.into_iter().collect::<Result<_, _>>()?
-    };
+    let tables = read_rule_texts(&file, &distinct, |tables| tables)?;
     for (ns, i) in installs {
         for t in &tables[i] {
             topo.world.netns[ns]
@@ -640,10 +676,101 @@ pub fn load_compiled(
 
 /// `hopsim compile`: the topology as YAML, with every node's rules as its
 /// `iptables-save` prints them.
+///
+/// The same checks as [`load_compiled`], in the same order (the topology loads, then each
+/// rule text reads), without keeping the world: the world is built only to be checked,
+/// while the rule texts are read (in parallel with it), and the tables printed are the
+/// ones read, as [`compiled_yaml`] prints them from a loaded world.
 pub fn compile_to_yaml(path: &Path, text: &str) -> Result<String, LoadError> {
-    let compiled = compile(path, text)?;
-    let topo = load_compiled(path, &compiled, LoadOptions::default())?;
-    Ok(compiled_yaml(&compiled, &topo.world))
+    compiled_to_yaml(path, compile(path, text)?)
+}
+
+/// [`compile_to_yaml`] of a compiled cluster.
+fn compiled_to_yaml(path: &Path, mut compiled: Compiled) -> Result<String, LoadError> {
+    let file = path.display().to_string();
+    let (loaded, printed) = rayon::join(
+        || {
+            yaml::load_plan(path, &compiled.plan, LoadOptions::default())
+                .map(drop)
+                .map_err(|e| not_loaded(&file, e))
+        },
+        || print_rule_texts(&file, &compiled.plan),
+    );
+    loaded?;
+    for (mi, texts) in printed? {
+        compiled.plan.machines[mi].root.iptables = texts;
+    }
+    Ok(plan_yaml(&compiled, &compiled.plan))
+}
+
+/// A machine (its index in the plan) and its rule texts.
+type MachineTexts = (usize, Vec<Arc<String>>);
+
+/// Each machine's tables as `iptables-save` prints them, one text per table, read from
+/// the plan's rule texts: `(machine, texts)`. A text shared by machines is read once and
+/// its tables printed once (the distinct ones in parallel), and the texts printed are
+/// shared as the plan's were.
+fn print_rule_texts(file: &str, plan: &Plan) -> Result<Vec<MachineTexts>, LoadError> {
+    let mut index: HashMap<*const String, usize> = HashMap::new();
+    let mut distinct: Vec<(&str, crate::netfilter::ipset::IpSets)> = Vec::new();
+    let mut texts_of: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (mi, m) in plan.machines.iter().enumerate() {
+        if m.root.iptables.is_empty() {
+            continue;
+        }
+        let mut texts = Vec::new();
+        for text in &m.root.iptables {
+            let i = match index.get(&Arc::as_ptr(text)) {
+                Some(i) => *i,
+                None => {
+                    let sets = plan_ipsets(&m.root).map_err(|e| {
+                        LoadError::at(
+                            file,
+                            0,
+                            0,
+                            format!("the compiled IP sets did not load (a hopsim bug): {e}"),
+                        )
+                    })?;
+                    distinct.push((text.as_str(), sets));
+                    index.insert(Arc::as_ptr(text), distinct.len() - 1);
+                    distinct.len() - 1
+                }
+            };
+            texts.push(i);
+        }
+        texts_of.push((mi, texts));
+    }
+    // Each text's tables printed as soon as read (the tables are not kept): a table
+    // that does not exist (empty) is not printed.
+    let printed = read_rule_texts(file, &distinct, |tables| {
+        tables
+            .into_iter()
+            .map(|t| {
+                let text = save::table_exists(&t).then(|| {
+                    let mut s = String::new();
+                    save::write_table(&mut s, &t, false);
+                    Arc::new(s)
+                });
+                (t.name, text)
+            })
+            .collect::<Vec<_>>()
+    })?;
+    // A machine's table of each name is the one of its last text naming it (each text
+    // replaces the tables it names, as iptables-restore does), in the save order.
+    Ok(texts_of
+        .into_iter()
+        .map(|(mi, texts)| {
+            let mut by_name: [Option<&Option<Arc<String>>>; 4] = [None; 4];
+            for (name, text) in texts.iter().flat_map(|&i| &printed[i]) {
+                by_name[*name as usize] = Some(text);
+            }
+            let shown = save::SAVE_ORDER
+                .into_iter()
+                .filter_map(|n| by_name[n as usize].cloned().flatten())
+                .collect();
+            (mi, shown)
+        })
+        .collect())
 }
 
 /// The text of `hopsim compile`: the plan, with the rules of each node as loaded in
@@ -687,12 +814,23 @@ pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String
     for (mi, tables) in uses {
         plan.machines[mi].root.iptables = tables.iter().map(|&i| Arc::clone(&printed[i])).collect();
     }
+    plan_yaml(compiled, &plan)
+}
+
+/// The compiled topology's YAML: `plan` (the compiled plan with the printed rules) and
+/// the file's expectations.
+fn plan_yaml(compiled: &Compiled, plan: &Plan) -> String {
     // A plain topology knows pods by NODE/POD only: rewrite NAMESPACE/POD in the
     // expectations' `FROM ->` and `NS: COMMAND` positions.
     let expect = compiled.expect_text.as_ref().map(|e| {
         let mut e = e.clone();
         for p in &compiled.cluster.pods {
             let alias = format!("{}/{}", p.namespace, p.name);
+            // Most pods are not named in the expectations: their six rewrites (each a
+            // copy of the whole text) are skipped.
+            if !e.contains(&alias) {
+                continue;
+            }
             let real = format!(
                 "{}/{}",
                 compiled.cluster.nodes[p.node].name,
@@ -707,4 +845,81 @@ pub fn compiled_yaml(compiled: &Compiled, world: &crate::model::World) -> String
         e
     });
     plan.to_yaml(expect.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLUSTER: &str = "name: t\ncluster:\n  cni: calico-ipip\n  cluster-cidr: 10.0.0.0/16\n  nodes:\n    n0: { ip: 192.168.1.10/24 }\n    n1: { ip: 192.168.1.11/24 }\n  deployments:\n    - { name: web, replicas: 2, labels: { app: web }, containers: [{ name: c, ports: [8080] }] }\n  services:\n    - { name: web, selector: { app: web }, ports: [{ port: 80, target-port: 8080 }] }\n";
+
+    fn compiled() -> Compiled {
+        compile(Path::new("t.yaml"), CLUSTER).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// What `hopsim compile` printed before it stopped keeping the world: the tables
+    /// printed from the loaded world.
+    fn from_world(c: &Compiled) -> Result<String, LoadError> {
+        let topo = load_compiled(Path::new("t.yaml"), c, LoadOptions::default())?;
+        Ok(compiled_yaml(c, &topo.world))
+    }
+
+    #[test]
+    fn compile_prints_the_tables_the_world_has() {
+        let c = compiled();
+        let text = compiled_to_yaml(Path::new("t.yaml"), c.clone()).expect("compiles");
+        assert_eq!(text, from_world(&c).expect("loads"));
+        assert!(text.contains("\n  nat: |\n"), "{text}");
+    }
+
+    /// A compiled topology that would not load, or rules that would not read, fail
+    /// `hopsim compile` with the error loading gives (the loader's first).
+    #[test]
+    fn compile_fails_where_loading_fails_with_the_same_error() {
+        let mut bad_rules = compiled();
+        let n = &mut bad_rules.plan.machines[1].root;
+        let mut text = n.iptables[1].as_str().to_string();
+        text = text.replacen("COMMIT", "-A FORWARD -j NO-SUCH-CHAIN\nCOMMIT", 1);
+        n.iptables[1] = Arc::new(text);
+        let mut bad_plan = bad_rules.clone();
+        bad_plan.plan.machines[0]
+            .root
+            .routes
+            .push("10.9.0.0/16 dev nosuchdev".into());
+        for (what, c, want) in [
+            (
+                "rules",
+                bad_rules,
+                "the compiled rules did not load (a hopsim bug)",
+            ),
+            (
+                "plan",
+                bad_plan,
+                "the compiled topology did not load (a hopsim bug)",
+            ),
+        ] {
+            let loaded = from_world(&c).expect_err(what).to_string();
+            let compiled = compiled_to_yaml(Path::new("t.yaml"), c)
+                .expect_err(what)
+                .to_string();
+            assert!(loaded.contains(want), "{what}: {loaded}");
+            assert_eq!(compiled, loaded, "{what}");
+        }
+    }
+
+    #[test]
+    fn expectations_name_pods_by_node_and_namespace_name() {
+        let mut c = compiled();
+        let pod = &c.cluster.pods[0];
+        let node = c.cluster.nodes[pod.node].name.clone();
+        c.expect_text = Some(format!(
+            "expect:\n  - \"default/{0} -> 10.96.0.10 tcp 80: reach\"\n  - 'default/{0}: ping -c1 1.1.1.1'\n",
+            pod.name
+        ));
+        let text = compiled_to_yaml(Path::new("t.yaml"), c.clone()).expect("compiles");
+        let e = &text[text.find("expect:").expect("expect")..];
+        assert!(e.contains(&format!("\"{node}/{} ->", pod.name)), "{e}");
+        assert!(e.contains(&format!("'{node}/{}: ping", pod.name)), "{e}");
+        assert!(!e.contains("default/"), "{e}");
+    }
 }

@@ -369,7 +369,10 @@ fn write_ns(out: &mut String, ns: &NsPlan, ind: &str, shared: &SharedTexts) {
         let _ = writeln!(out, "{ind}iptables-save: |");
         for t in own {
             for l in t.lines() {
-                let _ = writeln!(out, "{ind}  {l}");
+                out.push_str(ind);
+                out.push_str("  ");
+                out.push_str(l);
+                out.push('\n');
             }
         }
     }
@@ -389,7 +392,24 @@ impl Plan {
     pub fn to_yaml(&self, expect: Option<&str>) -> String {
         let shared = SharedTexts::of(self);
         let rules = &shared;
-        let mut out = String::new();
+        // The rule texts are most of a big cluster's text (tens of MB): room for them,
+        // indented, and for the rest, so that the text is not copied as it grows.
+        let namespaces = || {
+            self.machines
+                .iter()
+                .flat_map(|m| std::iter::once(&m.root).chain(m.namespaces.iter().map(|(_, n)| n)))
+        };
+        let own: usize = namespaces()
+            .flat_map(|ns| &ns.iptables)
+            .filter(|t| !rules.names.contains_key(&Arc::as_ptr(t)))
+            .map(|t| t.len() + t.len() / 16)
+            .sum();
+        let from: usize = rules
+            .order
+            .iter()
+            .map(|(t, _, _)| t.len() + t.len() / 16)
+            .sum();
+        let mut out = String::with_capacity(own + from + 1024 * namespaces().count());
         for h in &self.header {
             if h.is_empty() {
                 out.push_str("#\n");

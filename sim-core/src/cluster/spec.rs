@@ -641,6 +641,8 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
 
     // Pods, then Deployments expanded into pods.
     let mut pods: Vec<Pod> = Vec::new();
+    // The pods' names so far (a look-up: a walk of every earlier pod is quadratic).
+    let mut pod_names: std::collections::HashSet<(String, String)> = Default::default();
     for p in &c.pods {
         let p = &p.value;
         check_name(cx, &p.name, "pod name")?;
@@ -651,10 +653,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
             }
             None => "default".to_string(),
         };
-        if pods
-            .iter()
-            .any(|o| o.namespace == namespace && o.name == p.name.value)
-        {
+        if !pod_names.insert((namespace.clone(), p.name.value.clone())) {
             return Err(cx.at(
                 &p.name,
                 format!("pod {namespace}/{} is defined twice", p.name.value),
@@ -761,6 +760,8 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
 
     // Services.
     let mut services: Vec<Service> = Vec::new();
+    // The services' names so far (a look-up: a walk of every earlier service is quadratic).
+    let mut service_names: std::collections::HashSet<(String, String)> = Default::default();
     for s in &c.services {
         let sv = &s.value;
         check_name(cx, &sv.name, "service name")?;
@@ -771,10 +772,7 @@ pub(crate) fn resolve(cx: &Ctx, f: FileSpec) -> Result<Cluster, LoadError> {
             }
             None => "default".to_string(),
         };
-        if services
-            .iter()
-            .any(|o| o.namespace == namespace && o.name == sv.name.value)
-        {
+        if !service_names.insert((namespace.clone(), sv.name.value.clone())) {
             return Err(cx.at(
                 &sv.name,
                 format!("service {namespace}/{} is defined twice", sv.name.value),

@@ -53,11 +53,12 @@ pub(crate) fn block(out: &mut String, ind: &str, key: &str, text: &str) {
     let _ = writeln!(out, "{ind}{key}: |{chomp}");
     for l in text.split_inclusive('\n') {
         let l = l.trim_end_matches('\n');
-        if l.is_empty() {
-            out.push('\n');
-        } else {
-            let _ = writeln!(out, "{ind}  {l}");
+        if !l.is_empty() {
+            out.push_str(ind);
+            out.push_str("  ");
+            out.push_str(l);
         }
+        out.push('\n');
     }
 }
 

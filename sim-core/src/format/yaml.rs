@@ -245,18 +245,36 @@ impl Builder {
     }
 }
 
+/// The YAML reader's limits for a topology. serde-saphyr's defaults (250,000 nodes,
+/// 1,000,000 events, 64 MiB of scalar text) are sized for configuration files; the
+/// compiled text of a large cluster is bigger (100 nodes and 5,000 Services: 66 MiB,
+/// 566,030 nodes, 723,353 events, 55 MiB of scalars), so these scale with the file size hopsim
+/// reads ([`super::MAX_INPUT_BYTES`], 256 MiB: 16 times the nodes and events, scalar
+/// text up to the file size). The limits against alias bombs and deep nesting keep
+/// their defaults.
+fn topology_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: 4_000_000,
+            max_events: 16_000_000,
+            max_total_scalar_bytes: super::MAX_INPUT_BYTES as usize,
+        },
+    }
+}
+
 /// Load a YAML topology.
 pub fn load_yaml(path: &Path, text: &str, opts: LoadOptions) -> Result<Topology, LoadError> {
     let file = path.display().to_string();
-    let spec: FileSpec = serde_saphyr::from_str(text).map_err(|e| {
-        super::saphyr_error(&file, &e, |first| {
-            if first.contains("unknown field") {
-                "see docs/format.md for the keys each section takes"
-            } else {
-                "check the indentation and the value's type against docs/format.md"
-            }
-        })
-    })?;
+    let spec: FileSpec =
+        serde_saphyr::from_str_with_options(text, topology_options()).map_err(|e| {
+            super::saphyr_error(&file, &e, |first| {
+                if first.contains("unknown field") {
+                    "see docs/format.md for the keys each section takes"
+                } else {
+                    "check the indentation and the value's type against docs/format.md"
+                }
+            })
+        })?;
     load_spec(path, spec, opts)
 }
 
@@ -1281,4 +1299,18 @@ pub fn parse_listen(s: &str) -> Result<crate::model::Listener, String> {
         process,
         reuseport: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// A topology of more nodes than serde-saphyr's default budget (250,000) reads: the
+    /// compiled text of a large cluster has more than twice that.
+    #[test]
+    fn a_topology_larger_than_the_default_yaml_budget_reads() {
+        let text = format!("[{}0]", "0,".repeat(300_000));
+        assert!(serde_saphyr::from_str::<Vec<u8>>(&text).is_err());
+        let v: Vec<u8> = serde_saphyr::from_str_with_options(&text, super::topology_options())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.len(), 300_001);
+    }
 }

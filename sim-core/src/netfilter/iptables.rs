@@ -606,9 +606,26 @@ fn parse_command(args: &[&str], ctx: &IptablesCtx, sets: &IpSets) -> Result<Pars
     p.finish()
 }
 
+/// An option as iptables names it in its messages (`-j`, `--dport`), formatted only
+/// when a message needs it.
+#[derive(Clone, Copy)]
+enum Shown {
+    Short(char),
+    Long(&'static str),
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Shown::Short(c) => write!(f, "-{c}"),
+            Shown::Long(name) => write!(f, "--{name}"),
+        }
+    }
+}
+
 impl<'a> Parser<'a> {
     /// The next argv element, if any (an option's required argument).
-    fn take_arg(&mut self, shown: &str) -> Result<&'a str, IptablesError> {
+    fn take_arg(&mut self, shown: Shown) -> Result<&'a str, IptablesError> {
         match self.args.get(self.i) {
             Some(a) => {
                 self.i += 1;
@@ -636,19 +653,19 @@ impl<'a> Parser<'a> {
         for (pos, c) in body.char_indices() {
             let rest = &body[pos + c.len_utf8()..];
             if SHORT_WITH_ARG.contains(c) {
-                let shown = format!("-{c}");
+                let shown = Shown::Short(c);
                 let arg = if rest.is_empty() {
-                    self.take_arg(&shown)?.to_string()
+                    self.take_arg(shown)?.to_string()
                 } else {
                     rest.to_string()
                 };
-                return self.global(c, &shown, Some(arg));
+                return self.global(c, shown, Some(arg));
             } else if SHORT_FLAGS.contains(c) {
                 // `-LINPUT`: an optional argument attached to the letter.
                 if matches!(c, 'L' | 'S' | 'F' | 'Z' | 'X') && !rest.is_empty() {
-                    return self.global(c, &format!("-{c}"), Some(rest.to_string()));
+                    return self.global(c, Shown::Short(c), Some(rest.to_string()));
                 }
-                self.global(c, &format!("-{c}"), None)?;
+                self.global(c, Shown::Short(c), None)?;
             } else {
                 let shown = if body.chars().count() == 1 || pos == 0 {
                     tok.to_string()
@@ -673,11 +690,11 @@ impl<'a> Parser<'a> {
         let Some((full, owner, has_arg)) = found else {
             return Err(self.ctx.usage(format!("unknown option \"{tok}\"")));
         };
-        let shown = format!("--{full}");
+        let shown = Shown::Long(full);
         let arg = if has_arg {
             Some(match inline {
                 Some(v) => v,
-                None => self.take_arg(&shown)?.to_string(),
+                None => self.take_arg(shown)?.to_string(),
             })
         } else {
             None
@@ -689,7 +706,7 @@ impl<'a> Parser<'a> {
                     .find(|(n, _, _)| *n == full)
                     .map(|(_, c, _)| *c)
                     .unwrap_or('?');
-                self.global(letter, &shown, arg)
+                self.global(letter, shown, arg)
             }
             Owner::Match(idx) => {
                 let inv = std::mem::take(&mut self.invert);
@@ -795,20 +812,20 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn no_invert(&mut self, what: &str) -> Result<(), IptablesError> {
+    fn no_invert(&mut self, what: impl std::fmt::Display) -> Result<(), IptablesError> {
         if self.invert {
             return Err(self.ctx.usage(format!("cannot have ! before {what}")));
         }
         Ok(())
     }
 
-    fn rule_opt_seen(&mut self, shown: &str) {
+    fn rule_opt_seen(&mut self, shown: Shown) {
         if self.first_rule_opt.is_none() {
             self.first_rule_opt = Some(shown.to_string());
         }
     }
 
-    fn global(&mut self, c: char, shown: &str, arg: Option<String>) -> Result<(), IptablesError> {
+    fn global(&mut self, c: char, shown: Shown, arg: Option<String>) -> Result<(), IptablesError> {
         let ctx = self.ctx;
         if !matches!(c, 's' | 'd' | 'p' | 'i' | 'o') {
             if c == 'j' || c == 'g' {
@@ -819,7 +836,7 @@ impl<'a> Parser<'a> {
                 self.no_invert(shown)?;
             }
         }
-        let arg_s = arg.clone().unwrap_or_default();
+        let arg_s = arg.as_deref().unwrap_or_default();
         // `-s ! ADDR` (negation after the option, long removed): the `!` is taken as the
         // option's argument and what follows is a stray argument.
         if matches!(c, 's' | 'd' | 'p' | 'i' | 'o') && arg_s == "!" {
@@ -828,35 +845,35 @@ impl<'a> Parser<'a> {
             }
         }
         match c {
-            'A' => self.set_cmd(Cmd::Append(arg_s)),
+            'A' => self.set_cmd(Cmd::Append(arg_s.to_string())),
             'D' => {
                 let n = match self.optional_positional() {
                     Some(n) => Some(parse_rulenum(n, ctx)?),
                     None => None,
                 };
-                self.set_cmd(Cmd::Delete(arg_s, n))
+                self.set_cmd(Cmd::Delete(arg_s.to_string(), n))
             }
             'I' => {
                 let n = match self.optional_positional() {
                     Some(n) => parse_rulenum(n, ctx)?,
                     None => 1,
                 };
-                self.set_cmd(Cmd::Insert(arg_s, n))
+                self.set_cmd(Cmd::Insert(arg_s.to_string(), n))
             }
             'R' => {
                 let Some(n) = self.optional_positional() else {
                     return Err(ctx.usage("-R requires a rule number"));
                 };
                 let n = parse_rulenum(n, ctx)?;
-                self.set_cmd(Cmd::Replace(arg_s, n))
+                self.set_cmd(Cmd::Replace(arg_s.to_string(), n))
             }
             'P' => {
                 let Some(pol) = self.optional_positional() else {
                     return Err(ctx.usage("-P requires a chain and a policy"));
                 };
-                self.set_cmd(Cmd::Policy(arg_s, pol.to_string()))
+                self.set_cmd(Cmd::Policy(arg_s.to_string(), pol.to_string()))
             }
-            'N' => self.set_cmd(Cmd::New(arg_s)),
+            'N' => self.set_cmd(Cmd::New(arg_s.to_string())),
             'E' => Err(ctx.unmodelled("iptables -E (rename chain)")),
             'C' => Err(ctx.unmodelled("iptables -C (check rule)")),
             'L' | 'S' => {
@@ -886,7 +903,7 @@ impl<'a> Parser<'a> {
             'h' => self.set_cmd(Cmd::Help),
             'V' => self.set_cmd(Cmd::Version),
             't' => {
-                self.table = Some(arg_s);
+                self.table = Some(arg_s.to_string());
                 Ok(())
             }
             'n' => {
@@ -936,7 +953,7 @@ impl<'a> Parser<'a> {
                 if slot.is_some() {
                     return Err(ctx.usage(format!("multiple -{c} flags not allowed")));
                 }
-                let net = parse_host_net(&arg_s, ctx)?;
+                let net = parse_host_net(arg_s, ctx)?;
                 if net.prefix_len() == 0 {
                     if inv {
                         self.spec.negated_any = true;
@@ -961,7 +978,7 @@ impl<'a> Parser<'a> {
                 if self.spec.proto.is_some() {
                     return Err(ctx.usage("multiple -p flags not allowed"));
                 }
-                let n = parse_protocol(&arg_s)
+                let n = parse_protocol(arg_s)
                     .ok_or_else(|| ctx.usage(format!("unknown protocol \"{arg_s}\" specified")))?;
                 if n == 0 && inv {
                     return Err(ctx.usage("rule would never match protocol"));
@@ -980,7 +997,7 @@ impl<'a> Parser<'a> {
                 if slot_set {
                     return Err(ctx.usage(format!("multiple -{c} flags not allowed")));
                 }
-                let name = parse_iface(&arg_s, ctx)?;
+                let name = parse_iface(arg_s, ctx)?;
                 let v = Some((name, inv));
                 if c == 'i' {
                     self.spec.iin = v;
@@ -995,12 +1012,12 @@ impl<'a> Parser<'a> {
                     return Err(ctx.usage(format!("multiple -{c} flags not allowed")));
                 }
                 self.spec.goto = c == 'g';
-                self.spec.target = Some(load_target(&arg_s, c == 'g', ctx)?);
+                self.spec.target = Some(load_target(arg_s, c == 'g', ctx)?);
                 Ok(())
             }
             'm' => {
                 self.rule_opt_seen(shown);
-                self.load_match(&arg_s)
+                self.load_match(arg_s)
             }
             _ => Err(ctx.usage(format!("unknown option \"{shown}\""))),
         }

@@ -565,8 +565,13 @@ pub struct Netfilter {
 
 impl Default for Netfilter {
     fn default() -> Self {
+        // Every namespace starts with the same empty tables, shared and copied when first
+        // changed (`table_mut`): a cluster has tens of thousands of namespaces, most of
+        // which never get a rule.
+        static EMPTY: std::sync::OnceLock<[Arc<Table>; 4]> = std::sync::OnceLock::new();
+        let empty = EMPTY.get_or_init(|| TableName::ALL.map(|t| Arc::new(Table::new(t))));
         Netfilter {
-            tables: TableName::ALL.map(|t| Arc::new(Table::new(t))),
+            tables: empty.clone(),
             ipsets: ipset::IpSets::default(),
             counts: Default::default(),
         }

@@ -34,14 +34,22 @@ pub(crate) const VXLAN_PORT: u16 = 4789;
 /// (SYSTEM_RULES.md §3.1). Rules felix appends to a kernel chain are hashed with the
 /// chain name `"<CHAIN>*appends*"`.
 pub fn rule_hashes<'a>(chain: &str, bodies: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let mut h: Vec<u8> = sha224(chain.as_bytes()).to_vec();
+    let mut h = sha224(chain.as_bytes());
+    // The previous hash, then `-A CHAIN HASH BODY` (one buffer for every rule).
+    let mut msg: Vec<u8> = Vec::new();
     bodies
         .into_iter()
         .map(|body| {
-            let mut msg = h.clone();
-            msg.extend_from_slice(format!("-A {chain} HASH {body}").as_bytes());
-            h = sha224(&msg).to_vec();
-            base64url(&h)[..16].to_string()
+            msg.clear();
+            msg.extend_from_slice(&h);
+            msg.extend_from_slice(b"-A ");
+            msg.extend_from_slice(chain.as_bytes());
+            msg.extend_from_slice(b" HASH ");
+            msg.extend_from_slice(body.as_bytes());
+            h = sha224(&msg);
+            let mut id = base64url(&h);
+            id.truncate(16);
+            id
         })
         .collect()
 }
@@ -93,25 +101,35 @@ pub(crate) fn commented(text: &str, post: &str, body: &str) -> Rule {
 
 /// The saved lines of `rules` in `chain` (hashed as `hash_chain`).
 pub(crate) fn lines(hash_chain: &str, rules: &[Rule]) -> Vec<String> {
+    saved(hash_chain, rules, "")
+}
+
+/// The saved lines of `rules` (hashed as `hash_chain`), each after `lead`.
+fn saved(hash_chain: &str, rules: &[Rule], lead: &str) -> Vec<String> {
     let hashes = rule_hashes(hash_chain, rules.iter().map(|r| r.body.as_str()));
     rules
         .iter()
         .zip(hashes)
         .map(|(r, h)| {
-            let pre = if r.pre.is_empty() {
-                String::new()
-            } else {
-                format!("{} ", r.pre)
-            };
-            format!("{pre}-m comment --comment \"cali:{h}\" {}", r.post)
+            let mut l = String::with_capacity(lead.len() + r.pre.len() + r.post.len() + 48);
+            l.push_str(lead);
+            if !r.pre.is_empty() {
+                l.push_str(&r.pre);
+                l.push(' ');
+            }
+            l.push_str("-m comment --comment \"cali:");
+            l.push_str(&h);
+            l.push_str("\" ");
+            l.push_str(&r.post);
+            l
         })
         .collect()
 }
 
 pub(crate) fn write(t: &mut TableRules, chain: &str, rules: &[Rule]) {
     t.chain(chain);
-    for l in lines(chain, rules) {
-        t.raw(format!("-A {chain} {l}"));
+    for l in saved(chain, rules, &format!("-A {chain} ")) {
+        t.raw(l);
     }
 }
 
