@@ -28,6 +28,9 @@ pub struct CowVec<T> {
     base: Arc<Vec<T>>,
     /// Elements this copy wrote or pushed (index -> element), read before `base`.
     overlay: BTreeMap<usize, T>,
+    /// Which indexes the overlay holds, one bit each (empty while the overlay is): a read
+    /// of an element not written is a bit test, not a map lookup.
+    written: Vec<u64>,
     len: usize,
 }
 
@@ -36,6 +39,7 @@ impl<T> Default for CowVec<T> {
         CowVec {
             base: Arc::new(Vec::new()),
             overlay: BTreeMap::new(),
+            written: Vec::new(),
             len: 0,
         }
     }
@@ -66,9 +70,23 @@ impl<T: Clone> CowVec<T> {
                 return;
             }
         }
-        self.overlay.insert(self.len, v);
+        self.insert_overlay(self.len, v);
         self.len += 1;
         self.fold_if_large();
+    }
+
+    fn is_written(&self, i: usize) -> bool {
+        self.written
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn insert_overlay(&mut self, i: usize, v: T) {
+        if self.written.len() <= i / 64 {
+            self.written.resize(i / 64 + 1, 0);
+        }
+        self.written[i / 64] |= 1 << (i % 64);
+        self.overlay.insert(i, v);
     }
 
     /// An element.
@@ -76,10 +94,8 @@ impl<T: Clone> CowVec<T> {
         if i >= self.len {
             return None;
         }
-        if !self.overlay.is_empty() {
-            if let Some(v) = self.overlay.get(&i) {
-                return Some(v);
-            }
+        if self.is_written(i) {
+            return self.overlay.get(&i);
         }
         self.base.get(i)
     }
@@ -90,12 +106,12 @@ impl<T: Clone> CowVec<T> {
         if i >= self.len {
             return None;
         }
-        if !self.overlay.contains_key(&i) {
+        if !self.is_written(i) {
             if Arc::get_mut(&mut self.base).is_some() {
                 return Arc::get_mut(&mut self.base).and_then(|b| b.get_mut(i));
             }
             let copy = self.base.get(i)?.clone();
-            self.overlay.insert(i, copy);
+            self.insert_overlay(i, copy);
             if self.fold_if_large() {
                 return Arc::get_mut(&mut self.base).and_then(|b| b.get_mut(i));
             }
@@ -114,6 +130,7 @@ impl<T: Clone> CowVec<T> {
 
     /// Move every overlay element into the base (copied first if shared).
     fn fold(&mut self) {
+        self.written.clear();
         let base = Arc::make_mut(&mut self.base);
         for (i, v) in std::mem::take(&mut self.overlay) {
             if i < base.len() {
