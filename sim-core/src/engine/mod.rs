@@ -29,7 +29,7 @@ mod receive;
 pub mod resolver;
 mod vxlan;
 
-use crate::model::{IfId, Name, NsId, World};
+use crate::model::{IfId, NsId, World};
 use crate::trace::{Cause, DropReason, Hop, Step, Trace};
 use crate::wire::Ipv4Packet;
 use std::collections::{BTreeMap, VecDeque};
@@ -186,6 +186,12 @@ pub struct Sim {
     current: Option<usize>,
     /// The namespace of the hop being written.
     current_ns: NsId,
+    /// Hops opened so far (the trace's hop count; in quiet mode the trace keeps only the
+    /// hops that get a step).
+    hops_opened: usize,
+    /// Quiet mode: the hop opened last, recorded only when it gets a step (its index,
+    /// time and cause): a flood's bystanders cost no hop record.
+    pending_hop: Option<(usize, u64, Cause)>,
     stopped: bool,
     /// The hops this simulation may produce ([`MAX_HOPS`] per request).
     hop_budget: usize,
@@ -221,6 +227,8 @@ impl Sim {
             last_nf_cause: None,
             current: None,
             current_ns: 0,
+            hops_opened: 0,
+            pending_hop: None,
             stopped: false,
             hop_budget: MAX_HOPS,
             limit_hit: None,
@@ -282,26 +290,23 @@ impl Sim {
 
     /// Open a new hop in a namespace; later steps go to it.
     pub(crate) fn begin_hop(&mut self, ns: NsId, cause: Cause) -> usize {
-        let index = self.trace.hops.len();
+        let index = self.hops_opened;
+        self.hops_opened += 1;
+        self.current = Some(index);
+        self.current_ns = ns;
+        if self.quiet {
+            // Recorded by `step` if it gets one (a drop).
+            self.pending_hop = Some((index, self.now, cause));
+            return index;
+        }
         self.trace.hops.push(Hop {
             index,
             time_us: self.now,
-            // Quiet mode names only the hops that get a step (a drop): see `step`.
-            node: if self.quiet {
-                Name::default()
-            } else {
-                self.world.netns[ns].name.clone()
-            },
+            node: self.world.netns[ns].name.clone(),
             cause,
             // A traced hop has a handful of steps (receive, a decision or two, transmit).
-            steps: if self.quiet {
-                Vec::new()
-            } else {
-                Vec::with_capacity(6)
-            },
+            steps: Vec::with_capacity(6),
         });
-        self.current = Some(index);
-        self.current_ns = ns;
         index
     }
 
@@ -319,10 +324,19 @@ impl Sim {
         {
             return;
         }
-        if let Some(h) = self.current.and_then(|i| self.trace.hops.get_mut(i)) {
-            if h.node.is_empty() {
-                h.node = self.world.netns[self.current_ns].name.clone();
-            }
+        let Some(current) = self.current else {
+            return;
+        };
+        if let Some((index, time_us, cause)) = self.pending_hop.take_if(|p| p.0 == current) {
+            self.trace.hops.push(Hop {
+                index,
+                time_us,
+                node: self.world.netns[self.current_ns].name.clone(),
+                cause,
+                steps: Vec::new(),
+            });
+        }
+        if let Some(h) = self.trace.hops.last_mut().filter(|h| h.index == current) {
             h.steps.push(s);
         }
     }
@@ -346,7 +360,7 @@ impl Sim {
                 break;
             };
             self.now = at;
-            if self.trace.hops.len() >= self.hop_budget {
+            if self.hops_opened >= self.hop_budget {
                 let msg = limit_message(self.hop_budget);
                 self.drop_packet(DropReason::SimLimit, msg.clone());
                 self.limit_hit = Some(msg);
