@@ -543,9 +543,9 @@ pub enum Step {
     /// One iptables table at one hook: every rule the packet met, and the verdict.
     Netfilter {
         /// The hook (PREROUTING, INPUT, ...).
-        hook: Words,
+        hook: &'static str,
         /// The table.
-        table: Words,
+        table: &'static str,
         /// Rules evaluated, in order.
         visits: crate::netfilter::eval::Visits,
         /// The verdict, in words.
@@ -565,7 +565,7 @@ pub enum Step {
     /// Network address translation: which fields changed.
     Nat {
         /// DNAT, SNAT, MASQUERADE, or un-NAT of a reply.
-        kind: Words,
+        kind: &'static str,
         /// Before, e.g. `192.168.1.2:40000 -> 192.168.1.1:8080`.
         before: Words,
         /// After.

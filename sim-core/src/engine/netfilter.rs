@@ -293,8 +293,8 @@ fn table(
         TableVerdict::Masquerade { .. } => Words::Fixed("MASQUERADE"),
     };
     sim.step(Step::Netfilter {
-        hook: Words::Fixed(hook.chain()),
-        table: Words::Fixed(t.name()),
+        hook: hook.chain(),
+        table: t.name(),
         visits: run.visits,
         verdict,
     });
@@ -357,7 +357,7 @@ fn rewrite(
     let after = flow(p);
     if before != after {
         sim.step(Step::Nat {
-            kind: Words::Fixed(kind),
+            kind,
             before,
             after,
         });

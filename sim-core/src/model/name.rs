@@ -22,12 +22,8 @@ impl Name {
 }
 
 impl Default for Name {
-    /// The empty name, shared (per thread: no counter is contended between threads).
     fn default() -> Self {
-        thread_local! {
-            static EMPTY: Name = Name(Arc::from(""));
-        }
-        EMPTY.with(Name::clone)
+        Name::from("")
     }
 }
 

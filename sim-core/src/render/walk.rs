@@ -582,15 +582,15 @@ mod test {
     fn nat_and_iptables() {
         assert_eq!(
             say(Step::Nat {
-                kind: "MASQUERADE".into(),
+                kind: "MASQUERADE",
                 before: "192.168.15.2 -> 192.168.1.3".into(),
                 after: "192.168.1.2 -> 192.168.1.3".into()
             }),
             "MASQUERADE rewrites the packet in blue: 192.168.15.2 -> 192.168.1.3 becomes 192.168.1.2 -> 192.168.1.3."
         );
         let step = Step::Netfilter {
-            hook: "POSTROUTING".into(),
-            table: "nat".into(),
+            hook: "POSTROUTING",
+            table: "nat",
             visits: vec![RuleVisit {
                 chain: "POSTROUTING".into(),
                 num: 1,
