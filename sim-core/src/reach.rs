@@ -7,12 +7,14 @@
 
 use crate::engine::connect::{connect, connect_quiet, ConnectOptions, ConnectRun, Outcome};
 use crate::engine::ping::{ping, ping_quiet, PingOptions, PingRun};
+use crate::engine::Layout;
 use crate::model::{HostKind, L4Proto, NsId, World};
 use crate::trace::{DropReason, Hop, Trace};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::fmt::Write;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// What each source sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -179,8 +181,9 @@ pub fn reach(
         .iter()
         .flat_map(|s| targets.iter().map(move |t| (*s, t)))
         .collect();
+    let layout = Arc::new(Layout::of(world));
     let one = |(ns, t): &(NsId, &Target)| {
-        let p = probe_pair(world, *ns, t, probe);
+        let p = probe_pair_in(world, &layout, *ns, t, probe);
         progress();
         p
     };
@@ -198,17 +201,29 @@ pub fn reach(
 /// One probe on a copy of the world, in quiet mode (only drop steps recorded: the pair is
 /// the same as [`probe_pair_traced`]'s, `tests/reach.rs` checks it).
 pub fn probe_pair(world: &World, ns: NsId, t: &Target, probe: Probe) -> Pair {
-    probe_pair_with(world, ns, t, probe, ping_quiet, connect_quiet)
+    probe_pair_in(world, &Arc::new(Layout::of(world)), ns, t, probe)
+}
+
+/// [`probe_pair`] with the world's layout built once for all pairs.
+fn probe_pair_in(world: &World, layout: &Arc<Layout>, ns: NsId, t: &Target, probe: Probe) -> Pair {
+    probe_pair_with(
+        world,
+        ns,
+        t,
+        probe,
+        &|w, ns, dst, opts| ping_quiet(w, layout, ns, dst, opts),
+        &|w, ns, dst, port, opts| connect_quiet(w, layout, ns, dst, port, opts),
+    )
 }
 
 /// One probe on a copy of the world, with the full trace built (as `hopsim ping` and
 /// `hopsim connect` do).
 pub fn probe_pair_traced(world: &World, ns: NsId, t: &Target, probe: Probe) -> Pair {
-    probe_pair_with(world, ns, t, probe, ping, connect)
+    probe_pair_with(world, ns, t, probe, &ping, &connect)
 }
 
-type PingFn = fn(World, NsId, Ipv4Addr, &PingOptions) -> PingRun;
-type ConnectFn = fn(World, NsId, Ipv4Addr, u16, &ConnectOptions) -> ConnectRun;
+type PingFn<'a> = &'a dyn Fn(World, NsId, Ipv4Addr, &PingOptions) -> PingRun;
+type ConnectFn<'a> = &'a dyn Fn(World, NsId, Ipv4Addr, u16, &ConnectOptions) -> ConnectRun;
 
 fn probe_pair_with(
     world: &World,

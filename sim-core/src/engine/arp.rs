@@ -229,8 +229,7 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
     let sip = arp.sender_ip;
     let tip = arp.target_ip;
     if arp.op == ArpOp::Request {
-        let for_us = sim.world.is_local_addr(ns, tip);
-        let proxy = !for_us && proxy_arp_applies(sim, ns, dev, sip, tip);
+        let (for_us, proxy) = request_answered(sim, ns, dev, &arp);
         if for_us || proxy {
             // neigh_event_ns: the asker is now known (STALE), without downgrading a
             // confirmed entry that already has this MAC.
@@ -277,11 +276,7 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
         }
         // A program on a packet socket saw the request too and answers for an address it
         // announces (MetalLB's L2 speaker), with the device's MAC.
-        let responder = sim.world.netns[ns]
-            .arp_responders
-            .iter()
-            .find(|r| r.dev == dev && r.addr == tip)
-            .map(|r| r.process.clone());
+        let responder = responder(sim, ns, dev, tip).map(|r| r.process.clone());
         if let Some(process) = responder {
             let mac = sim.mac_of(dev);
             if sim.tracing() {
@@ -332,6 +327,31 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
         });
     }
     learn(sim, ns, dev, sip, arp.sender_mac, state, false);
+}
+
+/// Whether a request is answered by the stack: (the target is ours, proxy ARP applies).
+fn request_answered(sim: &Sim, ns: NsId, dev: IfId, arp: &ArpRepr) -> (bool, bool) {
+    let for_us = sim.world.is_local_addr(ns, arp.target_ip);
+    let proxy = !for_us && proxy_arp_applies(sim, ns, dev, arp.sender_ip, arp.target_ip);
+    (for_us, proxy)
+}
+
+/// The packet-socket program that announces `tip` on `dev`.
+fn responder(sim: &Sim, ns: NsId, dev: IfId, tip: Ipv4Addr) -> Option<&crate::model::ArpResponder> {
+    sim.world.netns[ns]
+        .arp_responders
+        .iter()
+        .find(|r| r.dev == dev && r.addr == tip)
+}
+
+/// Whether [`arp_rcv`] does nothing with this frame's ARP but say so: a request nobody here
+/// answers (not our address, no proxy ARP, no responder) from a sender we hold no entry
+/// for (none to refresh).
+pub(crate) fn request_ignored(sim: &Sim, ns: NsId, dev: IfId, arp: &ArpRepr) -> bool {
+    arp.op == ArpOp::Request
+        && request_answered(sim, ns, dev, arp) == (false, false)
+        && sim.world.neigh(ns, dev, arp.sender_ip).is_none()
+        && responder(sim, ns, dev, arp.target_ip).is_none()
 }
 
 /// `neigh_update`: set an entry's MAC and state, and send what was waiting for it.

@@ -284,10 +284,10 @@ pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
 /// also gets a copy (a broadcast), so no port to flood to is not a drop.
 fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up: bool) {
     let ports: Vec<IfId> = sim
-        .world
-        .bridge_ports(br)
-        .into_iter()
-        .filter(|p| Some(*p) != except && sim.world.port_forwarding(*p))
+        .forwarding_ports(br)
+        .iter()
+        .copied()
+        .filter(|p| Some(*p) != except)
         .collect();
     if sim.tracing() {
         sim.step(Step::Bridge {

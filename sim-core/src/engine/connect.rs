@@ -3,12 +3,13 @@
 //! the connection is closed at once (`-z`). UDP: one datagram; success unless an ICMP error
 //! comes back.
 
-use super::{ip_output, l4, Event, Sim};
+use super::{ip_output, l4, Event, Layout, Sim};
 use crate::model::{L4Proto, NsId, World};
 use crate::trace::{Cause, DropReason, Step, Trace};
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet, Ipv4Repr, QuotedDatagram, TcpFlags, UdpRepr};
 use serde::Serialize;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// Options of `nc -zv`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -155,19 +156,18 @@ pub fn connect_with(
 /// drop steps, without the other steps (what `hopsim reach` needs of each pair).
 pub fn connect_quiet(
     world: World,
+    layout: &Arc<Layout>,
     ns: NsId,
     dst: Ipv4Addr,
     port: u16,
     opts: &ConnectOptions,
 ) -> ConnectRun {
     let chance = Box::new(crate::netfilter::eval::SeededChance::new(opts.seed));
-    connect_sim(
-        Sim::new(world).with_chance(chance).quiet(),
-        ns,
-        dst,
-        port,
-        opts,
-    )
+    let sim = Sim::new(world)
+        .with_chance(chance)
+        .with_layout(layout.clone())
+        .quiet();
+    connect_sim(sim, ns, dst, port, opts)
 }
 
 fn connect_sim(

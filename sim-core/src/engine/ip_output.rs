@@ -351,12 +351,29 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
 }
 
 /// [`transmit_raw`] of one frame on several devices (a bridge's flood): built once, its
-/// bytes shared by every copy.
+/// bytes shared by every copy, and the copies that reach a peer queued as one event (in
+/// order: a VXLAN port's own sending comes between them).
 pub(crate) fn transmit_raw_each(sim: &mut Sim, devs: &[IfId], frame: &Frame) {
     let wire = OnWire::new(frame.emit().into());
+    let mut peers = Vec::with_capacity(devs.len());
     for dev in devs {
         record_tx_bytes(sim, *dev, &wire.bytes);
-        put_on_wire(sim, *dev, frame, wire.clone(), 0);
+        match onto_wire(sim, *dev) {
+            Wire::Peer(p) => peers.push(p),
+            Wire::Vxlan => {
+                arrive_each(sim, std::mem::take(&mut peers), &wire);
+                super::vxlan::xmit(sim, *dev, frame, &wire.bytes, 0);
+            }
+            Wire::Dropped => {}
+        }
+    }
+    arrive_each(sim, peers, &wire);
+}
+
+fn arrive_each(sim: &mut Sim, peers: Vec<IfId>, wire: &Arc<OnWire>) {
+    let hop = sim.hop();
+    if let Some(event) = Event::arrive_each(peers, wire.clone(), hop) {
+        sim.schedule(WIRE_DELAY_US, event);
     }
 }
 
@@ -365,14 +382,37 @@ fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
     put_on_wire(sim, dev, frame, OnWire::new(bytes), mark);
 }
 
+/// Where a frame sent on a device goes.
+enum Wire {
+    /// To the device at the other end of the veth or cable.
+    Peer(IfId),
+    /// Into the VXLAN device's tunnel.
+    Vxlan,
+    /// Nowhere (the drop is recorded).
+    Dropped,
+}
+
+/// Put a frame on `dev`'s wire: the peer receives it after the wire delay.
 fn put_on_wire(sim: &mut Sim, dev: IfId, frame: &Frame, wire: Arc<OnWire>, mark: u32) {
+    match onto_wire(sim, dev) {
+        Wire::Peer(p) => {
+            let hop = sim.hop();
+            sim.schedule(WIRE_DELAY_US, Event::Arrive { dev: p, wire, hop });
+        }
+        Wire::Vxlan => super::vxlan::xmit(sim, dev, frame, &wire.bytes, mark),
+        Wire::Dropped => {}
+    }
+}
+
+/// Where a frame `dev` sends goes (a drop is recorded here).
+fn onto_wire(sim: &mut Sim, dev: IfId) -> Wire {
     let Some(i) = sim.world.iface(dev) else {
-        return;
+        return Wire::Dropped;
     };
     if !i.up {
         let name = &i.name;
         sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
-        return;
+        return Wire::Dropped;
     }
     let peer = match &i.kind {
         IfKind::Veth { peer } => Some(*peer),
@@ -383,19 +423,13 @@ fn put_on_wire(sim: &mut Sim, dev: IfId, frame: &Frame, wire: Arc<OnWire>, mark:
                 DropReason::NotSpecified,
                 format!("{name} is a dummy device: frames vanish"),
             );
-            return;
+            return Wire::Dropped;
         }
-        IfKind::Vxlan(_) => {
-            super::vxlan::xmit(sim, dev, frame, &wire.bytes, mark);
-            return;
-        }
+        IfKind::Vxlan(_) => return Wire::Vxlan,
         IfKind::Loopback | IfKind::Bridge(_) | IfKind::Ipip(_) => None,
     };
     match peer {
-        Some(p) if sim.world.iface(p).is_some_and(|x| x.up) => {
-            let hop = sim.hop();
-            sim.schedule(WIRE_DELAY_US, Event::Arrive { dev: p, wire, hop });
-        }
+        Some(p) if sim.world.iface(p).is_some_and(|x| x.up) => return Wire::Peer(p),
         Some(p) => sim.drop_packet(
             DropReason::NoCarrier,
             format!(
@@ -412,4 +446,5 @@ fn put_on_wire(sim: &mut Sim, dev: IfId, frame: &Frame, wire: Arc<OnWire>, mark:
             ),
         ),
     }
+    Wire::Dropped
 }

@@ -64,6 +64,14 @@ pub(crate) enum Event {
         wire: Arc<OnWire>,
         hop: usize,
     },
+    /// The same bytes arrive at each of `devs` in turn: a flood's copies, sent back to
+    /// back. [`Sim::run`] handles each arrival as an event of its own (the hop budget and
+    /// a stop are checked between them); one event saves queueing a hundred.
+    Flood {
+        devs: Vec<IfId>,
+        wire: Arc<OnWire>,
+        hop: usize,
+    },
     /// A packet sent to one of the namespace's own addresses comes back through `lo`,
     /// with what its skb carries (`loopback_xmit` keeps the conntrack entry and the mark).
     /// (Boxed: the queue moves every event, and most are small.)
@@ -82,6 +90,21 @@ pub(crate) enum Event {
     ConnectSend { attempt: u8 },
     /// A timer of an HTTP program (curl, nginx).
     Http(http::HttpEvent),
+}
+
+impl Event {
+    /// The arrival of the same bytes at each of `devs`, in order (none for no device).
+    pub(crate) fn arrive_each(mut devs: Vec<IfId>, wire: Arc<OnWire>, hop: usize) -> Option<Event> {
+        match devs.len() {
+            0 => None,
+            1 => Some(Event::Arrive {
+                dev: devs.pop()?,
+                wire,
+                hop,
+            }),
+            _ => Some(Event::Flood { devs, wire, hop }),
+        }
+    }
 }
 
 /// What a loopback event carries.
@@ -111,9 +134,13 @@ impl OnWire {
 
     /// The frame these bytes are (`Frame::parse`).
     pub fn frame(&self) -> Result<crate::wire::Frame, crate::wire::WireError> {
+        self.parsed().clone()
+    }
+
+    /// [`OnWire::frame`], borrowed.
+    pub fn parsed(&self) -> &Result<crate::wire::Frame, crate::wire::WireError> {
         self.parsed
             .get_or_init(|| crate::wire::Frame::parse(&self.bytes))
-            .clone()
     }
 }
 
@@ -131,6 +158,12 @@ impl EventQueue {
         self.at.entry(at).or_default().push_back(event);
     }
 
+    /// Put an event back at the head of its time's queue (the rest of a flood a stop
+    /// interrupted: the next run starts with it).
+    fn push_front(&mut self, at: u64, event: Event) {
+        self.at.entry(at).or_default().push_front(event);
+    }
+
     /// The time of the next event.
     fn next_time(&self) -> Option<u64> {
         self.at.first_key_value().map(|(t, _)| *t)
@@ -146,6 +179,47 @@ impl EventQueue {
         }
         event.map(|e| (at, e))
     }
+}
+
+/// What a simulation derives from the world's devices and no event changes (no event adds,
+/// removes, enslaves, readdresses or sets up or down a device): each bridge's MAC and
+/// forwarding ports. Built once for a world whose copies run many simulations (`reach`'s
+/// pairs: finding a bridge's ports walks its namespace's devices and each port's peer); a
+/// simulation without one finds them as it meets each bridge.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// Every live bridge, by id: its MAC and its forwarding ports.
+    bridges: Vec<(IfId, crate::wire::Mac, Arc<[IfId]>)>,
+}
+
+impl Layout {
+    /// The layout of a world's bridges.
+    pub fn of(world: &World) -> Layout {
+        let bridges = world
+            .live_ifaces()
+            .filter(|i| i.is_bridge())
+            .map(|i| (i.id, world.mac_of(i.id), forwarding_ports(world, i.id)))
+            .collect::<Vec<_>>();
+        debug_assert!(bridges.windows(2).all(|w| w[0].0 < w[1].0));
+        Layout { bridges }
+    }
+
+    fn bridge(&self, br: IfId) -> Option<&(IfId, crate::wire::Mac, Arc<[IfId]>)> {
+        self.bridges
+            .binary_search_by_key(&br, |b| b.0)
+            .ok()
+            .map(|i| &self.bridges[i])
+    }
+}
+
+/// The ports of bridge `br` that forward frames, in ifindex order ([`World::bridge_ports`]
+/// that pass [`World::port_forwarding`]).
+fn forwarding_ports(world: &World, br: IfId) -> Arc<[IfId]> {
+    world
+        .bridge_ports(br)
+        .into_iter()
+        .filter(|p| world.port_forwarding(*p))
+        .collect()
 }
 
 /// A packet waiting for its next hop's MAC.
@@ -202,6 +276,10 @@ pub struct Sim {
     quiet: bool,
     /// The MACs of the bridges met so far ([`Sim::mac_of`]).
     bridge_macs: std::cell::RefCell<Vec<(IfId, crate::wire::Mac)>>,
+    /// The forwarding ports of the bridges met so far ([`Sim::forwarding_ports`]).
+    bridge_ports: std::cell::RefCell<Vec<(IfId, Arc<[IfId]>)>>,
+    /// The world's layout, when the caller built it ([`Sim::with_layout`]).
+    layout: Option<Arc<Layout>>,
 }
 
 impl Sim {
@@ -234,6 +312,8 @@ impl Sim {
             limit_hit: None,
             quiet: false,
             bridge_macs: Default::default(),
+            bridge_ports: Default::default(),
+            layout: None,
         }
     }
 
@@ -254,12 +334,36 @@ impl Sim {
         if !self.world.iface(dev).is_some_and(|i| i.is_bridge()) {
             return self.world.mac_of(dev);
         }
+        if let Some(b) = self.layout.as_ref().and_then(|l| l.bridge(dev)) {
+            return b.1;
+        }
         if let Some((_, mac)) = self.bridge_macs.borrow().iter().find(|(d, _)| *d == dev) {
             return *mac;
         }
         let mac = self.world.mac_of(dev);
         self.bridge_macs.borrow_mut().push((dev, mac));
         mac
+    }
+
+    /// The ports of bridge `br` that forward frames, in ifindex order. Found once per
+    /// simulation (see [`Layout`]).
+    pub(crate) fn forwarding_ports(&self, br: IfId) -> Arc<[IfId]> {
+        if let Some(b) = self.layout.as_ref().and_then(|l| l.bridge(br)) {
+            return b.2.clone();
+        }
+        if let Some((_, ports)) = self.bridge_ports.borrow().iter().find(|(b, _)| *b == br) {
+            return ports.clone();
+        }
+        let ports = forwarding_ports(&self.world, br);
+        self.bridge_ports.borrow_mut().push((br, ports.clone()));
+        ports
+    }
+
+    /// Run on a world whose [`Layout`] the caller built (it must be this world's, or that of
+    /// the world this one is a copy of).
+    pub fn with_layout(mut self, layout: Arc<Layout>) -> Sim {
+        self.layout = Some(layout);
+        self
     }
 
     /// Whether steps other than drops are recorded (false in quiet mode): callers check it
@@ -360,19 +464,61 @@ impl Sim {
                 break;
             };
             self.now = at;
-            if self.hops_opened >= self.hop_budget {
-                let msg = limit_message(self.hop_budget);
-                self.drop_packet(DropReason::SimLimit, msg.clone());
-                self.limit_hit = Some(msg);
-                self.stopped = true;
-                break;
+            match event {
+                // Each device a flood reached is an event of its own: the budget and the
+                // stop are checked between them, and a stop leaves the rest queued.
+                Event::Flood { devs, wire, hop } => {
+                    let mut devs = devs.into_iter();
+                    while let Some(dev) = devs.next() {
+                        if !self.within_budget() {
+                            self.requeue(at, devs.collect(), wire, hop);
+                            return;
+                        }
+                        self.ct_live_from = self.unconfirmed.len();
+                        receive::netif_receive(self, dev, &wire, hop);
+                        self.check_finished();
+                        if self.stopped {
+                            self.requeue(at, devs.collect(), wire, hop);
+                            return;
+                        }
+                    }
+                }
+                event => {
+                    if !self.within_budget() {
+                        break;
+                    }
+                    self.dispatch(event);
+                    self.check_finished();
+                }
             }
-            self.dispatch(event);
-            if self.ping.as_ref().is_some_and(|p| p.finished())
-                || self.dns.as_ref().is_some_and(|d| d.settled())
-            {
-                self.stopped = true;
-            }
+        }
+    }
+
+    /// Whether another event may run; if not, the limit is recorded and the run stopped.
+    fn within_budget(&mut self) -> bool {
+        if self.hops_opened < self.hop_budget {
+            return true;
+        }
+        let msg = limit_message(self.hop_budget);
+        self.drop_packet(DropReason::SimLimit, msg.clone());
+        self.limit_hit = Some(msg);
+        self.stopped = true;
+        false
+    }
+
+    /// A program that has its answer stops the run.
+    fn check_finished(&mut self) {
+        if self.ping.as_ref().is_some_and(|p| p.finished())
+            || self.dns.as_ref().is_some_and(|d| d.settled())
+        {
+            self.stopped = true;
+        }
+    }
+
+    /// Queue again the devices of a flood not reached yet when the run stopped.
+    fn requeue(&mut self, at: u64, devs: Vec<IfId>, wire: Arc<OnWire>, hop: usize) {
+        if let Some(event) = Event::arrive_each(devs, wire, hop) {
+            self.queue.push_front(at, event);
         }
     }
 
@@ -385,6 +531,12 @@ impl Sim {
         self.ct_live_from = self.unconfirmed.len();
         match event {
             Event::Arrive { dev, wire, hop } => receive::netif_receive(self, dev, &wire, hop),
+            // (`run` takes a flood's arrivals one at a time.)
+            Event::Flood { devs, wire, hop } => {
+                for dev in devs {
+                    receive::netif_receive(self, dev, &wire, hop);
+                }
+            }
             Event::Loopback(l) => {
                 let LoopbackEvent {
                     ns,
@@ -417,4 +569,135 @@ pub fn limit_message(budget: usize) -> String {
          joined twice (Linux would storm forever; STP is not modelled): remove one of the \
          links, or send fewer requests"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::Cause;
+    use crate::wire::{ArpOp, ArpRepr, Frame, Mac, L3};
+
+    /// A bridge with five namespaces on it: `a` asks, `b` owns the address asked for, `c`
+    /// is a plain bystander, `d` holds a stale entry for `a`'s address (a bystander the
+    /// request refreshes) and `e` has proxy ARP on and a route elsewhere for it.
+    const LAN: &str = "name: lan
+machines:
+  host:
+    interfaces:
+      br0: { type: bridge }
+      va: { veth: a/eth0, master: br0 }
+      vb: { veth: b/eth0, master: br0 }
+      vc: { veth: c/eth0, master: br0 }
+      vd: { veth: d/eth0, master: br0 }
+      ve: { veth: e/eth0, master: br0 }
+    namespaces:
+      a: { interfaces: { eth0: { addr: 10.0.0.1/24 } } }
+      b: { interfaces: { eth0: { addr: 10.0.0.2/24 } } }
+      c: { interfaces: { eth0: { addr: 10.0.0.3/24 } } }
+      d:
+        interfaces: { eth0: { addr: 10.0.0.4/24 } }
+        neigh: [10.0.0.1 lladdr 02:00:00:00:00:99 dev eth0 nud stale]
+      e:
+        interfaces: { eth0: { addr: 10.0.0.5/24 }, dummy0: { type: dummy, addr: 10.9.0.1/24 } }
+        routes: [10.0.0.2/32 dev dummy0]
+        sysctl: { net.ipv4.ip_forward: 1, net.ipv4.conf.eth0.proxy_arp: 1 }
+";
+
+    fn lan() -> World {
+        crate::format::yaml::load_yaml(
+            std::path::Path::new("lan.yaml"),
+            LAN,
+            crate::format::LoadOptions::default(),
+        )
+        .expect("loads")
+        .world
+    }
+
+    /// `a` broadcasts a who-has for 10.0.0.2: the bridge floods it to the other four.
+    fn ask(sim: &mut Sim) {
+        let a = sim.world.resolve_ns("a").expect("a");
+        let eth0 = sim.world.find_iface(a, "eth0").expect("eth0");
+        let mac = sim.mac_of(eth0);
+        sim.begin_hop(a, Cause::Program);
+        let frame = Frame {
+            dst: Mac::BROADCAST,
+            src: mac,
+            payload: L3::Arp(ArpRepr {
+                op: ArpOp::Request,
+                sender_mac: mac,
+                sender_ip: "10.0.0.1".parse().expect("ip"),
+                target_mac: Mac::ZERO,
+                target_ip: "10.0.0.2".parse().expect("ip"),
+            }),
+        };
+        ip_output::transmit(sim, eth0, &frame);
+    }
+
+    fn neighbours(w: &World) -> Vec<Vec<crate::model::Neighbour>> {
+        w.live_netns().map(|(_, n)| n.neigh.clone()).collect()
+    }
+
+    #[test]
+    fn a_quiet_flood_leaves_the_world_and_the_hop_count_of_the_traced_one() {
+        let mut traced = Sim::new(lan());
+        let mut quiet = Sim::new(lan())
+            .with_layout(Arc::new(Layout::of(&lan())))
+            .quiet();
+        for sim in [&mut traced, &mut quiet] {
+            ask(sim);
+            sim.run(u64::MAX);
+        }
+        assert_eq!(neighbours(&quiet.world), neighbours(&traced.world));
+        assert_eq!(quiet.hops_opened, traced.hops_opened);
+        // a's ask, the bridge, four receivers, then two replies (b's and e's proxy reply),
+        // each through the bridge to a.
+        assert_eq!(traced.hops_opened, 10);
+        let d = traced.world.resolve_ns("d").expect("d");
+        let entry = traced.world.netns[d].neigh.first().expect("d's entry");
+        assert_ne!(entry.mac, Some("02:00:00:00:00:99".parse().expect("mac")));
+        // Only the plain bystander c was taken by the quiet path; b, d and e were not
+        // ignored (answered, refreshed, proxied).
+        let ignored: Vec<&str> = ["b", "c", "d", "e"]
+            .into_iter()
+            .filter(|n| {
+                let ns = quiet.world.resolve_ns(n).expect("ns");
+                let dev = quiet.world.find_iface(ns, "eth0").expect("eth0");
+                let lan = lan();
+                let fresh = Sim::new(lan);
+                arp::request_ignored(
+                    &fresh,
+                    ns,
+                    dev,
+                    &ArpRepr {
+                        op: ArpOp::Request,
+                        sender_mac: Mac::ZERO,
+                        sender_ip: "10.0.0.1".parse().expect("ip"),
+                        target_mac: Mac::ZERO,
+                        target_ip: "10.0.0.2".parse().expect("ip"),
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(ignored, ["c"]);
+    }
+
+    #[test]
+    fn a_flood_cut_by_the_hop_budget_leaves_the_rest_queued_in_order() {
+        let mut sim = Sim::new(lan());
+        ask(&mut sim);
+        // a's hop, the bridge's, b's: the budget runs out before c.
+        sim.hop_budget = 3;
+        sim.run(u64::MAX);
+        assert_eq!(sim.hops_opened, 3);
+        assert!(sim.limit_hit.is_some());
+        // c's arrival was the event the limit stopped; d's and e's are still queued.
+        let Some((_, Event::Flood { devs, .. })) = sim.queue.pop() else {
+            panic!("the rest of the flood is queued");
+        };
+        let names: Vec<String> = devs
+            .iter()
+            .map(|d| sim.world.qualified_ifname(*d))
+            .collect();
+        assert_eq!(names, ["d/eth0", "e/eth0"]);
+    }
 }

@@ -1,12 +1,13 @@
 //! The `ping` program (iputils): connect, send echo requests, collect replies and ICMP
 //! errors, print what iputils prints (without timings), exit as it exits.
 
-use super::{ip_output, Event, Sim};
+use super::{ip_output, Event, Layout, Sim};
 use crate::model::{stable_hash, NsId, World};
 use crate::trace::{Cause, DropReason, Step, Trace};
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet, Ipv4Repr};
 use serde::Serialize;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// Simulated wall clock at time zero (2026-01-01T00:00:00Z), for ping's timestamps.
 pub const EPOCH_SECS: u64 = 1_767_225_600;
@@ -217,9 +218,19 @@ pub fn ping_with(
 
 /// [`ping`] in quiet mode ([`Sim::quiet`]): the same outcome, output lines, rule count and
 /// drop steps, without the other steps (what `hopsim reach` needs of each pair).
-pub fn ping_quiet(world: World, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRun {
+pub fn ping_quiet(
+    world: World,
+    layout: &Arc<Layout>,
+    ns: NsId,
+    dst: Ipv4Addr,
+    opts: &PingOptions,
+) -> PingRun {
     let chance = Box::new(crate::netfilter::eval::SeededChance::new(opts.seed));
-    ping_sim(Sim::new(world).with_chance(chance).quiet(), ns, dst, opts)
+    let sim = Sim::new(world)
+        .with_chance(chance)
+        .with_layout(layout.clone())
+        .quiet();
+    ping_sim(sim, ns, dst, opts)
 }
 
 fn ping_sim(mut sim: Sim, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRun {

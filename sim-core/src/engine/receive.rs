@@ -27,6 +27,9 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: &OnWire, from_hop: u
     };
     let (ns, up, master) = (i.ns, i.up, i.master);
     sim.begin_hop(ns, Cause::Frame { hop: from_hop });
+    if !sim.tracing() && up && master.is_none() && bystander(sim, ns, dev, wire) {
+        return;
+    }
     let frame = match wire.frame() {
         Ok(f) => f,
         Err(e) => {
@@ -50,6 +53,20 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: &OnWire, from_hop: u
         return;
     }
     dispatch(sim, dev, master, frame);
+}
+
+/// Quiet mode: whether the frame leaves this device's namespace as it found it and records
+/// nothing, so its hop needs no more than opening: a flood's copy for another MAC (the
+/// `OTHERHOST` drop, which quiet mode does not record) or an ARP request `arp_rcv` ignores
+/// ([`arp::request_ignored`]). A bridge's flood reaches hundreds of such bystanders.
+fn bystander(sim: &Sim, ns: crate::model::NsId, dev: IfId, wire: &OnWire) -> bool {
+    let Ok(frame) = wire.parsed() else {
+        return false;
+    };
+    if frame.dst.is_broadcast() {
+        return matches!(&frame.payload, L3::Arp(a) if arp::request_ignored(sim, ns, dev, a));
+    }
+    !frame.dst.is_multicast() && frame.dst != sim.mac_of(dev)
 }
 
 /// A frame a tunnel device decapsulated (`bytes`, as carried) is received on it (`netif_rx`
