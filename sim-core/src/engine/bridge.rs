@@ -193,7 +193,7 @@ fn bridged_dnat_nexthop(
     dst: std::net::Ipv4Addr,
 ) -> Option<std::net::Ipv4Addr> {
     let routes = &sim.world.netns[ns].routes;
-    let r = crate::model::route::fib_lookup(routes, dst, |_| true)?;
+    let r = routes.fib_lookup(dst, |_| true)?;
     if r.dev != Some(br) || r.rtype != crate::model::RouteType::Unicast {
         return None;
     }

@@ -27,7 +27,7 @@ pub(crate) enum InputRoute {
 /// `ip_route_input_slow`: where does a packet that arrived on `dev` go?
 pub(crate) fn route_input(sim: &Sim, ns: NsId, dev: IfId, dst: Ipv4Addr) -> InputRoute {
     let routes = &sim.world.netns[ns].routes;
-    if let Some(r) = route::lpm(routes.iter(), Table::Local, dst, |_| true) {
+    if let Some(r) = routes.lpm(Table::Local, dst, |_| true) {
         if matches!(r.rtype, RouteType::Local | RouteType::Broadcast) {
             return InputRoute::Local { route: r.clone() };
         }
@@ -51,7 +51,7 @@ pub(crate) fn route_input(sim: &Sim, ns: NsId, dev: IfId, dst: Ipv4Addr) -> Inpu
     if !sim.world.netns[ns].sysctl.forwarding(dev) {
         return InputRoute::ForwardingOff;
     }
-    match route::lpm(routes.iter(), Table::Main, dst, |_| true) {
+    match routes.lpm(Table::Main, dst, |_| true) {
         None => InputRoute::NoRoute,
         Some(r) if r.rtype == RouteType::Unicast => InputRoute::Forward { route: r.clone() },
         Some(r) => InputRoute::Special { route: r.clone() },

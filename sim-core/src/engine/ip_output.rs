@@ -62,7 +62,7 @@ pub fn route_output(
 ) -> Result<OutputRoute, OutputError> {
     let routes = &world.netns[ns].routes;
     let lo = world.find_iface(ns, "lo");
-    if let Some(r) = route::lpm(routes.iter(), Table::Local, dst, |_| true) {
+    if let Some(r) = routes.lpm(Table::Local, dst, |_| true) {
         match r.rtype {
             RouteType::Local => {
                 return Ok(OutputRoute {
@@ -80,10 +80,11 @@ pub fn route_output(
     if dst == Ipv4Addr::BROADCAST {
         return Err(OutputError::Broadcast);
     }
-    let r = route::lpm(routes.iter(), Table::Main, dst, |r| {
-        oif.is_none() || r.dev == oif || r.dev.is_none()
-    })
-    .ok_or(OutputError::NetUnreachable)?;
+    let r = routes
+        .lpm(Table::Main, dst, |r| {
+            oif.is_none() || r.dev == oif || r.dev.is_none()
+        })
+        .ok_or(OutputError::NetUnreachable)?;
     match r.rtype {
         RouteType::Unreachable => return Err(OutputError::HostUnreachable),
         RouteType::Prohibit => return Err(OutputError::Prohibited),

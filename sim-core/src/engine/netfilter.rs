@@ -224,12 +224,13 @@ fn table(
 ) -> TableVerdict {
     // iptables-nft creates a base chain only when it has a rule or a policy other than
     // ACCEPT: an empty chain is not there to traverse (nor to trace).
-    let exists = sim.world.netns[ns]
-        .netfilter
-        .table(t)
-        .chains
-        .get(hook.chain())
-        .is_some_and(|c| !c.rules.is_empty() || c.policy != Some(crate::netfilter::Policy::Accept));
+    let table = sim.world.netns[ns].netfilter.table(t);
+    let exists = table
+        .base_chain(hook)
+        .and_then(|i| table.chains.get_index(i))
+        .is_some_and(|(_, c)| {
+            !c.rules.is_empty() || c.policy != Some(crate::netfilter::Policy::Accept)
+        });
     if !exists {
         return TableVerdict::Accept;
     }

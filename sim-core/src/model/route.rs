@@ -286,13 +286,24 @@ pub fn fib_lookup(
 }
 
 /// A namespace's routes (the local and main tables), shared between copies of the world
-/// until one changes them ([`Routes::make_mut`]), with its local addresses (the `local`
-/// routes of the local table) gathered once for [`Routes::is_local`]: ARP asks it of every
-/// namespace a broadcast reaches, and a Kubernetes node has hundreds of routes.
+/// until one changes them ([`Routes::make_mut`]), with what is derived from them built once
+/// on first use: its local addresses (the `local` routes of the local table) for
+/// [`Routes::is_local`], which ARP asks of every namespace a broadcast reaches, and a
+/// longest-prefix index for [`Routes::lpm`] (a Kubernetes node has hundreds of routes,
+/// and every packet it forwards looks up two tables).
 #[derive(Clone, Default)]
 pub struct Routes {
     list: std::sync::Arc<Vec<Route>>,
-    local: std::sync::Arc<std::sync::OnceLock<LocalAddrs>>,
+    derived: std::sync::Arc<std::sync::OnceLock<Derived>>,
+}
+
+/// What [`Routes`] derives from its list.
+#[derive(Default)]
+struct Derived {
+    local: LocalAddrs,
+    /// By table ([`Table::Local`], [`Table::Main`]): the routes grouped by prefix length,
+    /// longest first.
+    prefixes: [Vec<PrefixGroup>; 2],
 }
 
 /// The addresses `local` routes of the local table cover: single addresses, sorted, and
@@ -303,32 +314,108 @@ struct LocalAddrs {
     nets: Vec<Ipv4Net>,
 }
 
+/// The routes of one table with one prefix length: (network, position in the list),
+/// sorted, so the routes to one network are together and in list order.
+struct PrefixGroup {
+    len: u8,
+    routes: Vec<(u32, u32)>,
+}
+
+fn mask(len: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0)
+}
+
+impl Derived {
+    fn of(list: &[Route]) -> Derived {
+        let mut local = LocalAddrs::default();
+        for r in list
+            .iter()
+            .filter(|r| r.table == Table::Local && r.rtype == RouteType::Local)
+        {
+            if r.dst.prefix_len() == 32 {
+                local.hosts.push(u32::from(r.dst.addr()));
+            } else {
+                local.nets.push(r.dst.trunc());
+            }
+        }
+        local.hosts.sort_unstable();
+        let prefixes = [Table::Local, Table::Main].map(|table| {
+            let mut groups: Vec<PrefixGroup> = Vec::new();
+            for (i, r) in list.iter().enumerate().filter(|(_, r)| r.table == table) {
+                let len = r.dst.prefix_len();
+                let net = u32::from(r.dst.addr()) & mask(len);
+                match groups.iter_mut().find(|g| g.len == len) {
+                    Some(g) => g.routes.push((net, i as u32)),
+                    None => groups.push(PrefixGroup {
+                        len,
+                        routes: vec![(net, i as u32)],
+                    }),
+                }
+            }
+            for g in &mut groups {
+                g.routes.sort_unstable();
+            }
+            groups.sort_unstable_by_key(|g| std::cmp::Reverse(g.len));
+            groups
+        });
+        Derived { local, prefixes }
+    }
+}
+
 impl Routes {
     /// The routes, to change (copied first if another copy of the world shares them).
     pub fn make_mut(&mut self) -> &mut Vec<Route> {
-        self.local = Default::default();
+        self.derived = Default::default();
         std::sync::Arc::make_mut(&mut self.list)
+    }
+
+    fn derived(&self) -> &Derived {
+        self.derived.get_or_init(|| Derived::of(&self.list))
     }
 
     /// Whether a `local` route of the local table covers `ip` (the address is ours).
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
-        let l = self.local.get_or_init(|| {
-            let mut l = LocalAddrs::default();
-            for r in self
-                .list
-                .iter()
-                .filter(|r| r.table == Table::Local && r.rtype == RouteType::Local)
-            {
-                if r.dst.prefix_len() == 32 {
-                    l.hosts.push(u32::from(r.dst.addr()));
-                } else {
-                    l.nets.push(r.dst.trunc());
+        let l = &self.derived().local;
+        l.hosts.binary_search(&u32::from(ip)).is_ok() || l.nets.iter().any(|n| n.contains(&ip))
+    }
+
+    /// [`lpm`] over these routes, through the index: the same route, found without walking
+    /// the table.
+    pub fn lpm(
+        &self,
+        table: Table,
+        dst: Ipv4Addr,
+        usable: impl Fn(&Route) -> bool,
+    ) -> Option<&Route> {
+        let groups = &self.derived().prefixes[table as usize];
+        let dst = u32::from(dst);
+        for g in groups {
+            let net = dst & mask(g.len);
+            let from = g.routes.partition_point(|(n, _)| *n < net);
+            // Among the routes to this network, the lowest metric, the first in list
+            // order on a tie (as the walk keeps the first of equals).
+            let mut best: Option<&Route> = None;
+            for (_, i) in g.routes[from..].iter().take_while(|(n, _)| *n == net) {
+                let r = &self.list[*i as usize];
+                if usable(r) && best.is_none_or(|b| r.metric < b.metric) {
+                    best = Some(r);
                 }
             }
-            l.hosts.sort_unstable();
-            l
-        });
-        l.hosts.binary_search(&u32::from(ip)).is_ok() || l.nets.iter().any(|n| n.contains(&ip))
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+
+    /// [`fib_lookup`] over these routes, through the index.
+    pub fn fib_lookup(
+        &self,
+        dst: Ipv4Addr,
+        usable: impl Fn(&Route) -> bool + Copy,
+    ) -> Option<&Route> {
+        self.lpm(Table::Local, dst, usable)
+            .or_else(|| self.lpm(Table::Main, dst, usable))
     }
 }
 
@@ -354,5 +441,94 @@ impl std::fmt::Debug for Routes {
 impl Serialize for Routes {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.list.serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn route(table: bool, rtype: u8, net: u32, len: u8, dev: u8, metric: u8) -> Route {
+        Route {
+            table: if table { Table::Local } else { Table::Main },
+            rtype: match rtype % 3 {
+                0 => RouteType::Unicast,
+                1 => RouteType::Local,
+                _ => RouteType::Blackhole,
+            },
+            dst: Ipv4Net::new(Ipv4Addr::from(net), len).unwrap_or_default(),
+            gateway: None,
+            dev: Some(usize::from(dev % 4)),
+            proto: crate::model::Proto::KERNEL,
+            scope: crate::model::Scope::Link,
+            src: None,
+            metric: u32::from(metric % 3),
+            onlink: false,
+        }
+    }
+
+    proptest! {
+        /// The index finds the route the walk finds (the same one, not an equal one): for
+        /// random tables of nested and equal prefixes, metrics and devices, with and
+        /// without a device filter.
+        #[test]
+        fn the_index_finds_what_the_walk_finds(
+            spec in proptest::collection::vec(
+                (any::<bool>(), any::<u8>(), 0u32..16, 0u8..=32, any::<u8>(), any::<u8>()),
+                0..40,
+            ),
+            dsts in proptest::collection::vec(0u32..16, 1..8),
+            oif in 0usize..5,
+        ) {
+            // Networks and destinations from a few values spread over the address space,
+            // so that prefixes overlap.
+            let spread = |v: u32| v.wrapping_mul(0x1111_1111) ^ 0x0a00_0000;
+            let list: Vec<Route> = spec
+                .iter()
+                .map(|(t, k, n, l, d, m)| route(*t, *k, spread(*n), *l, *d, *m))
+                .collect();
+            let mut routes = Routes::default();
+            *routes.make_mut() = list.clone();
+            for d in dsts {
+                let dst = Ipv4Addr::from(spread(d) ^ (d << 3));
+                for table in [Table::Local, Table::Main] {
+                    let usable = |r: &Route| oif == 4 || r.dev == Some(oif);
+                    let walk = lpm(list.iter(), table, dst, usable).map(|r| r as *const Route);
+                    let walk = walk.map(|p| list.iter().position(|r| std::ptr::eq(r, p)));
+                    let index = routes
+                        .lpm(table, dst, usable)
+                        .map(|r| routes.iter().position(|x| std::ptr::eq(x, r)));
+                    prop_assert_eq!(walk, index, "{} in {:?}", dst, table);
+                }
+                let walk = fib_lookup(&list, dst, |_| true).map(|r| list.iter().position(|x| x == r));
+                let index = routes.fib_lookup(dst, |_| true).map(|r| list.iter().position(|x| x == r));
+                prop_assert_eq!(walk, index);
+            }
+        }
+    }
+
+    #[test]
+    fn the_index_is_rebuilt_when_the_routes_change() {
+        let mut routes = Routes::default();
+        routes
+            .make_mut()
+            .push(route(false, 0, 0x0a00_0000, 8, 0, 0));
+        let dst = Ipv4Addr::new(10, 1, 2, 3);
+        assert_eq!(
+            routes
+                .lpm(Table::Main, dst, |_| true)
+                .map(|r| r.dst.prefix_len()),
+            Some(8)
+        );
+        routes
+            .make_mut()
+            .push(route(false, 0, 0x0a01_0000, 16, 0, 0));
+        assert_eq!(
+            routes
+                .lpm(Table::Main, dst, |_| true)
+                .map(|r| r.dst.prefix_len()),
+            Some(16)
+        );
     }
 }

@@ -585,7 +585,7 @@ pub fn evaluate(
     };
     let t: &super::Table = &shared;
     let ipsets = &nf.ipsets;
-    let Some(base) = t.chains.get_index_of(ctx.hook.chain()) else {
+    let Some(base) = t.base_chain(ctx.hook) else {
         return run;
     };
     let dst = ctx.packet.header.dst;

@@ -80,6 +80,9 @@ struct Indexes {
     /// By chain position, then rule: the position of the chain a `-j`/`-g` rule goes to
     /// ([`NO_CHAIN`] for other targets and unknown chains).
     jumps: Vec<Vec<u32>>,
+    /// By hook: the position of the built-in chain the hook enters ([`NO_CHAIN`] when the
+    /// table has none there).
+    base: [u32; 5],
 }
 
 /// A rule that goes to no chain.
@@ -121,6 +124,15 @@ impl Table {
         }
     }
 
+    /// The position of the built-in chain `hook` enters in this table (looked up once per
+    /// table, not by name at every packet).
+    pub fn base_chain(&self, hook: super::Hook) -> Option<usize> {
+        match self.indexes().base[hook as usize] {
+            NO_CHAIN => None,
+            i => Some(i as usize),
+        }
+    }
+
     fn indexes(&self) -> &Indexes {
         self.index.0.get_or_init(|| {
             let jumps = self
@@ -146,6 +158,18 @@ impl Table {
                     .map(|c| (c.rules.len() >= MIN_RULES).then(|| ChainIndex::build(c)))
                     .collect(),
                 jumps,
+                base: [
+                    super::Hook::Prerouting,
+                    super::Hook::Input,
+                    super::Hook::Forward,
+                    super::Hook::Output,
+                    super::Hook::Postrouting,
+                ]
+                .map(|h| {
+                    self.chains
+                        .get_index_of(h.chain())
+                        .map_or(NO_CHAIN, |i| i as u32)
+                }),
             })
         })
     }
