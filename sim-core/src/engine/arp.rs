@@ -351,7 +351,7 @@ pub(crate) fn request_ignored(sim: &Sim, ns: NsId, dev: IfId, arp: &ArpRepr) -> 
     arp.op == ArpOp::Request
         && request_answered(sim, ns, dev, arp) == (false, false)
         && sim.world.neigh(ns, dev, arp.sender_ip).is_none()
-        && responder(sim, ns, dev, arp.target_ip).is_none()
+        && (!sim.may_respond_arp(ns, dev) || responder(sim, ns, dev, arp.target_ip).is_none())
 }
 
 /// `neigh_update`: set an entry's MAC and state, and send what was waiting for it.
@@ -411,7 +411,7 @@ fn learn(
 /// Proxy ARP (`arp_fwd_proxy`): the target is routed (and would be forwarded) through a
 /// device other than the one the request came in on, and `proxy_arp` is on for that device.
 fn proxy_arp_applies(sim: &Sim, ns: NsId, dev: IfId, sip: Ipv4Addr, tip: Ipv4Addr) -> bool {
-    if !sim.world.netns[ns].sysctl.proxy_arp(dev) || sip == Ipv4Addr::UNSPECIFIED {
+    if !sim.proxy_arp(ns, dev) || sip == Ipv4Addr::UNSPECIFIED {
         return false;
     }
     match ip_input::route_input(sim, ns, dev, tip) {

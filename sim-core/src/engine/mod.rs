@@ -151,17 +151,26 @@ impl OnWire {
 #[derive(Default)]
 struct EventQueue {
     at: BTreeMap<u64, VecDeque<Event>>,
+    /// Emptied queues, kept for the next times (a trace has a time per wire crossing).
+    spare: Vec<VecDeque<Event>>,
 }
 
 impl EventQueue {
+    fn queue_at(&mut self, at: u64) -> &mut VecDeque<Event> {
+        let spare = &mut self.spare;
+        self.at
+            .entry(at)
+            .or_insert_with(|| spare.pop().unwrap_or_default())
+    }
+
     fn push(&mut self, at: u64, event: Event) {
-        self.at.entry(at).or_default().push_back(event);
+        self.queue_at(at).push_back(event);
     }
 
     /// Put an event back at the head of its time's queue (the rest of a flood a stop
     /// interrupted: the next run starts with it).
     fn push_front(&mut self, at: u64, event: Event) {
-        self.at.entry(at).or_default().push_front(event);
+        self.queue_at(at).push_front(event);
     }
 
     /// The time of the next event.
@@ -175,7 +184,7 @@ impl EventQueue {
         let at = *first.key();
         let event = first.get_mut().pop_front();
         if first.get().is_empty() {
-            first.remove();
+            self.spare.push(first.remove());
         }
         event.map(|e| (at, e))
     }
@@ -190,6 +199,10 @@ impl EventQueue {
 pub struct Layout {
     /// Every live bridge, by id: its MAC and its forwarding ports.
     bridges: Vec<(IfId, crate::wire::Mac, Arc<[IfId]>)>,
+    /// By device id: what may make it answer an ARP request for an address not its own
+    /// ([`Layout::PROXY_ARP`], [`Layout::RESPONDER`]), the questions ARP asks of every
+    /// device a broadcast reaches.
+    arp: Vec<u8>,
 }
 
 impl Layout {
@@ -201,8 +214,29 @@ impl Layout {
             .map(|i| (i.id, world.mac_of(i.id), forwarding_ports(world, i.id)))
             .collect::<Vec<_>>();
         debug_assert!(bridges.windows(2).all(|w| w[0].0 < w[1].0));
-        Layout { bridges }
+        let arp = (0..world.ifaces.len())
+            .map(|id| {
+                let Some(i) = world.iface(id) else {
+                    return 0;
+                };
+                let n = &world.netns[i.ns];
+                let mut flags = 0;
+                if n.sysctl.proxy_arp(id) {
+                    flags |= Layout::PROXY_ARP;
+                }
+                if n.arp_responders.iter().any(|r| r.dev == id) {
+                    flags |= Layout::RESPONDER;
+                }
+                flags
+            })
+            .collect();
+        Layout { bridges, arp }
     }
+
+    /// `proxy_arp` is on for the device.
+    const PROXY_ARP: u8 = 1;
+    /// A program answers ARP requests on the device.
+    const RESPONDER: u8 = 2;
 
     fn bridge(&self, br: IfId) -> Option<&(IfId, crate::wire::Mac, Arc<[IfId]>)> {
         self.bridges
@@ -357,6 +391,23 @@ impl Sim {
         let ports = forwarding_ports(&self.world, br);
         self.bridge_ports.borrow_mut().push((br, ports.clone()));
         ports
+    }
+
+    /// Whether `proxy_arp` is on for `dev` (of namespace `ns`).
+    pub(crate) fn proxy_arp(&self, ns: NsId, dev: IfId) -> bool {
+        match self.layout.as_ref().and_then(|l| l.arp.get(dev)) {
+            Some(flags) => flags & Layout::PROXY_ARP != 0,
+            None => self.world.netns[ns].sysctl.proxy_arp(dev),
+        }
+    }
+
+    /// Whether a program may answer ARP requests on `dev` (of namespace `ns`): false means
+    /// none does.
+    pub(crate) fn may_respond_arp(&self, ns: NsId, dev: IfId) -> bool {
+        match self.layout.as_ref().and_then(|l| l.arp.get(dev)) {
+            Some(flags) => flags & Layout::RESPONDER != 0,
+            None => !self.world.netns[ns].arp_responders.is_empty(),
+        }
     }
 
     /// Run on a world whose [`Layout`] the caller built (it must be this world's, or that of
