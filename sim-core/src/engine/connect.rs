@@ -153,7 +153,9 @@ pub fn connect_with(
 }
 
 /// [`connect`] in quiet mode ([`Sim::quiet`]): the same outcome, output lines, rule count and
-/// drop steps, without the other steps (what `hopsim reach` needs of each pair).
+/// drop steps, without the other steps (what `hopsim reach` needs of each pair), on a world
+/// built once for every pair ([`Layout`]). The world it returns is not for listing: the
+/// rules' packet counters are not kept.
 pub fn connect_quiet(
     world: World,
     layout: &Arc<Layout>,

@@ -355,7 +355,8 @@ impl Sim {
     /// still opened (the hop budget and the dropping hop's number and name stay those of
     /// the full trace), but only [`Step::Drop`] steps are recorded (not the `OTHERHOST`
     /// drops of frames flooded to bystanders, which never end a probe), and the steps that
-    /// are costly to build (frames, words) are not built at all.
+    /// are costly to build (frames, words) are not built at all. The caller must drop the
+    /// world afterwards: the rules' packet counters are not kept.
     pub fn quiet(mut self) -> Sim {
         self.quiet = true;
         self
@@ -420,6 +421,13 @@ impl Sim {
     /// Whether steps other than drops are recorded (false in quiet mode): callers check it
     /// before building a costly step.
     pub(crate) fn tracing(&self) -> bool {
+        !self.quiet
+    }
+
+    /// Whether the world this simulation leaves behind may be looked at (`iptables -L -v`
+    /// after a ping): false in quiet mode, whose callers drop it, so state only a listing
+    /// shows (the rules' packet counters) is not kept.
+    pub(crate) fn keeps_world(&self) -> bool {
         !self.quiet
     }
 

@@ -256,9 +256,12 @@ fn table(
         sim.chance.as_mut(),
         &mut sim.nth,
     );
-    // The counters go beside the (shared) table: counting never copies it.
-    let len = u64::from(packet.total_len() as u32);
-    sim.world.netns[ns].netfilter.count(t, &run.visits, len);
+    // The counters go beside the (shared) table: counting never copies it. A quiet run's
+    // world is dropped with it, so nobody could list them.
+    if sim.keeps_world() {
+        let len = u64::from(packet.total_len() as u32);
+        sim.world.netns[ns].netfilter.count(t, &run.visits, len);
+    }
     meta.mark = run.mark;
     if run.notrack {
         meta.untracked = true;

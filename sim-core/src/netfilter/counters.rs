@@ -9,7 +9,6 @@
 
 use super::Table;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 /// The rule slot of a chain's policy counter.
 pub const POLICY: u32 = u32::MAX;
@@ -17,7 +16,7 @@ pub const POLICY: u32 = u32::MAX;
 /// Counts not yet folded into a table: (chain index, rule index or [`POLICY`]) to
 /// (packets, bytes).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Counts(BTreeMap<(u32, u32), (u64, u64)>);
+pub struct Counts(Vec<((u32, u32), (u64, u64))>);
 
 impl Counts {
     /// Nothing counted since the last fold.
@@ -27,7 +26,15 @@ impl Counts {
 
     /// One packet of `len` bytes for a rule (or a chain's policy, slot [`POLICY`]).
     pub fn add(&mut self, chain: u32, slot: u32, len: u64) {
-        let c = self.0.entry((chain, slot)).or_insert((0, 0));
+        // Sorted by key: a trace counts a few dozen rules, which a sorted vector holds in
+        // one allocation (a map would allocate a node on its first insert).
+        let c = match self.0.binary_search_by_key(&(chain, slot), |e| e.0) {
+            Ok(i) => &mut self.0[i].1,
+            Err(i) => {
+                self.0.insert(i, ((chain, slot), (0, 0)));
+                &mut self.0[i].1
+            }
+        };
         c.0 += 1;
         c.1 += len;
     }
