@@ -23,6 +23,7 @@ mod ip_input;
 pub mod ip_output;
 mod ipip;
 mod l4;
+mod layout;
 mod netfilter;
 pub mod ping;
 mod receive;
@@ -37,6 +38,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 pub use ip_output::{route_output, OutputError, OutputRoute};
+pub use layout::Layout;
 pub use ping::{PingOptions, PingRun};
 
 /// Time a frame takes to cross a cable or a veth, in microseconds.
@@ -190,72 +192,6 @@ impl EventQueue {
     }
 }
 
-/// What a simulation derives from the world's devices and no event changes (no event adds,
-/// removes, enslaves, readdresses or sets up or down a device): each bridge's MAC and
-/// forwarding ports. Built once for a world whose copies run many simulations (`reach`'s
-/// pairs: finding a bridge's ports walks its namespace's devices and each port's peer); a
-/// simulation without one finds them as it meets each bridge.
-#[derive(Debug, Default)]
-pub struct Layout {
-    /// Every live bridge, by id: its MAC and its forwarding ports.
-    bridges: Vec<(IfId, crate::wire::Mac, Arc<[IfId]>)>,
-    /// By device id: what may make it answer an ARP request for an address not its own
-    /// ([`Layout::PROXY_ARP`], [`Layout::RESPONDER`]), the questions ARP asks of every
-    /// device a broadcast reaches.
-    arp: Vec<u8>,
-}
-
-impl Layout {
-    /// The layout of a world's bridges.
-    pub fn of(world: &World) -> Layout {
-        let bridges = world
-            .live_ifaces()
-            .filter(|i| i.is_bridge())
-            .map(|i| (i.id, world.mac_of(i.id), forwarding_ports(world, i.id)))
-            .collect::<Vec<_>>();
-        debug_assert!(bridges.windows(2).all(|w| w[0].0 < w[1].0));
-        let arp = (0..world.ifaces.len())
-            .map(|id| {
-                let Some(i) = world.iface(id) else {
-                    return 0;
-                };
-                let n = &world.netns[i.ns];
-                let mut flags = 0;
-                if n.sysctl.proxy_arp(id) {
-                    flags |= Layout::PROXY_ARP;
-                }
-                if n.arp_responders.iter().any(|r| r.dev == id) {
-                    flags |= Layout::RESPONDER;
-                }
-                flags
-            })
-            .collect();
-        Layout { bridges, arp }
-    }
-
-    /// `proxy_arp` is on for the device.
-    const PROXY_ARP: u8 = 1;
-    /// A program answers ARP requests on the device.
-    const RESPONDER: u8 = 2;
-
-    fn bridge(&self, br: IfId) -> Option<&(IfId, crate::wire::Mac, Arc<[IfId]>)> {
-        self.bridges
-            .binary_search_by_key(&br, |b| b.0)
-            .ok()
-            .map(|i| &self.bridges[i])
-    }
-}
-
-/// The ports of bridge `br` that forward frames, in ifindex order ([`World::bridge_ports`]
-/// that pass [`World::port_forwarding`]).
-fn forwarding_ports(world: &World, br: IfId) -> Arc<[IfId]> {
-    world
-        .bridge_ports(br)
-        .into_iter()
-        .filter(|p| world.port_forwarding(*p))
-        .collect()
-}
-
 /// A packet waiting for its next hop's MAC.
 #[derive(Clone, Debug)]
 pub(crate) struct Pending {
@@ -369,8 +305,8 @@ impl Sim {
         if !self.world.iface(dev).is_some_and(|i| i.is_bridge()) {
             return self.world.mac_of(dev);
         }
-        if let Some(b) = self.layout.as_ref().and_then(|l| l.bridge(dev)) {
-            return b.1;
+        if let Some(mac) = self.layout.as_ref().and_then(|l| l.bridge_mac(dev)) {
+            return mac;
         }
         if let Some((_, mac)) = self.bridge_macs.borrow().iter().find(|(d, _)| *d == dev) {
             return *mac;
@@ -383,21 +319,21 @@ impl Sim {
     /// The ports of bridge `br` that forward frames, in ifindex order. Found once per
     /// simulation (see [`Layout`]).
     pub(crate) fn forwarding_ports(&self, br: IfId) -> Arc<[IfId]> {
-        if let Some(b) = self.layout.as_ref().and_then(|l| l.bridge(br)) {
-            return b.2.clone();
+        if let Some(ports) = self.layout.as_ref().and_then(|l| l.forwarding_ports(br)) {
+            return ports;
         }
         if let Some((_, ports)) = self.bridge_ports.borrow().iter().find(|(b, _)| *b == br) {
             return ports.clone();
         }
-        let ports = forwarding_ports(&self.world, br);
+        let ports = layout::forwarding_ports(&self.world, br);
         self.bridge_ports.borrow_mut().push((br, ports.clone()));
         ports
     }
 
     /// Whether `proxy_arp` is on for `dev` (of namespace `ns`).
     pub(crate) fn proxy_arp(&self, ns: NsId, dev: IfId) -> bool {
-        match self.layout.as_ref().and_then(|l| l.arp.get(dev)) {
-            Some(flags) => flags & Layout::PROXY_ARP != 0,
+        match self.layout.as_ref().and_then(|l| l.dev(dev)) {
+            Some(d) => d.proxy_arp(),
             None => self.world.netns[ns].sysctl.proxy_arp(dev),
         }
     }
@@ -405,10 +341,15 @@ impl Sim {
     /// Whether a program may answer ARP requests on `dev` (of namespace `ns`): false means
     /// none does.
     pub(crate) fn may_respond_arp(&self, ns: NsId, dev: IfId) -> bool {
-        match self.layout.as_ref().and_then(|l| l.arp.get(dev)) {
-            Some(flags) => flags & Layout::RESPONDER != 0,
+        match self.layout.as_ref().and_then(|l| l.dev(dev)) {
+            Some(d) => d.responder(),
             None => !self.world.netns[ns].arp_responders.is_empty(),
         }
+    }
+
+    /// The world's layout, when the caller built it.
+    pub(crate) fn layout(&self) -> Option<&Layout> {
+        self.layout.as_deref()
     }
 
     /// Run on a world whose [`Layout`] the caller built (it must be this world's, or that of
@@ -527,6 +468,11 @@ impl Sim {
                 // Each device a flood reached is an event of its own: the budget and the
                 // stop are checked between them, and a stop leaves the rest queued.
                 Event::Flood { devs, wire, hop } => {
+                    let flood = if self.quiet {
+                        receive::FloodFrame::of(self, &wire)
+                    } else {
+                        None
+                    };
                     let mut devs = devs.into_iter();
                     while let Some(dev) = devs.next() {
                         if !self.within_budget() {
@@ -534,7 +480,16 @@ impl Sim {
                             return;
                         }
                         self.ct_live_from = self.unconfirmed.len();
-                        receive::netif_receive(self, dev, &wire, hop);
+                        match flood
+                            .as_ref()
+                            .and_then(|f| receive::quiet_bystander(self, dev, f, &wire))
+                        {
+                            // Nothing happens there but the hop.
+                            Some(ns) => {
+                                self.begin_hop(ns, Cause::Frame { hop });
+                            }
+                            None => receive::netif_receive(self, dev, &wire, hop),
+                        }
                         self.check_finished();
                         if self.stopped {
                             self.requeue(at, devs.collect(), wire, hop);

@@ -69,6 +69,70 @@ fn bystander(sim: &Sim, ns: crate::model::NsId, dev: IfId, wire: &OnWire) -> boo
     !frame.dst.is_multicast() && frame.dst != sim.mac_of(dev)
 }
 
+/// What a quiet flood's receivers are checked against, worked out once per flood
+/// ([`quiet_bystander`]).
+#[derive(Clone)]
+pub(crate) enum FloodFrame {
+    /// A broadcast ARP request from `sip` for `tip`, which the namespaces at `owners` in the
+    /// layout own ([`super::Layout::owners`]).
+    ArpRequest {
+        sip: std::net::Ipv4Addr,
+        owners: std::ops::Range<usize>,
+    },
+    /// A frame to one MAC (an unknown unicast).
+    Unicast(crate::wire::Mac),
+}
+
+impl FloodFrame {
+    /// The kind of flood `wire` is, when [`quiet_bystander`] can tell its bystanders.
+    pub(crate) fn of(sim: &Sim, wire: &OnWire) -> Option<FloodFrame> {
+        let frame = wire.parsed().as_ref().ok()?;
+        match &frame.payload {
+            L3::Arp(a) if frame.dst.is_broadcast() && a.op == crate::wire::ArpOp::Request => {
+                Some(FloodFrame::ArpRequest {
+                    sip: a.sender_ip,
+                    owners: sim.layout()?.owners(a.target_ip)?,
+                })
+            }
+            _ if !frame.dst.is_multicast() => Some(FloodFrame::Unicast(frame.dst)),
+            _ => None,
+        }
+    }
+}
+
+/// Quiet mode, with the world's [`super::Layout`]: the namespace of a flood's receiver
+/// `dev` that would only open a hop ([`bystander`]'s answer, told from the layout and the
+/// receiver's neighbour table alone, without reading its device or routes): a copy for
+/// another MAC, or an ARP request for an address it does not own on a device that nothing
+/// answers on for others, from a sender it holds no entry for.
+pub(crate) fn quiet_bystander(
+    sim: &Sim,
+    dev: IfId,
+    flood: &FloodFrame,
+    wire: &OnWire,
+) -> Option<crate::model::NsId> {
+    let layout = sim.layout()?;
+    let d = layout.dev(dev)?;
+    let ignored = match flood {
+        FloodFrame::Unicast(dst) => d.plain() && *dst != d.mac,
+        FloodFrame::ArpRequest { sip, owners } => {
+            d.ignores_others_requests()
+                && !layout.owner(owners.clone()).any(|ns| ns == d.ns)
+                && sim.world.neigh(d.ns, dev, *sip).is_none()
+        }
+    };
+    debug_assert!(
+        !ignored
+            || sim
+                .world
+                .iface(dev)
+                .is_some_and(|i| i.ns == d.ns && bystander(sim, d.ns, dev, wire)),
+        "the layout's bystander {} is not one",
+        sim.world.qualified_ifname(dev)
+    );
+    ignored.then_some(d.ns)
+}
+
 /// A frame a tunnel device decapsulated (`bytes`, as carried) is received on it (`netif_rx`
 /// from `vxlan_rcv`): recorded, then handed to its bridge or its protocol, in the current hop.
 pub(crate) fn receive_frame(sim: &mut Sim, dev: IfId, frame: Frame, bytes: &[u8]) {

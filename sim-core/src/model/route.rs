@@ -379,6 +379,13 @@ impl Routes {
         l.hosts.binary_search(&u32::from(ip)).is_ok() || l.nets.iter().any(|n| n.contains(&ip))
     }
 
+    /// The addresses `local` routes of the local table cover: single addresses (sorted) and
+    /// wider prefixes.
+    pub fn local_addrs(&self) -> (&[u32], &[Ipv4Net]) {
+        let l = &self.derived().local;
+        (&l.hosts, &l.nets)
+    }
+
     /// [`lpm`] over these routes, through the index: the same route, found without walking
     /// the table.
     pub fn lpm(
