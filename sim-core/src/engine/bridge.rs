@@ -118,8 +118,12 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
             pre = Some(meta);
         }
     }
-    let local = frame.dst == sim.mac_of(br) || is_local_port_mac(sim, br, frame.dst);
-    if local {
+    let dst = if frame.dst == sim.mac_of(br) {
+        FdbHit::Local
+    } else {
+        fdb_find(sim, br, frame.dst)
+    };
+    if dst == FdbHit::Local {
         if sim.tracing() {
             sim.step(Step::Bridge {
                 bridge: sim.world.ifname(br),
@@ -155,7 +159,11 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
         receive::deliver_l2(sim, br, frame);
         return;
     }
-    match fdb_lookup(sim, br, frame.dst) {
+    let learned = match dst {
+        FdbHit::Learned(_, out) => Some(out),
+        _ => None,
+    };
+    match learned {
         Some(out) if out == port => {
             if sim.tracing() {
                 sim.step(Step::Bridge {
@@ -283,17 +291,17 @@ pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
 /// Copy a frame to every forwarding port but `except`. `passed_up`: the bridge device
 /// also gets a copy (a broadcast), so no port to flood to is not a drop.
 fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up: bool) {
-    let ports: Vec<IfId> = sim
+    let ports: Vec<ip_output::FloodPort> = sim
         .forwarding_ports(br)
         .iter()
         .copied()
-        .filter(|p| Some(*p) != except)
+        .filter(|p| Some(p.port) != except)
         .collect();
     if sim.tracing() {
         sim.step(Step::Bridge {
             bridge: sim.world.ifname(br),
             action: BridgeAction::Flood {
-                ports: ports.iter().map(|p| sim.world.ifname(*p)).collect(),
+                ports: ports.iter().map(|p| sim.world.ifname(p.port)).collect(),
             },
         });
     }
@@ -310,11 +318,36 @@ fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up
     ip_output::transmit_raw_each(sim, &ports, frame);
 }
 
-fn is_local_port_mac(sim: &Sim, br: IfId, mac: Mac) -> bool {
-    match sim.world.iface(br).map(|b| &b.kind) {
-        Some(IfKind::Bridge(b)) => b.fdb.iter().any(|e| !e.dynamic && e.mac == mac),
-        _ => false,
+/// What a bridge's FDB says of a MAC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FdbHit {
+    /// One of the bridge's own ports has it (a local, permanent entry).
+    Local,
+    /// Learned behind a port (the first such entry: its index and the port).
+    Learned(usize, IfId),
+    /// Not known.
+    Unknown,
+}
+
+/// Look a MAC up in one walk of the FDB (a bridge of a hundred ports has a hundred local
+/// entries): a local entry wins over a learned one.
+fn fdb_find(sim: &Sim, br: IfId, mac: Mac) -> FdbHit {
+    let Some(IfKind::Bridge(b)) = sim.world.iface(br).map(|b| &b.kind) else {
+        return FdbHit::Unknown;
+    };
+    let mut learned = FdbHit::Unknown;
+    for (i, e) in b.fdb.iter().enumerate() {
+        if e.mac != mac {
+            continue;
+        }
+        if !e.dynamic {
+            return FdbHit::Local;
+        }
+        if learned == FdbHit::Unknown {
+            learned = FdbHit::Learned(i, e.port);
+        }
     }
+    learned
 }
 
 fn fdb_lookup(sim: &Sim, br: IfId, mac: Mac) -> Option<IfId> {
@@ -330,16 +363,24 @@ fn fdb_lookup(sim: &Sim, br: IfId, mac: Mac) -> Option<IfId> {
 
 /// `br_fdb_update`: remember which port a source MAC is behind.
 fn learn(sim: &mut Sim, br: IfId, port: IfId, src: Mac) {
-    if src.is_multicast() || src == Mac::ZERO || is_local_port_mac(sim, br, src) {
+    if src.is_multicast() || src == Mac::ZERO {
         return;
     }
+    let hit = fdb_find(sim, br, src);
+    if matches!(hit, FdbHit::Local) || matches!(hit, FdbHit::Learned(_, p) if p == port) {
+        return;
+    }
+    // Only now write (a copy of) the bridge.
     let Some(IfKind::Bridge(b)) = sim.world.iface_mut(br).map(|b| &mut b.kind) else {
         return;
     };
-    match b.fdb.iter_mut().find(|e| e.dynamic && e.mac == src) {
-        Some(e) if e.port == port => return,
-        Some(e) => e.port = port,
-        None => b.fdb.push(FdbEntry {
+    match hit {
+        FdbHit::Learned(i, _) => {
+            if let Some(e) = b.fdb.get_mut(i) {
+                e.port = port;
+            }
+        }
+        _ => b.fdb.push(FdbEntry {
             mac: src,
             port,
             dynamic: true,

@@ -351,19 +351,43 @@ pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
     transmit_dev(sim, dev, frame, 0);
 }
 
-/// [`transmit_raw`] of one frame on several devices (a bridge's flood): built once, its
+/// A port a flood goes out of: the port, and the device at the other end of its veth or
+/// cable when the frame simply arrives there ([`straight_peer`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FloodPort {
+    pub port: IfId,
+    pub peer: Option<IfId>,
+}
+
+/// The device a frame `dev` sends arrives at with nothing else happening: `dev` is up, a
+/// veth or a cabled NIC, and its peer is up. (No event of a simulation changes any of it.)
+pub(crate) fn straight_peer(world: &crate::model::World, dev: IfId) -> Option<IfId> {
+    let i = world.iface(dev).filter(|i| i.up)?;
+    let peer = match &i.kind {
+        IfKind::Veth { peer } => *peer,
+        IfKind::Ether { peer } => (*peer)?,
+        _ => return None,
+    };
+    world.iface(peer).is_some_and(|p| p.up).then_some(peer)
+}
+
+/// [`transmit_raw`] of one frame on several ports (a bridge's flood): built once, its
 /// bytes shared by every copy, and the copies that reach a peer queued as one event (in
 /// order: a VXLAN port's own sending comes between them).
-pub(crate) fn transmit_raw_each(sim: &mut Sim, devs: &[IfId], frame: &Frame) {
+pub(crate) fn transmit_raw_each(sim: &mut Sim, ports: &[FloodPort], frame: &Frame) {
     let wire = OnWire::new(frame.emit().into());
-    let mut peers = Vec::with_capacity(devs.len());
-    for dev in devs {
-        record_tx_bytes(sim, *dev, &wire.bytes);
-        match onto_wire(sim, *dev) {
-            Wire::Peer(p) => peers.push(p),
+    let mut peers = Vec::with_capacity(ports.len());
+    for p in ports {
+        record_tx_bytes(sim, p.port, &wire.bytes);
+        let to = match p.peer {
+            Some(peer) => Wire::Peer(peer),
+            None => onto_wire(sim, p.port),
+        };
+        match to {
+            Wire::Peer(peer) => peers.push(peer),
             Wire::Vxlan => {
                 arrive_each(sim, std::mem::take(&mut peers), &wire);
-                super::vxlan::xmit(sim, *dev, frame, &wire.bytes, 0);
+                super::vxlan::xmit(sim, p.port, frame, &wire.bytes, 0);
             }
             Wire::Dropped => {}
         }
@@ -407,6 +431,9 @@ fn put_on_wire(sim: &mut Sim, dev: IfId, frame: &Frame, wire: Arc<OnWire>, mark:
 
 /// Where a frame `dev` sends goes (a drop is recorded here).
 fn onto_wire(sim: &mut Sim, dev: IfId) -> Wire {
+    if let Some(peer) = straight_peer(&sim.world, dev) {
+        return Wire::Peer(peer);
+    }
     let Some(i) = sim.world.iface(dev) else {
         return Wire::Dropped;
     };

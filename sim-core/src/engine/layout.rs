@@ -5,6 +5,7 @@
 //! simulations (`hopsim reach`'s pairs); a simulation without one finds what it needs as it
 //! goes.
 
+use super::ip_output::FloodPort;
 use crate::model::{IfId, NsId, World};
 use crate::wire::Mac;
 use ipnet::Ipv4Net;
@@ -15,7 +16,7 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct Layout {
     /// Every live bridge, by id: its MAC and its forwarding ports.
-    bridges: Vec<(IfId, Mac, Arc<[IfId]>)>,
+    bridges: Vec<(IfId, Mac, Arc<[FloodPort]>)>,
     /// By device id.
     devs: Vec<DevLayout>,
     /// Every namespace's own addresses (the `local` host routes of its local table), as
@@ -117,7 +118,7 @@ impl Layout {
         }
     }
 
-    fn bridge(&self, br: IfId) -> Option<&(IfId, Mac, Arc<[IfId]>)> {
+    fn bridge(&self, br: IfId) -> Option<&(IfId, Mac, Arc<[FloodPort]>)> {
         self.bridges
             .binary_search_by_key(&br, |b| b.0)
             .ok()
@@ -129,8 +130,8 @@ impl Layout {
         self.bridge(br).map(|b| b.1)
     }
 
-    /// A bridge's forwarding ports, in ifindex order.
-    pub(crate) fn forwarding_ports(&self, br: IfId) -> Option<Arc<[IfId]>> {
+    /// A bridge's forwarding ports, in ifindex order, with their peers.
+    pub(crate) fn forwarding_ports(&self, br: IfId) -> Option<Arc<[FloodPort]>> {
         self.bridge(br).map(|b| b.2.clone())
     }
 
@@ -160,10 +161,14 @@ impl Layout {
 
 /// The ports of bridge `br` that forward frames, in ifindex order ([`World::bridge_ports`]
 /// that pass [`World::port_forwarding`]).
-pub(crate) fn forwarding_ports(world: &World, br: IfId) -> Arc<[IfId]> {
+pub(crate) fn forwarding_ports(world: &World, br: IfId) -> Arc<[FloodPort]> {
     world
         .bridge_ports(br)
         .into_iter()
         .filter(|p| world.port_forwarding(*p))
+        .map(|port| FloodPort {
+            port,
+            peer: super::ip_output::straight_peer(world, port),
+        })
         .collect()
 }

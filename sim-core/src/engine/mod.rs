@@ -247,7 +247,7 @@ pub struct Sim {
     /// The MACs of the bridges met so far ([`Sim::mac_of`]).
     bridge_macs: std::cell::RefCell<Vec<(IfId, crate::wire::Mac)>>,
     /// The forwarding ports of the bridges met so far ([`Sim::forwarding_ports`]).
-    bridge_ports: std::cell::RefCell<Vec<(IfId, Arc<[IfId]>)>>,
+    bridge_ports: std::cell::RefCell<Vec<(IfId, Arc<[ip_output::FloodPort]>)>>,
     /// The world's layout, when the caller built it ([`Sim::with_layout`]).
     layout: Option<Arc<Layout>>,
 }
@@ -318,7 +318,7 @@ impl Sim {
 
     /// The ports of bridge `br` that forward frames, in ifindex order. Found once per
     /// simulation (see [`Layout`]).
-    pub(crate) fn forwarding_ports(&self, br: IfId) -> Arc<[IfId]> {
+    pub(crate) fn forwarding_ports(&self, br: IfId) -> Arc<[ip_output::FloodPort]> {
         if let Some(ports) = self.layout.as_ref().and_then(|l| l.forwarding_ports(br)) {
             return ports;
         }
