@@ -173,12 +173,17 @@ fn addr_type(world: &World, ns: NsId, a: Ipv4Addr, dev: Option<&str>) -> AddrTyp
         AddrType::Local
     } else if a.is_multicast() {
         AddrType::Multicast
-    } else if a.is_broadcast()
-        || world.netns[ns]
-            .routes
-            .iter()
-            .any(|r| r.rtype == crate::model::RouteType::Broadcast && r.dst.contains(&a))
-    {
+    } else if a.is_broadcast() || {
+        // A broadcast route of either table covers it.
+        let routes = &world.netns[ns].routes;
+        let broadcast = |r: &crate::model::Route| r.rtype == crate::model::RouteType::Broadcast;
+        routes
+            .lpm(crate::model::Table::Local, a, broadcast)
+            .is_some()
+            || routes
+                .lpm(crate::model::Table::Main, a, broadcast)
+                .is_some()
+    } {
         AddrType::Broadcast
     } else {
         AddrType::Unicast

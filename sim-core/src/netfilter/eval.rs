@@ -212,7 +212,9 @@ impl Visits {
     fn new(table: std::sync::Arc<super::Table>) -> Visits {
         Visits {
             table: Some(table),
-            list: Vec::new(),
+            // A walk meets a few runs of misses, a jump or two and its verdict: one
+            // allocation, not four growing ones.
+            list: Vec::with_capacity(16),
         }
     }
 
@@ -604,7 +606,9 @@ pub fn evaluate(
         addr_type: ctx.addr_type,
     };
     let mut steps = 0usize;
-    let (mut c, mut index) = (&t.chains[chain], t.chain_index(chain));
+    // A long chain's index, with this destination's keyed rules looked up once per entry.
+    let indexed = |chain: usize| t.chain_index(chain).map(|ix| (ix, ix.keyed(dst)));
+    let (mut c, mut index) = (&t.chains[chain], indexed(chain));
     loop {
         steps += 1;
         if steps > 100_000 || stack.len() > MAX_JUMP_DEPTH {
@@ -615,11 +619,11 @@ pub fn evaluate(
             });
             return run;
         }
-        if let Some(ix) = index.filter(|_| idx < c.rules.len()) {
+        if let Some((ix, keyed)) = index.filter(|_| idx < c.rules.len()) {
             // Leap over the rules that cannot match this destination, counting each as
             // a step of the walk as the linear walk would.
             let next = ix
-                .next(idx, dst, c.rules.len())
+                .next_in(idx, keyed, c.rules.len())
                 .min(idx + (100_000 - steps));
             if next > idx {
                 run.visits.miss(chain as u32, idx, next);
@@ -656,7 +660,7 @@ pub fn evaluate(
                     idx = usize::MAX;
                 }
             }
-            (c, index) = (&t.chains[chain], t.chain_index(chain));
+            (c, index) = (&t.chains[chain], indexed(chain));
             continue;
         }
         let rule = &c.rules[idx];
@@ -756,7 +760,7 @@ pub fn evaluate(
                         idx = usize::MAX;
                     }
                 }
-                (c, index) = (&t.chains[chain], t.chain_index(chain));
+                (c, index) = (&t.chains[chain], indexed(chain));
             }
             Target::Jump { chain: to } | Target::Goto { chain: to } => {
                 let jump = matches!(rule.target, Target::Jump { .. });
@@ -770,7 +774,7 @@ pub fn evaluate(
                 }
                 chain = next;
                 idx = 0;
-                (c, index) = (&t.chains[chain], t.chain_index(chain));
+                (c, index) = (&t.chains[chain], indexed(chain));
             }
             Target::Mark { value, mask } => {
                 local.mark = (local.mark & !mask) ^ value;

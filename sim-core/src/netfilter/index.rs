@@ -58,12 +58,22 @@ impl ChainIndex {
     /// The first rule at or after `from` that a packet to `dst` may match (the chain's
     /// length when none): every rule in between certainly misses.
     pub fn next(&self, from: usize, dst: Ipv4Addr, len: usize) -> usize {
+        self.next_in(from, self.keyed(dst), len)
+    }
+
+    /// The keyed rules for `dst` ([`ChainIndex::next_in`] takes them: one lookup per chain
+    /// walked, not per rule).
+    pub fn keyed(&self, dst: Ipv4Addr) -> &[u32] {
+        self.keyed.get(&dst).map_or(&[], Vec::as_slice)
+    }
+
+    /// [`ChainIndex::next`], with the destination's keyed rules given.
+    pub fn next_in(&self, from: usize, keyed: &[u32], len: usize) -> usize {
         let first = |v: &[u32]| {
             let i = v.partition_point(|&x| (x as usize) < from);
             v.get(i).map_or(len, |&x| x as usize)
         };
-        let keyed = self.keyed.get(&dst).map_or(len, |v| first(v));
-        first(&self.open).min(keyed)
+        first(&self.open).min(first(keyed))
     }
 }
 
