@@ -824,7 +824,8 @@ pub(crate) fn on_data(sim: &mut Sim, i: usize, packet: &Ipv4Packet) -> bool {
                 );
                 return true;
             };
-            if let HttpKind::IngressNginx { served, .. } = &mut sim.world.netns[t.ns].http[app].kind
+            if let HttpKind::IngressNginx { served, .. } =
+                &mut std::sync::Arc::make_mut(&mut sim.world.netns[t.ns].http)[app].kind
             {
                 *served.entry(route.upstream.clone()).or_default() += 1;
             }

@@ -929,7 +929,7 @@ fn load_spec(path: &Path, spec: FileSpec, opts: LoadOptions) -> Result<Topology,
                 err_at(&file, a, m)
                     .hint("write `DEV ADDR [PROCESS]`, e.g. `eth0 192.168.10.240 metallb-speaker`")
             })?;
-            b.world.netns[*ns].arp_responders.push(r);
+            std::sync::Arc::make_mut(&mut b.world.netns[*ns].arp_responders).push(r);
         }
         load_dns(&file, &mut b.world, *ns, spec)?;
         for h in &spec.http {
@@ -937,10 +937,14 @@ fn load_spec(path: &Path, spec: FileSpec, opts: LoadOptions) -> Result<Topology,
             let name = if n.local_name.is_empty() {
                 n.name.to_string()
             } else {
-                n.local_name.clone()
+                n.local_name.to_string()
             };
             let mut apps = std::mem::take(&mut b.world.netns[*ns].http);
-            let res = crate::model::http::parse_http(&h.value, &name, &mut apps);
+            let res = crate::model::http::parse_http(
+                &h.value,
+                &name,
+                std::sync::Arc::make_mut(&mut apps),
+            );
             b.world.netns[*ns].http = apps;
             res.map_err(|m| {
                 err_at(&file, h, m).hint(

@@ -23,6 +23,7 @@ pub use sysctl::{DevConf, Sysctls};
 use crate::wire::Mac;
 use serde::Serialize;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// Index of a machine in [`World::hosts`].
 pub type HostId = usize;
@@ -66,7 +67,7 @@ pub struct Netns {
     /// have namespaces of that name).
     pub name: Name,
     /// The name given to `ip netns add` (empty for a root namespace).
-    pub local_name: String,
+    pub local_name: Name,
     /// The machine it belongs to.
     pub host: HostId,
     /// Whether it is its machine's root namespace.
@@ -87,15 +88,15 @@ pub struct Netns {
     pub netfilter: crate::netfilter::Netfilter,
     /// Connection tracking.
     pub conntrack: crate::netfilter::conntrack::Conntrack,
-    /// Listening sockets.
-    pub sockets: Vec<Listener>,
+    /// Listening sockets (shared between copies of the world: only set-up writes them).
+    pub sockets: Arc<Vec<Listener>>,
     /// Userspace ARP responders (a program on a packet socket answering ARP requests for
     /// addresses the kernel does not own, as MetalLB's L2 speaker does).
-    pub arp_responders: Vec<ArpResponder>,
+    pub arp_responders: Arc<Vec<ArpResponder>>,
     /// Name resolution: /etc/hosts, /etc/resolv.conf, the libc, a DNS server process.
     pub dns: std::sync::Arc<crate::dns::NsDns>,
     /// HTTP programs behind listening TCP sockets (whoami, ingress-nginx).
-    pub http: Vec<http::HttpApp>,
+    pub http: Arc<Vec<http::HttpApp>>,
     /// ICMP rate-limit state per peer (`inet_peer`), kept across runs as the kernel keeps it.
     #[serde(skip)]
     pub icmp_peers: std::collections::BTreeMap<Ipv4Addr, PeerTokens>,
@@ -106,7 +107,7 @@ pub struct Netns {
     /// The ids of the devices in this namespace, ascending (kept by [`ops`] as devices are
     /// created, moved and deleted), so lookups by name never walk the whole world.
     #[serde(skip)]
-    pub(crate) devs: Vec<IfId>,
+    pub(crate) devs: Arc<Vec<IfId>>,
 }
 
 /// A program answering ARP requests for `addr` on `dev` from userspace (an `AF_PACKET`

@@ -108,7 +108,7 @@ impl World {
         let seed = stable_hash(name);
         self.netns.push(Netns {
             name: name.into(),
-            local_name: local.to_string(),
+            local_name: local.into(),
             host,
             is_root,
             sysctl: Sysctls::default(),
@@ -119,13 +119,13 @@ impl World {
             deleted: false,
             netfilter: crate::netfilter::Netfilter::default(),
             conntrack: Default::default(),
-            sockets: Vec::new(),
-            arp_responders: Vec::new(),
+            sockets: Default::default(),
+            arp_responders: Default::default(),
             dns: Default::default(),
-            http: Vec::new(),
+            http: Default::default(),
             icmp_peers: Default::default(),
             pmtu: Default::default(),
-            devs: Vec::new(),
+            devs: Default::default(),
         });
         self.hosts[host].netns.push(id);
         if self.hosts[host].kind == HostKind::Linux {
@@ -178,7 +178,7 @@ impl World {
             IfKind::Ipip(_) => 1480,
             _ => 1500,
         };
-        self.netns[ns].devs.push(id);
+        Arc::make_mut(&mut self.netns[ns].devs).push(id);
         self.ifaces.push(Some(Interface {
             id,
             name: name.into(),
@@ -309,7 +309,7 @@ impl World {
         n.routes.make_mut().retain(|r| r.dev != Some(id));
         n.neigh.retain(|e| e.dev != id);
         n.sysctl.dev_mut().remove(&id);
-        n.devs.retain(|d| *d != id);
+        Arc::make_mut(&mut n.devs).retain(|d| *d != id);
         self.ifaces[id] = None;
     }
 
@@ -605,12 +605,12 @@ impl World {
         n.routes.make_mut().retain(|r| r.dev != Some(dev));
         n.neigh.retain(|e| e.dev != dev);
         n.sysctl.dev_mut().remove(&dev);
-        n.devs.retain(|d| *d != dev);
+        Arc::make_mut(&mut n.devs).retain(|d| *d != dev);
         // Keep the ifindex if it is free in the new namespace (dev_change_net_namespace).
         let taken = self.ns_devs(to).any(|x| x.ifindex == i.ifindex);
         let tn = &mut self.netns[to];
         if let Err(at) = tn.devs.binary_search(&dev) {
-            tn.devs.insert(at, dev);
+            Arc::make_mut(&mut tn.devs).insert(at, dev);
         }
         let ifindex = if taken {
             let v = tn.next_ifindex;
@@ -876,7 +876,7 @@ impl World {
                 l.addr, l.port
             )));
         }
-        self.netns[ns].sockets.push(l);
+        Arc::make_mut(&mut self.netns[ns].sockets).push(l);
         Ok(())
     }
 
