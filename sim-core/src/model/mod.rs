@@ -437,11 +437,18 @@ impl World {
         // The fallback walks every device in list order, lo first ("Not loopback addresses
         // on loopback should be preferred", inet_select_addr), skipping host-scope addresses:
         // 127.0.0.1 is passed over, a global address on lo is chosen.
-        self.ns_ifaces(ns)
-            .into_iter()
-            .flat_map(|i| i.addrs.iter())
-            .find(|a| !a.secondary && !a.addr().is_loopback())
-            .map(|a| a.addr())
+        // (The first such address of the device with the lowest ifindex that has one: a
+        // node has a hundred devices, not worth sorting for one address.)
+        self.ns_devs(ns)
+            .filter_map(|i| {
+                let a = i
+                    .addrs
+                    .iter()
+                    .find(|a| !a.secondary && !a.addr().is_loopback())?;
+                Some((i.ifindex, a.addr()))
+            })
+            .min_by_key(|(ifindex, _)| *ifindex)
+            .map(|(_, a)| a)
     }
 
     /// A neighbour entry.
