@@ -69,7 +69,7 @@ pub(crate) fn run(a: ReachArgs) -> Result<u8, String> {
             let ns = w.resolve_ns(t)?;
             targets.extend(reach::addresses_of(&w, ns).into_iter().map(|addr| Target {
                 addr,
-                owner: w.netns[ns].name.to_string(),
+                owner: w.netns[ns].name.clone(),
             }));
         }
     }

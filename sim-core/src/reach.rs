@@ -8,7 +8,7 @@
 use crate::engine::connect::{connect, connect_quiet, ConnectOptions, ConnectRun, Outcome};
 use crate::engine::ping::{ping, ping_quiet, PingOptions, PingRun};
 use crate::engine::Layout;
-use crate::model::{HostKind, L4Proto, NsId, World};
+use crate::model::{HostKind, L4Proto, Name, NsId, World};
 use crate::trace::{DropReason, Hop, Trace};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -51,7 +51,7 @@ pub struct Target {
     /// The address.
     pub addr: Ipv4Addr,
     /// Its owner's name.
-    pub owner: String,
+    pub owner: Name,
 }
 
 /// How a probe ended.
@@ -88,11 +88,11 @@ impl Verdict {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Pair {
     /// The source namespace.
-    pub from: String,
+    pub from: Name,
     /// The address probed.
     pub to: Ipv4Addr,
     /// The namespace that owns it.
-    pub owner: String,
+    pub owner: Name,
     /// How it ended.
     pub verdict: Verdict,
     /// For a failure: the tool's message (`From 10.0.0.1 icmp_seq=1 Destination Host
@@ -149,7 +149,7 @@ pub fn all_targets(world: &World) -> Vec<Target> {
             if seen.insert(addr) {
                 out.push(Target {
                     addr,
-                    owner: world.netns[ns].name.to_string(),
+                    owner: world.netns[ns].name.clone(),
                 });
             }
         }
@@ -158,11 +158,11 @@ pub fn all_targets(world: &World) -> Vec<Target> {
 }
 
 /// The owner of an address (the first namespace holding it), or "".
-pub fn owner_of(world: &World, addr: Ipv4Addr) -> String {
+pub fn owner_of(world: &World, addr: Ipv4Addr) -> Name {
     all_sources(world)
         .into_iter()
         .find(|ns| world.is_local_addr(*ns, addr) && !addr.is_loopback())
-        .map(|ns| world.netns[ns].name.to_string())
+        .map(|ns| world.netns[ns].name.clone())
         .unwrap_or_default()
 }
 
@@ -274,7 +274,7 @@ fn probe_pair_with(
     };
     let failed = verdict != Verdict::Reached;
     Pair {
-        from: from.to_string(),
+        from,
         to: t.addr,
         owner: t.owner.clone(),
         verdict,

@@ -51,7 +51,7 @@ fn main() {
         sources.push(ns);
         targets.push(Target {
             addr: p.ip,
-            owner: w.netns[ns].name.to_string(),
+            owner: w.netns[ns].name.clone(),
         });
     }
     sources.truncate(env("HOPSIM_BENCH_SOURCES", usize::MAX));

@@ -291,21 +291,17 @@ pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
 /// Copy a frame to every forwarding port but `except`. `passed_up`: the bridge device
 /// also gets a copy (a broadcast), so no port to flood to is not a drop.
 fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up: bool) {
-    let ports: Vec<ip_output::FloodPort> = sim
-        .forwarding_ports(br)
-        .iter()
-        .copied()
-        .filter(|p| Some(p.port) != except)
-        .collect();
+    let all = sim.forwarding_ports(br);
+    let ports = all.iter().filter(|p| Some(p.port) != except);
     if sim.tracing() {
         sim.step(Step::Bridge {
             bridge: sim.world.ifname(br),
             action: BridgeAction::Flood {
-                ports: ports.iter().map(|p| sim.world.ifname(p.port)).collect(),
+                ports: ports.clone().map(|p| sim.world.ifname(p.port)).collect(),
             },
         });
     }
-    if ports.is_empty() && !passed_up {
+    if ports.clone().next().is_none() && !passed_up {
         sim.drop_packet(
             DropReason::BridgeNoPort,
             if except.is_some() {
@@ -315,7 +311,7 @@ fn flood(sim: &mut Sim, br: IfId, except: Option<IfId>, frame: &Frame, passed_up
             },
         );
     }
-    ip_output::transmit_raw_each(sim, &ports, frame);
+    ip_output::transmit_raw_each(sim, ports, all.len(), frame);
 }
 
 /// What a bridge's FDB says of a MAC.

@@ -374,9 +374,14 @@ pub(crate) fn straight_peer(world: &crate::model::World, dev: IfId) -> Option<If
 /// [`transmit_raw`] of one frame on several ports (a bridge's flood): built once, its
 /// bytes shared by every copy, and the copies that reach a peer queued as one event (in
 /// order: a VXLAN port's own sending comes between them).
-pub(crate) fn transmit_raw_each(sim: &mut Sim, ports: &[FloodPort], frame: &Frame) {
+pub(crate) fn transmit_raw_each<'a>(
+    sim: &mut Sim,
+    ports: impl Iterator<Item = &'a FloodPort>,
+    at_most: usize,
+    frame: &Frame,
+) {
     let wire = OnWire::new(frame.emit().into());
-    let mut peers = Vec::with_capacity(ports.len());
+    let mut peers = Vec::with_capacity(at_most);
     for p in ports {
         record_tx_bytes(sim, p.port, &wire.bytes);
         let to = match p.peer {
