@@ -332,9 +332,19 @@ impl World {
                 }
             }
         }
-        let known: Vec<String> = live.iter().map(|(_, n)| n.name.to_string()).collect();
+        // A cluster has thousands of namespaces: name the first few, count the rest.
+        const LISTED: usize = 12;
+        let known: Vec<String> = live
+            .iter()
+            .take(LISTED)
+            .map(|(_, n)| n.name.to_string())
+            .collect();
+        let more = match live.len().saturating_sub(LISTED) {
+            0 => String::new(),
+            n => format!(" and {n} more"),
+        };
         Err(format!(
-            "no namespace \"{what}\" (known: {})",
+            "no namespace \"{what}\" (known: {}{more})",
             if known.is_empty() {
                 "none".to_string()
             } else {

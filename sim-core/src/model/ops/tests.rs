@@ -244,3 +244,19 @@ fn source_for_lo_is_never_a_loopback_address() {
         Some("192.168.10.10".parse().unwrap())
     );
 }
+
+#[test]
+fn an_unknown_namespace_lists_the_first_known_and_counts_the_rest() {
+    let mut w = World::new();
+    let h = w.add_host("host", HostKind::Linux);
+    for i in 0..20 {
+        let name = format!("pod{i}");
+        w.add_netns(h, &name, &name).expect("netns");
+    }
+    let e = w.resolve_ns("nope").expect_err("unknown");
+    assert_eq!(
+        e,
+        "no namespace \"nope\" (known: host, pod0, pod1, pod2, pod3, pod4, pod5, pod6, pod7, \
+         pod8, pod9, pod10 and 9 more)"
+    );
+}
