@@ -139,6 +139,18 @@ impl OnWire {
         self.parsed().clone()
     }
 
+    /// The frame, taken when this is the last reference to the bytes on the wire, copied
+    /// otherwise.
+    pub fn into_frame(wire: Arc<OnWire>) -> Result<crate::wire::Frame, crate::wire::WireError> {
+        match Arc::try_unwrap(wire) {
+            Ok(w) => match w.parsed.into_inner() {
+                Some(parsed) => parsed,
+                None => crate::wire::Frame::parse(&w.bytes),
+            },
+            Err(shared) => shared.frame(),
+        }
+    }
+
     /// [`OnWire::frame`], borrowed.
     pub fn parsed(&self) -> &Result<crate::wire::Frame, crate::wire::WireError> {
         self.parsed
@@ -488,7 +500,7 @@ impl Sim {
                             Some(ns) => {
                                 self.begin_hop(ns, Cause::Frame { hop });
                             }
-                            None => receive::netif_receive(self, dev, &wire, hop),
+                            None => receive::netif_receive(self, dev, wire.clone(), hop),
                         }
                         self.check_finished();
                         if self.stopped {
@@ -544,11 +556,11 @@ impl Sim {
     fn dispatch(&mut self, event: Event) {
         self.ct_live_from = self.unconfirmed.len();
         match event {
-            Event::Arrive { dev, wire, hop } => receive::netif_receive(self, dev, &wire, hop),
+            Event::Arrive { dev, wire, hop } => receive::netif_receive(self, dev, wire, hop),
             // (`run` takes a flood's arrivals one at a time.)
             Event::Flood { devs, wire, hop } => {
                 for dev in devs {
-                    receive::netif_receive(self, dev, &wire, hop);
+                    receive::netif_receive(self, dev, wire.clone(), hop);
                 }
             }
             Event::Loopback(l) => {

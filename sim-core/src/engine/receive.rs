@@ -6,6 +6,7 @@ use super::{arp, bridge, ip_input, OnWire, Sim};
 use crate::model::IfId;
 use crate::trace::{Cause, DropReason, FrameRecord, Step};
 use crate::wire::{Frame, L3};
+use std::sync::Arc;
 
 /// How a frame was addressed relative to the receiving device (`skb->pkt_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,16 +22,19 @@ pub(crate) enum PktType {
 }
 
 /// Bytes arrive on `dev` from its wire: a new hop in the device's namespace.
-pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: &OnWire, from_hop: usize) {
+/// The frame's last receiver (the only one of a unicast) takes the parsed frame; the others
+/// copy it.
+pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: Arc<OnWire>, from_hop: usize) {
     let Some(i) = sim.world.iface(dev) else {
         return;
     };
     let (ns, up, master) = (i.ns, i.up, i.master);
     sim.begin_hop(ns, Cause::Frame { hop: from_hop });
-    if !sim.tracing() && up && master.is_none() && bystander(sim, ns, dev, wire) {
+    if !sim.tracing() && up && master.is_none() && bystander(sim, ns, dev, &wire) {
         return;
     }
-    let frame = match wire.frame() {
+    let bytes = wire.bytes.clone();
+    let frame = match OnWire::into_frame(wire) {
         Ok(f) => f,
         Err(e) => {
             let name = sim.world.ifname(dev);
@@ -44,7 +48,7 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: &OnWire, from_hop: u
     if sim.tracing() {
         sim.step(Step::Receive {
             dev: sim.world.ifname(dev),
-            frame: FrameRecord::of_bytes(&wire.bytes),
+            frame: FrameRecord::of_bytes(&bytes),
         });
     }
     if !up {

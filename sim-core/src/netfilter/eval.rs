@@ -141,8 +141,9 @@ enum Visit {
     End { chain: u32 },
     /// The jump-depth guard tripped at this rule.
     Loop { chain: u32, idx: u32 },
-    /// A visit given as text (built by hand).
-    Given(RuleVisit),
+    /// A visit given as text (built by hand; boxed, so that the visits a walk records stay
+    /// small).
+    Given(Box<RuleVisit>),
 }
 
 /// What a matched rule's target did, rendered in words on demand ([`Effect::words`]).
@@ -203,7 +204,7 @@ impl From<Vec<RuleVisit>> for Visits {
     fn from(v: Vec<RuleVisit>) -> Visits {
         Visits {
             table: None,
-            list: v.into_iter().map(Visit::Given).collect(),
+            list: v.into_iter().map(|g| Visit::Given(Box::new(g))).collect(),
         }
     }
 }
@@ -360,7 +361,7 @@ impl Visits {
                 matched: true,
                 effect: Some("DROP: chains jump in a loop".into()),
             })),
-            Visit::Given(g) => Box::new(std::iter::once(g.clone())),
+            Visit::Given(g) => Box::new(std::iter::once(RuleVisit::clone(g))),
         }
     }
 }
