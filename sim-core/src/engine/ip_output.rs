@@ -332,7 +332,7 @@ pub(crate) fn transmit_marked(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32
 }
 
 fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Arc<[u8]> {
-    let bytes: Arc<[u8]> = frame.emit().into();
+    let bytes = sim.emit(frame);
     record_tx_bytes(sim, dev, &bytes);
     bytes
 }
@@ -380,7 +380,7 @@ pub(crate) fn transmit_raw_each<'a>(
     at_most: usize,
     frame: &Frame,
 ) {
-    let wire = OnWire::new(frame.emit().into());
+    let wire = OnWire::new(sim.emit(frame));
     let mut peers = Vec::with_capacity(at_most);
     for p in ports {
         record_tx_bytes(sim, p.port, &wire.bytes);

@@ -262,6 +262,8 @@ pub struct Sim {
     bridge_ports: std::cell::RefCell<Vec<(IfId, Arc<[ip_output::FloodPort]>)>>,
     /// The world's layout, when the caller built it ([`Sim::with_layout`]).
     layout: Option<Arc<Layout>>,
+    /// The buffer frames are emitted into before their bytes go on the wire.
+    scratch: Vec<u8>,
 }
 
 impl Sim {
@@ -296,6 +298,7 @@ impl Sim {
             bridge_macs: Default::default(),
             bridge_ports: Default::default(),
             layout: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -357,6 +360,13 @@ impl Sim {
             Some(d) => d.responder(),
             None => !self.world.netns[ns].arp_responders.is_empty(),
         }
+    }
+
+    /// A frame's bytes, as they go on the wire (emitted into the simulation's buffer, then
+    /// copied into the shared bytes: one allocation per frame, not two).
+    pub(crate) fn emit(&mut self, frame: &crate::wire::Frame) -> Arc<[u8]> {
+        frame.emit_to(&mut self.scratch);
+        Arc::from(self.scratch.as_slice())
     }
 
     /// The world's layout, when the caller built it.

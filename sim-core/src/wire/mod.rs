@@ -281,6 +281,14 @@ impl Frame {
                 L3::Ipv4(p) => p.total_len(),
             },
         );
+        self.emit_to(&mut out);
+        out
+    }
+
+    /// [`Frame::emit`] into `out` (emptied first): a buffer kept for the next frame spares
+    /// an allocation per frame.
+    pub fn emit_to(&self, out: &mut Vec<u8>) {
+        out.clear();
         let ether_type = match self.payload {
             L3::Arp(_) => EtherType::ARP,
             L3::Ipv4(_) => EtherType::IPV4,
@@ -293,9 +301,8 @@ impl Frame {
         out.extend_from_slice(&eth.to_bytes());
         match &self.payload {
             L3::Arp(a) => out.extend_from_slice(&a.to_etherparse().to_bytes()),
-            L3::Ipv4(p) => p.emit_into(&mut out),
+            L3::Ipv4(p) => p.emit_into(out),
         }
-        out
     }
 
     /// Parse bytes into a frame. Never panics.
