@@ -133,8 +133,13 @@ fn arp_solicit(sim: &mut Sim, ns: NsId, dev: IfId, target: Ipv4Addr, pkt_src: Op
         .filter(|s| sim.world.is_local_addr(ns, *s))
         .or_else(|| sim.world.select_src(ns, Some(dev), target))
         .unwrap_or(Ipv4Addr::UNSPECIFIED);
-    let mac = sim.mac_of(dev);
-    let frame = Frame {
+    let frame = who_has(sim.mac_of(dev), sender_ip, target);
+    ip_output::transmit(sim, dev, &frame);
+}
+
+/// A broadcast ARP request for `target` from `mac`/`sender_ip`.
+pub(crate) fn who_has(mac: Mac, sender_ip: Ipv4Addr, target: Ipv4Addr) -> Frame {
+    Frame {
         dst: Mac::BROADCAST,
         src: mac,
         payload: L3::Arp(ArpRepr {
@@ -144,8 +149,7 @@ fn arp_solicit(sim: &mut Sim, ns: NsId, dev: IfId, target: Ipv4Addr, pkt_src: Op
             target_mac: Mac::ZERO,
             target_ip: target,
         }),
-    };
-    ip_output::transmit(sim, dev, &frame);
+    }
 }
 
 /// An INCOMPLETE entry's timer: probe again, or fail and report every queued packet.

@@ -611,7 +611,7 @@ pub fn limit_message(budget: usize) -> String {
 mod tests {
     use super::*;
     use crate::trace::Cause;
-    use crate::wire::{ArpOp, ArpRepr, Frame, Mac, L3};
+    use crate::wire::{ArpOp, ArpRepr, Mac};
 
     /// A bridge with five namespaces on it: `a` asks, `b` owns the address asked for, `c`
     /// is a plain bystander, `d` holds a stale entry for `a`'s address (a bystander the
@@ -655,17 +655,8 @@ machines:
         let eth0 = sim.world.find_iface(a, "eth0").expect("eth0");
         let mac = sim.mac_of(eth0);
         sim.begin_hop(a, Cause::Program);
-        let frame = Frame {
-            dst: Mac::BROADCAST,
-            src: mac,
-            payload: L3::Arp(ArpRepr {
-                op: ArpOp::Request,
-                sender_mac: mac,
-                sender_ip: "10.0.0.1".parse().expect("ip"),
-                target_mac: Mac::ZERO,
-                target_ip: "10.0.0.2".parse().expect("ip"),
-            }),
-        };
+        let ip = |s: &str| s.parse().expect("ip");
+        let frame = arp::who_has(mac, ip("10.0.0.1"), ip("10.0.0.2"));
         ip_output::transmit(sim, eth0, &frame);
     }
 
