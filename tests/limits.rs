@@ -123,13 +123,19 @@ fn many_requests_on_a_sane_topology_all_complete() {
     );
 }
 
+/// A sparse file of `len` bytes named `name` in a fresh temporary folder: (folder, file).
+fn sparse_file(folder: &str, name: &str, len: u64) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("{folder}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let p = dir.join(name);
+    let f = std::fs::File::create(&p).expect("create");
+    f.set_len(len).expect("sparse file");
+    (dir, p)
+}
+
 #[test]
 fn an_input_file_over_the_size_limit_is_refused_before_it_is_read() {
-    let dir = std::env::temp_dir().join(format!("hopsim-limits-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let p = dir.join("big.yaml");
-    let f = std::fs::File::create(&p).expect("create");
-    f.set_len(MAX_INPUT_BYTES + 1).expect("sparse file");
+    let (dir, p) = sparse_file("hopsim-limits", "big.yaml", MAX_INPUT_BYTES + 1);
     let e = load_file(&p, LoadOptions::default()).expect_err("too big");
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(e.line, 0);
@@ -144,11 +150,7 @@ fn an_input_file_over_the_size_limit_is_refused_before_it_is_read() {
 /// read: a file over the former 16 MiB limit is not refused for its size.
 #[test]
 fn an_input_file_under_the_size_limit_is_read() {
-    let dir = std::env::temp_dir().join(format!("hopsim-limits-ok-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let p = dir.join("compiled.yaml");
-    let f = std::fs::File::create(&p).expect("create");
-    f.set_len(70 << 20).expect("sparse file");
+    let (dir, p) = sparse_file("hopsim-limits-ok", "compiled.yaml", 70 << 20);
     let read = hopsim_core::format::read_input(&p).map(|t| t.len());
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(read, Ok(70 << 20));

@@ -304,6 +304,13 @@ pub enum Words {
     },
 }
 
+impl Words {
+    /// A route of `world`, as `ip route` prints it (`with_table`: name the local table).
+    pub fn route(world: &crate::model::World, r: &crate::model::Route, with_table: bool) -> Words {
+        Words::Route(crate::model::route::RouteText::new(world, r, with_table))
+    }
+}
+
 impl std::fmt::Display for Words {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

@@ -4,7 +4,7 @@
 use super::netfilter as nf;
 use super::receive::PktType;
 use super::{icmp, ip_output, l4, Sim};
-use crate::model::{route, IfId, NsId, Route, RouteType, Table};
+use crate::model::{IfId, NsId, Route, RouteType, Table};
 use crate::trace::{DropReason, Step, Words};
 use crate::wire::{IcmpRepr, IpPayload, Ipv4Packet};
 use std::net::Ipv4Addr;
@@ -119,9 +119,7 @@ pub(crate) fn ip_rcv_finish(
             if sim.tracing() {
                 sim.step(Step::RouteInput {
                     result: format!("{} is local: deliver to this namespace", h.dst),
-                    route: Some(Words::Route(route::RouteText::new(
-                        &sim.world, &route, true,
-                    ))),
+                    route: Some(Words::route(&sim.world, &route, true)),
                 });
             }
             local_deliver(sim, ns, Some(dev), packet, meta);
@@ -158,9 +156,7 @@ pub(crate) fn ip_rcv_finish(
             if sim.tracing() {
                 sim.step(Step::RouteInput {
                     result: format!("{} route", type_word(route.rtype)),
-                    route: Some(Words::Route(route::RouteText::new(
-                        &sim.world, &route, false,
-                    ))),
+                    route: Some(Words::route(&sim.world, &route, false)),
                 });
             }
             special_route(sim, ns, &packet, &route, Some(dev));
@@ -180,9 +176,7 @@ pub(crate) fn ip_rcv_finish(
                         h.dst,
                         ip_output::nexthop_words(&sim.world, &route, h.dst)
                     ),
-                    route: Some(Words::Route(route::RouteText::new(
-                        &sim.world, &route, false,
-                    ))),
+                    route: Some(Words::route(&sim.world, &route, false)),
                 });
             }
             ip_forward(sim, ns, dev, packet, route, meta);

@@ -4,7 +4,7 @@
 
 use super::netfilter as nf;
 use super::{arp, bridge, Event, LoopbackEvent, OnWire, Sim, WIRE_DELAY_US};
-use crate::model::{route, IfId, IfKind, NsId, Route, RouteType, Table, World};
+use crate::model::{IfId, IfKind, NsId, Route, RouteType, Table, World};
 use crate::trace::{DropReason, FrameRecord, Step, Words};
 use crate::wire::{Frame, Ipv4Packet};
 use std::net::Ipv4Addr;
@@ -126,9 +126,7 @@ pub(crate) fn step_route_output(
     let step = match r {
         Ok(o) if o.local => Step::RouteOutput {
             dst,
-            route: Some(Words::Route(route::RouteText::new(
-                &sim.world, &o.route, true,
-            ))),
+            route: Some(Words::route(&sim.world, &o.route, true)),
             result: format!(
                 "{dst} is one of our addresses: through lo, source {}",
                 o.src
@@ -136,9 +134,7 @@ pub(crate) fn step_route_output(
         },
         Ok(o) => Step::RouteOutput {
             dst,
-            route: Some(Words::Route(route::RouteText::new(
-                &sim.world, &o.route, false,
-            ))),
+            route: Some(Words::route(&sim.world, &o.route, false)),
             result: format!(
                 "{}, source {}",
                 nexthop_words(&sim.world, &o.route, dst),

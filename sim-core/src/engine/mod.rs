@@ -67,7 +67,7 @@ pub(crate) enum Event {
         hop: usize,
     },
     /// The same bytes arrive at each of `devs` in turn: a flood's copies, sent back to
-    /// back. [`Sim::run`] handles each arrival as an event of its own (the hop budget and
+    /// back. `Sim::flood` handles each arrival as an event of its own (the hop budget and
     /// a stop are checked between them); one event saves queueing a hundred.
     Flood {
         devs: Vec<IfId>,
@@ -486,46 +486,47 @@ impl Sim {
                 break;
             };
             self.now = at;
-            match event {
-                // Each device a flood reached is an event of its own: the budget and the
-                // stop are checked between them, and a stop leaves the rest queued.
-                Event::Flood { devs, wire, hop } => {
-                    let flood = if self.quiet {
-                        receive::FloodFrame::of(self, &wire)
-                    } else {
-                        None
-                    };
-                    let mut devs = devs.into_iter();
-                    while let Some(dev) = devs.next() {
-                        if !self.within_budget() {
-                            self.requeue(at, devs.collect(), wire, hop);
-                            return;
-                        }
-                        self.ct_live_from = self.unconfirmed.len();
-                        match flood
-                            .as_ref()
-                            .and_then(|f| receive::quiet_bystander(self, dev, f, &wire))
-                        {
-                            // Nothing happens there but the hop.
-                            Some(ns) => {
-                                self.begin_hop(ns, Cause::Frame { hop });
-                            }
-                            None => receive::netif_receive(self, dev, wire.clone(), hop),
-                        }
-                        self.check_finished();
-                        if self.stopped {
-                            self.requeue(at, devs.collect(), wire, hop);
-                            return;
-                        }
-                    }
+            // A flood checks the budget before each of its arrivals.
+            let flood = matches!(event, Event::Flood { .. });
+            if !flood && !self.within_budget() {
+                break;
+            }
+            self.dispatch(event);
+            if !flood {
+                self.check_finished();
+            }
+        }
+    }
+
+    /// A flood's arrivals, each an event of its own: the budget and the stop are checked
+    /// between them, and a stop leaves the rest queued.
+    fn flood(&mut self, devs: Vec<IfId>, wire: Arc<OnWire>, hop: usize) {
+        let flood = if self.quiet {
+            receive::FloodFrame::of(self, &wire)
+        } else {
+            None
+        };
+        let mut devs = devs.into_iter();
+        while let Some(dev) = devs.next() {
+            if !self.within_budget() {
+                self.requeue(devs.collect(), wire, hop);
+                return;
+            }
+            self.ct_live_from = self.unconfirmed.len();
+            match flood
+                .as_ref()
+                .and_then(|f| receive::quiet_bystander(self, dev, f, &wire))
+            {
+                // Nothing happens there but the hop.
+                Some(ns) => {
+                    self.begin_hop(ns, Cause::Frame { hop });
                 }
-                event => {
-                    if !self.within_budget() {
-                        break;
-                    }
-                    self.dispatch(event);
-                    self.check_finished();
-                }
+                None => receive::netif_receive(self, dev, wire.clone(), hop),
+            }
+            self.check_finished();
+            if self.stopped {
+                self.requeue(devs.collect(), wire, hop);
+                return;
             }
         }
     }
@@ -552,9 +553,9 @@ impl Sim {
     }
 
     /// Queue again the devices of a flood not reached yet when the run stopped.
-    fn requeue(&mut self, at: u64, devs: Vec<IfId>, wire: Arc<OnWire>, hop: usize) {
+    fn requeue(&mut self, devs: Vec<IfId>, wire: Arc<OnWire>, hop: usize) {
         if let Some(event) = Event::arrive_each(devs, wire, hop) {
-            self.queue.push_front(at, event);
+            self.queue.push_front(self.now, event);
         }
     }
 
@@ -567,12 +568,7 @@ impl Sim {
         self.ct_live_from = self.unconfirmed.len();
         match event {
             Event::Arrive { dev, wire, hop } => receive::netif_receive(self, dev, wire, hop),
-            // (`run` takes a flood's arrivals one at a time.)
-            Event::Flood { devs, wire, hop } => {
-                for dev in devs {
-                    receive::netif_receive(self, dev, wire.clone(), hop);
-                }
-            }
+            Event::Flood { devs, wire, hop } => self.flood(devs, wire, hop),
             Event::Loopback(l) => {
                 let LoopbackEvent {
                     ns,
