@@ -62,7 +62,7 @@ pub(crate) fn neigh_output(
                 src: sim.mac_of(dev),
                 payload: L3::Ipv4(packet),
             };
-            ip_output::transmit_marked(sim, dev, &frame, mark);
+            ip_output::transmit_marked(sim, dev, frame, mark);
         }
         Some((NudState::Incomplete, _)) => {
             let q = sim.arp_queue.entry((ns, dev, nexthop)).or_default();
@@ -134,7 +134,7 @@ fn arp_solicit(sim: &mut Sim, ns: NsId, dev: IfId, target: Ipv4Addr, pkt_src: Op
         .or_else(|| sim.world.select_src(ns, Some(dev), target))
         .unwrap_or(Ipv4Addr::UNSPECIFIED);
     let frame = who_has(sim.mac_of(dev), sender_ip, target);
-    ip_output::transmit(sim, dev, &frame);
+    ip_output::transmit(sim, dev, frame);
 }
 
 /// A broadcast ARP request for `target` from `mac`/`sender_ip`.
@@ -263,7 +263,7 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
                     target_ip: sip,
                 }),
             };
-            ip_output::transmit(sim, dev, &reply);
+            ip_output::transmit(sim, dev, reply);
             return;
         }
         // Not for us: refresh an entry we already have for the sender.
@@ -303,7 +303,7 @@ pub(crate) fn arp_rcv(sim: &mut Sim, dev: IfId, eth_src: Mac, arp: ArpRepr, pkt_
                     target_ip: sip,
                 }),
             };
-            ip_output::transmit(sim, dev, &reply);
+            ip_output::transmit(sim, dev, reply);
         }
         return;
     }
@@ -407,7 +407,7 @@ fn learn(
                 src: sim.mac_of(dev),
                 payload: L3::Ipv4(p.packet),
             };
-            ip_output::transmit_marked(sim, dev, &frame, p.mark);
+            ip_output::transmit_marked(sim, dev, frame, p.mark);
         }
     }
 }

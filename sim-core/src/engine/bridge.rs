@@ -186,7 +186,7 @@ pub(crate) fn br_handle_frame(sim: &mut Sim, br: IfId, port: IfId, frame: Frame)
                 });
             }
             if let Some(frame) = br_nf_forward(sim, br, port, out, frame, pre) {
-                ip_output::transmit_raw(sim, out, &frame);
+                ip_output::transmit_raw(sim, out, frame);
             }
         }
         None => flood(sim, br, Some(port), &frame, false),
@@ -267,9 +267,9 @@ fn br_nf_forward(
 }
 
 /// `br_dev_xmit`: the bridge device itself sends a frame (its own IP traffic).
-pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
+pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: Frame) {
     if frame.dst.is_multicast() {
-        flood(sim, br, None, frame, false);
+        flood(sim, br, None, &frame, false);
         return;
     }
     match fdb_lookup(sim, br, frame.dst) {
@@ -284,7 +284,7 @@ pub(crate) fn br_dev_xmit(sim: &mut Sim, br: IfId, frame: &Frame) {
             }
             ip_output::transmit_raw(sim, out, frame);
         }
-        None => flood(sim, br, None, frame, false),
+        None => flood(sim, br, None, &frame, false),
     }
 }
 

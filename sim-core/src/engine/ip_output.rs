@@ -310,27 +310,32 @@ pub(crate) fn ip_output(
 
 /// `dev_queue_xmit` for a frame the namespace's stack sends on `dev` (a bridge device
 /// hands it to the bridge).
-pub(crate) fn transmit(sim: &mut Sim, dev: IfId, frame: &Frame) {
+pub(crate) fn transmit(sim: &mut Sim, dev: IfId, frame: Frame) {
     transmit_marked(sim, dev, frame, 0);
 }
 
 /// [`transmit`] for a frame whose skb carries a mark: a VXLAN device passes it on to the
 /// outer packet. (A frame a bridge forwards is sent with mark 0: hopsim does not carry
 /// marks through the bridge.)
-pub(crate) fn transmit_marked(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
+pub(crate) fn transmit_marked(sim: &mut Sim, dev: IfId, frame: Frame, mark: u32) {
     let is_bridge = sim.world.iface(dev).is_some_and(|i| i.is_bridge());
     if is_bridge {
-        record_tx(sim, dev, frame);
+        record_tx(sim, dev, &frame);
         bridge::br_dev_xmit(sim, dev, frame);
         return;
     }
     transmit_dev(sim, dev, frame, mark);
 }
 
-fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Arc<[u8]> {
+/// The transmit step of `frame` on `dev` (traced runs only), and the frame's bytes it
+/// records.
+fn record_tx(sim: &mut Sim, dev: IfId, frame: &Frame) -> Option<Arc<[u8]>> {
+    if !sim.tracing() {
+        return None;
+    }
     let bytes = sim.emit(frame);
     record_tx_bytes(sim, dev, &bytes);
-    bytes
+    Some(bytes)
 }
 
 fn record_tx_bytes(sim: &mut Sim, dev: IfId, bytes: &Arc<[u8]>) {
@@ -343,7 +348,7 @@ fn record_tx_bytes(sim: &mut Sim, dev: IfId, bytes: &Arc<[u8]>) {
 }
 
 /// Put a frame on `dev`'s wire: the peer receives it after the wire delay.
-pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: &Frame) {
+pub(crate) fn transmit_raw(sim: &mut Sim, dev: IfId, frame: Frame) {
     transmit_dev(sim, dev, frame, 0);
 }
 
@@ -376,10 +381,13 @@ pub(crate) fn transmit_raw_each<'a>(
     at_most: usize,
     frame: &Frame,
 ) {
-    let wire = OnWire::new(sim.emit(frame));
+    let bytes = sim.tracing().then(|| sim.emit(frame));
+    let wire = OnWire::new(frame.clone(), bytes);
     let mut peers = Vec::with_capacity(at_most);
     for p in ports {
-        record_tx_bytes(sim, p.port, &wire.bytes);
+        if sim.tracing() {
+            record_tx_bytes(sim, p.port, wire.bytes());
+        }
         let to = match p.peer {
             Some(peer) => Wire::Peer(peer),
             None => onto_wire(sim, p.port),
@@ -388,7 +396,7 @@ pub(crate) fn transmit_raw_each<'a>(
             Wire::Peer(peer) => peers.push(peer),
             Wire::Vxlan => {
                 arrive_each(sim, std::mem::take(&mut peers), &wire);
-                super::vxlan::xmit(sim, p.port, frame, &wire.bytes, 0);
+                super::vxlan::xmit(sim, p.port, frame, wire.bytes(), 0);
             }
             Wire::Dropped => {}
         }
@@ -403,9 +411,9 @@ fn arrive_each(sim: &mut Sim, peers: Vec<IfId>, wire: &Arc<OnWire>) {
     }
 }
 
-fn transmit_dev(sim: &mut Sim, dev: IfId, frame: &Frame, mark: u32) {
-    let bytes = record_tx(sim, dev, frame);
-    put_on_wire(sim, dev, frame, OnWire::new(bytes), mark);
+fn transmit_dev(sim: &mut Sim, dev: IfId, frame: Frame, mark: u32) {
+    let bytes = record_tx(sim, dev, &frame);
+    put_on_wire(sim, dev, OnWire::new(frame, bytes), mark);
 }
 
 /// Where a frame sent on a device goes.
@@ -419,13 +427,13 @@ enum Wire {
 }
 
 /// Put a frame on `dev`'s wire: the peer receives it after the wire delay.
-fn put_on_wire(sim: &mut Sim, dev: IfId, frame: &Frame, wire: Arc<OnWire>, mark: u32) {
+fn put_on_wire(sim: &mut Sim, dev: IfId, wire: Arc<OnWire>, mark: u32) {
     match onto_wire(sim, dev) {
         Wire::Peer(p) => {
             let hop = sim.hop();
             sim.schedule(WIRE_DELAY_US, Event::Arrive { dev: p, wire, hop });
         }
-        Wire::Vxlan => super::vxlan::xmit(sim, dev, frame, &wire.bytes, mark),
+        Wire::Vxlan => super::vxlan::xmit(sim, dev, wire.frame(), wire.bytes(), mark),
         Wire::Dropped => {}
     }
 }

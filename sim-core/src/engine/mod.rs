@@ -118,63 +118,78 @@ pub(crate) struct LoopbackEvent {
     pub hop: usize,
 }
 
-/// Bytes on a wire, shared by every copy of a frame a bridge floods: each receiver reads
-/// the same bytes, so they are parsed once, by the first, and the others get that result.
+/// A frame on a wire, shared by every copy of it a bridge floods. The receivers read the
+/// frame the sender built: by the wire layer's contract ([`crate::wire`]) its bytes parse
+/// back to that very frame, so they are not parsed again (debug builds check it for every
+/// frame sent). The bytes themselves are emitted when something reads them (a trace's
+/// record, a tunnel's payload), at most once.
 #[derive(Debug)]
 pub(crate) struct OnWire {
-    pub bytes: Arc<[u8]>,
-    parsed: std::sync::OnceLock<Result<crate::wire::Frame, crate::wire::WireError>>,
+    bytes: std::sync::OnceLock<Arc<[u8]>>,
+    frame: crate::wire::Frame,
 }
 
 impl OnWire {
-    pub fn new(bytes: Arc<[u8]>) -> Arc<OnWire> {
-        Arc::new(OnWire {
-            bytes,
-            parsed: std::sync::OnceLock::new(),
-        })
+    /// `frame` on the wire, with its bytes when the sender already emitted them.
+    pub fn new(frame: crate::wire::Frame, bytes: Option<Arc<[u8]>>) -> Arc<OnWire> {
+        debug_assert!(
+            bytes.as_deref().is_none_or(|b| *b == frame.emit()[..]),
+            "bytes that are not the frame's"
+        );
+        debug_assert_eq!(
+            crate::wire::Frame::parse(&frame.emit()).as_ref(),
+            Ok(&frame),
+            "a frame whose bytes do not parse back to it"
+        );
+        let cell = std::sync::OnceLock::new();
+        if let Some(b) = bytes {
+            let _ = cell.set(b);
+        }
+        Arc::new(OnWire { bytes: cell, frame })
     }
 
-    /// The frame these bytes are (`Frame::parse`).
-    pub fn frame(&self) -> Result<crate::wire::Frame, crate::wire::WireError> {
-        self.parsed().clone()
-    }
-
-    /// The frame, taken when this is the last reference to the bytes on the wire, copied
-    /// otherwise.
-    pub fn into_frame(wire: Arc<OnWire>) -> Result<crate::wire::Frame, crate::wire::WireError> {
+    /// The frame, taken when this is the last reference to it, copied otherwise.
+    pub fn into_frame(wire: Arc<OnWire>) -> crate::wire::Frame {
         match Arc::try_unwrap(wire) {
-            Ok(w) => match w.parsed.into_inner() {
-                Some(parsed) => parsed,
-                None => crate::wire::Frame::parse(&w.bytes),
-            },
-            Err(shared) => shared.frame(),
+            Ok(w) => w.frame,
+            Err(shared) => shared.frame.clone(),
         }
     }
 
-    /// [`OnWire::frame`], borrowed.
-    pub fn parsed(&self) -> &Result<crate::wire::Frame, crate::wire::WireError> {
-        self.parsed
-            .get_or_init(|| crate::wire::Frame::parse(&self.bytes))
+    /// The frame, borrowed.
+    pub fn frame(&self) -> &crate::wire::Frame {
+        &self.frame
+    }
+
+    /// The frame's bytes (emitted on the first call).
+    pub fn bytes(&self) -> &Arc<[u8]> {
+        self.bytes.get_or_init(|| Arc::from(self.frame.emit()))
     }
 }
 
-/// The events to come, in (time, order scheduled) order: one FIFO per simulated time.
-/// Most events are frames a wire delay away, so the times are few and each holds many
-/// events (a flood): pushing and popping are O(1) within a time, and an event is moved
-/// once, not sifted through a heap.
+/// The events to come, in (time, order scheduled) order: one FIFO per simulated time,
+/// the times in order. Most events are frames a wire delay away, so the times are few and
+/// each holds many events (a flood): pushing and popping are O(1) within a time, a new
+/// time is most often the last, and an event is moved once, not sifted through a heap.
 #[derive(Default)]
 struct EventQueue {
-    at: BTreeMap<u64, VecDeque<Event>>,
+    at: VecDeque<(u64, VecDeque<Event>)>,
     /// Emptied queues, kept for the next times (a trace has a time per wire crossing).
     spare: Vec<VecDeque<Event>>,
 }
 
 impl EventQueue {
     fn queue_at(&mut self, at: u64) -> &mut VecDeque<Event> {
-        let spare = &mut self.spare;
-        self.at
-            .entry(at)
-            .or_insert_with(|| spare.pop().unwrap_or_default())
+        // From the back: a new event is most often for the latest time, or a later one.
+        let i = match self.at.back() {
+            Some((t, _)) if *t < at => self.at.len(),
+            _ => self.at.partition_point(|(t, _)| *t < at),
+        };
+        if self.at.get(i).is_none_or(|(t, _)| *t != at) {
+            let q = self.spare.pop().unwrap_or_default();
+            self.at.insert(i, (at, q));
+        }
+        &mut self.at[i].1
     }
 
     fn push(&mut self, at: u64, event: Event) {
@@ -189,16 +204,18 @@ impl EventQueue {
 
     /// The time of the next event.
     fn next_time(&self) -> Option<u64> {
-        self.at.first_key_value().map(|(t, _)| *t)
+        self.at.front().map(|(t, _)| *t)
     }
 
     /// The next event and its time.
     fn pop(&mut self) -> Option<(u64, Event)> {
-        let mut first = self.at.first_entry()?;
-        let at = *first.key();
-        let event = first.get_mut().pop_front();
-        if first.get().is_empty() {
-            self.spare.push(first.remove());
+        let (at, first) = self.at.front_mut()?;
+        let at = *at;
+        let event = first.pop_front();
+        if first.is_empty() {
+            if let Some((_, q)) = self.at.pop_front() {
+                self.spare.push(q);
+            }
         }
         event.map(|e| (at, e))
     }
@@ -609,6 +626,39 @@ mod tests {
     use crate::trace::Cause;
     use crate::wire::{ArpOp, ArpRepr, Mac};
 
+    proptest::proptest! {
+        /// The queue hands events out in (time, order pushed) order, an event put back at
+        /// the front of its time first, whatever the order of the times pushed.
+        #[test]
+        fn event_queue_is_time_then_fifo(ops in proptest::collection::vec((0u64..6, proptest::bool::ANY, proptest::bool::ANY), 0..40)) {
+            let mut q = EventQueue::default();
+            let mut model: Vec<(u64, i64, u16)> = Vec::new();
+            let mut front = 0i64;
+            for (n, (at, to_front, pop)) in ops.into_iter().enumerate() {
+                let seq = n as u16;
+                if pop {
+                    model.sort();
+                    let want = (!model.is_empty()).then(|| model.remove(0));
+                    let got = q.pop().map(|(t, e)| match e {
+                        Event::PingSend { seq } => (t, seq),
+                        _ => unreachable!(),
+                    });
+                    proptest::prop_assert_eq!(got, want.map(|(t, _, s)| (t, s)));
+                    continue;
+                }
+                let order = if to_front { front -= 1; front } else { i64::from(seq) };
+                model.push((at, order, seq));
+                if to_front {
+                    q.push_front(at, Event::PingSend { seq });
+                } else {
+                    q.push(at, Event::PingSend { seq });
+                }
+                model.sort();
+                proptest::prop_assert_eq!(q.next_time(), model.first().map(|m| m.0));
+            }
+        }
+    }
+
     /// A bridge with five namespaces on it: `a` asks, `b` owns the address asked for, `c`
     /// is a plain bystander, `d` holds a stale entry for `a`'s address (a bystander the
     /// request refreshes) and `e` has proxy ARP on and a route elsewhere for it.
@@ -653,7 +703,7 @@ machines:
         sim.begin_hop(a, Cause::Program);
         let ip = |s: &str| s.parse().expect("ip");
         let frame = arp::who_has(mac, ip("10.0.0.1"), ip("10.0.0.2"));
-        ip_output::transmit(sim, eth0, &frame);
+        ip_output::transmit(sim, eth0, frame);
     }
 
     fn neighbours(w: &World) -> Vec<Vec<crate::model::Neighbour>> {

@@ -216,9 +216,10 @@ pub fn ping_with(
     ping_sim(Sim::new(world).with_chance(chance), ns, dst, opts)
 }
 
-/// [`ping`] in quiet mode ([`Sim::quiet`]): the same outcome, output lines, rule count and
-/// drop steps, without the other steps (what `hopsim reach` needs of each pair), on a world
-/// built once for every pair ([`Layout`]). The world it returns is not for listing: the
+/// [`ping`] in quiet mode ([`Sim::quiet`]): the same outcome, rule count and drop steps,
+/// without the other steps (what `hopsim reach` needs of each pair), on a world built once
+/// for every pair ([`Layout`]). Its output lines are those of a ping that got no reply;
+/// a ping that got one (exit 0) prints none. The world it returns is not for listing: the
 /// rules' packet counters are not kept.
 pub fn ping_quiet(
     world: World,
@@ -300,6 +301,39 @@ fn ping_sim(mut sim: Sim, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
         events: Vec::new(),
         seen_from: None,
     });
+    let received = st
+        .events
+        .iter()
+        .filter(|e| matches!(e, PingEvent::Reply { .. }))
+        .count();
+    // A quiet run's caller reads the lines of a ping that failed, and only its exit status
+    // otherwise.
+    let lines = if sim.tracing() || received == 0 {
+        output_lines(dst, opts, &st, sim.limit_line())
+    } else {
+        Vec::new()
+    };
+    sim.world.clock_us = sim.now();
+    PingRun {
+        lines,
+        exit: if received > 0 { 0 } else { 1 },
+        events: st.events,
+        transmitted: st.sent,
+        seen_from: st.seen_from,
+        rules_evaluated: sim.rules_evaluated,
+        trace: sim.trace,
+        world: sim.world,
+    }
+}
+
+/// What iputils prints: the header, a line per reply or error, the statistics (and the
+/// line saying the simulation stopped, when it did).
+fn output_lines(
+    dst: Ipv4Addr,
+    opts: &PingOptions,
+    st: &PingState,
+    limit_line: Option<String>,
+) -> Vec<String> {
     let mut lines = vec![format!(
         "PING {dst} ({dst}) {}({}) bytes of data.",
         opts.size,
@@ -346,18 +380,8 @@ fn ping_sim(mut sim: Sim, ns: NsId, dst: Ipv4Addr, opts: &PingOptions) -> PingRu
         // iputils ends with a blank line when there is no rtt line to print.
         lines.push(String::new());
     }
-    lines.extend(sim.limit_line());
-    sim.world.clock_us = sim.now();
-    PingRun {
-        lines,
-        exit: if received > 0 { 0 } else { 1 },
-        events: st.events,
-        transmitted: st.sent,
-        seen_from: st.seen_from,
-        rules_evaluated: sim.rules_evaluated,
-        trace: sim.trace,
-        world: sim.world,
-    }
+    lines.extend(limit_line);
+    lines
 }
 
 /// Send echo request `seq`.

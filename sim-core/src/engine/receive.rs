@@ -30,24 +30,13 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: Arc<OnWire>, from_ho
     };
     let (ns, up, master) = (i.ns, i.up, i.master);
     sim.begin_hop(ns, Cause::Frame { hop: from_hop });
-    let bytes = wire.bytes.clone();
-    let frame = match OnWire::into_frame(wire) {
-        Ok(f) => f,
-        Err(e) => {
-            let name = sim.world.ifname(dev);
-            sim.drop_packet(
-                DropReason::NotSpecified,
-                format!("malformed frame on {name}: {e}"),
-            );
-            return;
-        }
-    };
     if sim.tracing() {
         sim.step(Step::Receive {
             dev: sim.world.ifname(dev),
-            frame: FrameRecord::of_bytes(&bytes),
+            frame: FrameRecord::of_bytes(wire.bytes()),
         });
     }
+    let frame = OnWire::into_frame(wire);
     if !up {
         let name = sim.world.ifname(dev);
         sim.drop_packet(DropReason::DevReady, format!("{name} is down"));
@@ -62,9 +51,7 @@ pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: Arc<OnWire>, from_ho
 /// ([`arp::request_ignored`]). The full check, asked of the device and its namespace:
 /// [`quiet_bystander`] answers from the layout, and is checked against it in debug builds.
 fn bystander(sim: &Sim, ns: crate::model::NsId, dev: IfId, wire: &OnWire) -> bool {
-    let Ok(frame) = wire.parsed() else {
-        return false;
-    };
+    let frame = wire.frame();
     if frame.dst.is_broadcast() {
         return matches!(&frame.payload, L3::Arp(a) if arp::request_ignored(sim, ns, dev, a));
     }
@@ -88,7 +75,7 @@ pub(crate) enum FloodFrame {
 impl FloodFrame {
     /// The kind of flood `wire` is, when [`quiet_bystander`] can tell its bystanders.
     pub(crate) fn of(sim: &Sim, wire: &OnWire) -> Option<FloodFrame> {
-        let frame = wire.parsed().as_ref().ok()?;
+        let frame = wire.frame();
         match &frame.payload {
             L3::Arp(a) if frame.dst.is_broadcast() && a.op == crate::wire::ArpOp::Request => {
                 Some(FloodFrame::ArpRequest {
