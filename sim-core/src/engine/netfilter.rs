@@ -7,7 +7,7 @@
 use super::Sim;
 use crate::model::{IfId, NsId, World};
 use crate::netfilter::conntrack::{Conntrack, CtEntry, Dir, TcpCtState, Tuple};
-use crate::netfilter::eval::{evaluate, trace_lines, CtInfo, EvalCtx, TableVerdict};
+use crate::netfilter::eval::{evaluate, trace_lines, CtInfo, EvalCtx, Record, TableVerdict};
 use crate::netfilter::{AddrType, Hook, NatRange, PortRange, RejectWith, TableName};
 use crate::trace::{Step, Words};
 use crate::wire::{IpPayload, Ipv4Packet};
@@ -254,12 +254,20 @@ fn table(
         mark: meta.mark,
         addr_type: &at,
     };
+    // What no one will read is not recorded: a quiet run keeps the rule count and the
+    // deciding rule (for a drop's cause).
+    let record = if sim.tracing() || sim.keeps_world() {
+        Record::Every
+    } else {
+        Record::Tally
+    };
     let run = evaluate(
         &world.netns[ns].netfilter,
         t,
         &ctx,
         sim.chance.as_mut(),
         &mut sim.nth,
+        record,
     );
     // The counters go beside the (shared) table: counting never copies it. A quiet run's
     // world is dropped with it, so nobody could list them.

@@ -146,6 +146,18 @@ enum Visit {
     Given(Box<RuleVisit>),
 }
 
+impl Visit {
+    /// How many rules the visit evaluated (the kernel's count: returns and policies aside).
+    fn rules(&self) -> usize {
+        match self {
+            Visit::Misses { from, to, .. } => (to - from) as usize,
+            Visit::Hit { .. } | Visit::Loop { .. } => 1,
+            Visit::Given(g) => usize::from(g.kind == "rule"),
+            Visit::Policy { .. } | Visit::End { .. } => 0,
+        }
+    }
+}
+
 /// What a matched rule's target did, rendered in words on demand ([`Effect::words`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Effect {
@@ -178,6 +190,26 @@ impl Effect {
 pub struct Visits {
     table: Option<std::sync::Arc<super::Table>>,
     list: Vec<Visit>,
+    /// A tally instead of the list ([`Record::Tally`]).
+    tally: Option<Tally>,
+}
+
+/// What a quiet run keeps of a walk: how many rules it evaluated and its last visit (the
+/// rule that decided).
+#[derive(Clone, Default)]
+struct Tally {
+    rules: usize,
+    last: Option<Visit>,
+}
+
+/// What [`evaluate`] records of a walk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    /// Every visit, in order (what a trace shows and the counters count).
+    Every,
+    /// The number of rules evaluated and the last visit only (a quiet run: neither trace
+    /// nor counters).
+    Tally,
 }
 
 impl std::fmt::Debug for Visits {
@@ -205,23 +237,41 @@ impl From<Vec<RuleVisit>> for Visits {
         Visits {
             table: None,
             list: v.into_iter().map(|g| Visit::Given(Box::new(g))).collect(),
+            tally: None,
         }
     }
 }
 
 impl Visits {
-    fn new(table: std::sync::Arc<super::Table>) -> Visits {
-        Visits {
-            table: Some(table),
-            // A walk meets a few runs of misses, a jump or two and its verdict: one
-            // allocation, not four growing ones.
-            list: Vec::with_capacity(16),
+    fn new(table: std::sync::Arc<super::Table>, record: Record) -> Visits {
+        match record {
+            Record::Every => Visits {
+                table: Some(table),
+                // A walk meets a few runs of misses, a jump or two and its verdict: one
+                // allocation, not four growing ones.
+                list: Vec::with_capacity(16),
+                tally: None,
+            },
+            Record::Tally => Visits {
+                table: Some(table),
+                list: Vec::new(),
+                tally: Some(Tally::default()),
+            },
         }
     }
 
     /// A rule that did not match: joins the run of misses before it.
     fn miss(&mut self, chain: u32, idx: usize, to: usize) {
         let (idx, to) = (idx as u32, to as u32);
+        if let Some(t) = &mut self.tally {
+            t.rules += (to - idx) as usize;
+            t.last = Some(Visit::Misses {
+                chain,
+                from: idx,
+                to,
+            });
+            return;
+        }
         if let Some(Visit::Misses {
             chain: c, to: end, ..
         }) = self.list.last_mut()
@@ -239,30 +289,36 @@ impl Visits {
     }
 
     fn push(&mut self, v: Visit) {
-        self.list.push(v);
+        match &mut self.tally {
+            Some(t) => {
+                t.rules += v.rules();
+                t.last = Some(v);
+            }
+            None => self.list.push(v),
+        }
     }
 
     /// Nothing was met.
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        match &self.tally {
+            Some(t) => t.last.is_none(),
+            None => self.list.is_empty(),
+        }
     }
 
     /// How many rules were evaluated (the kernel's count: returns and policies aside).
     pub fn rules(&self) -> usize {
-        self.list
-            .iter()
-            .map(|v| match v {
-                Visit::Misses { from, to, .. } => (to - from) as usize,
-                Visit::Hit { .. } | Visit::Loop { .. } => 1,
-                Visit::Given(g) => usize::from(g.kind == "rule"),
-                Visit::Policy { .. } | Visit::End { .. } => 0,
-            })
-            .sum()
+        match &self.tally {
+            Some(t) => t.rules,
+            None => self.list.iter().map(Visit::rules).sum(),
+        }
     }
 
     /// The counters the packet adds to: (chain index, rule index or
-    /// [`super::counters::POLICY`]) of every matched rule and the policy it met.
+    /// [`super::counters::POLICY`]) of every matched rule and the policy it met. (A tally
+    /// has none: it is for runs that do not count.)
     pub fn counted(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        debug_assert!(self.tally.is_none(), "a tally has no counters");
         self.list.iter().filter_map(|v| match v {
             Visit::Hit { chain, idx, .. } => Some((*chain, *idx)),
             Visit::Policy { chain, .. } => Some((*chain, super::counters::POLICY)),
@@ -272,16 +328,23 @@ impl Visits {
 
     /// The last visit.
     pub fn last(&self) -> Option<RuleVisit> {
-        let v = self.list.last()?;
+        let v = match &self.tally {
+            Some(t) => t.last.as_ref()?,
+            None => self.list.last()?,
+        };
         match v {
             Visit::Misses { chain, to, .. } => Some(self.render_rule(*chain, *to - 1, false, None)),
             _ => self.render(v).next(),
         }
     }
 
-    /// Every visit, rendered.
+    /// Every visit, rendered (of a tally: its last).
     pub fn iter(&self) -> impl Iterator<Item = RuleVisit> + '_ {
-        self.list.iter().flat_map(|v| self.render(v))
+        let list = match &self.tally {
+            Some(t) => t.last.as_slice(),
+            None => self.list.as_slice(),
+        };
+        list.iter().flat_map(|v| self.render(v))
     }
 
     fn chain_name(&self, chain: u32) -> &str {
@@ -559,7 +622,7 @@ pub fn run_table(
     chance: &mut dyn Chance,
     nth: &mut NthState,
 ) -> TableRun {
-    let run = evaluate(nf, table, ctx, chance, nth);
+    let run = evaluate(nf, table, ctx, chance, nth, Record::Every);
     nf.count(table, &run.visits, u64::from(ctx.packet.total_len() as u32));
     run
 }
@@ -574,12 +637,13 @@ pub fn evaluate(
     ctx: &EvalCtx,
     chance: &mut dyn Chance,
     nth: &mut NthState,
+    record: Record,
 ) -> TableRun {
     let shared = nf.shared_table(table);
     let mut run = TableRun {
         table,
         hook: ctx.hook,
-        visits: Visits::new(std::sync::Arc::clone(&shared)),
+        visits: Visits::new(std::sync::Arc::clone(&shared), record),
         verdict: TableVerdict::Accept,
         mark: ctx.mark,
         trace: false,
@@ -1039,6 +1103,16 @@ mod tests {
             mark: 0,
             addr_type: &at,
         };
+        // Every walk here also checks that a quiet run's tally keeps what it must: the
+        // verdict, the mark, the number of rules evaluated and the deciding visit.
+        let tally = evaluate(
+            &nf,
+            table,
+            &ctx,
+            &mut Always(true),
+            &mut NthState::new(),
+            Record::Tally,
+        );
         let run = run_table(
             &mut nf,
             table,
@@ -1046,6 +1120,12 @@ mod tests {
             &mut Always(true),
             &mut NthState::new(),
         );
+        assert_eq!(
+            (&tally.verdict, tally.mark, tally.visits.rules()),
+            (&run.verdict, run.mark, run.visits.rules())
+        );
+        assert_eq!(tally.visits.last(), run.visits.last());
+        assert_eq!(tally.visits.is_empty(), run.visits.is_empty());
         (run, nf)
     }
 
