@@ -627,6 +627,48 @@ pub fn run_table(
     run
 }
 
+/// The chains a walk jumped from, with the rule to return to: on the stack of the walk
+/// (a walk is never deeper than [`MAX_JUMP_DEPTH`] + 1, the guard stops it there), so a
+/// walk allocates nothing for it.
+struct JumpStack {
+    frames: [(u32, u32); MAX_JUMP_DEPTH + 1],
+    len: usize,
+}
+
+impl JumpStack {
+    fn new() -> JumpStack {
+        JumpStack {
+            frames: [(0, 0); MAX_JUMP_DEPTH + 1],
+            len: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Push a frame; false (and nothing pushed) when the stack is full, which the depth
+    /// guard prevents.
+    fn push(&mut self, (chain, idx): (usize, usize)) -> bool {
+        let Some(slot) = self.frames.get_mut(self.len) else {
+            return false;
+        };
+        *slot = (chain as u32, idx as u32);
+        self.len += 1;
+        true
+    }
+
+    fn pop(&mut self) -> Option<(usize, usize)> {
+        self.len = self.len.checked_sub(1)?;
+        let (chain, idx) = self.frames[self.len];
+        Some((chain as usize, idx as usize))
+    }
+}
+
 /// Run `table`'s chain for `ctx.hook` without counting (the caller counts the run with
 /// [`Netfilter::count`]). Long chains are walked with their destination index
 /// ([`super::index`]): the rules it leaps over are recorded as misses, so the visits and
@@ -657,7 +699,7 @@ pub fn evaluate(
     };
     let dst = ctx.packet.header.dst;
     // Stack of (chain, next rule index) to return to.
-    let mut stack: Vec<(usize, usize)> = Vec::new();
+    let mut stack = JumpStack::new();
     let (mut chain, mut idx) = (base, 0usize);
     let mut local = EvalCtx {
         hook: ctx.hook,
@@ -834,8 +876,10 @@ pub fn evaluate(
                     run.verdict = TableVerdict::Drop;
                     return run;
                 };
-                if jump {
-                    stack.push((chain, idx));
+                if jump && !stack.push((chain, idx)) {
+                    // Deeper than the guard lets a walk go (it stops the walk first).
+                    run.verdict = TableVerdict::Drop;
+                    return run;
                 }
                 chain = next;
                 idx = 0;
@@ -1361,6 +1405,78 @@ mod tests {
             40,
             "IP total length of an option-less SYN"
         );
+    }
+
+    /// A table nested deeper than any loader accepts (iptables refuses it with "Too many
+    /// links"): the walk stops at the guard, with a drop, and allocates no deeper.
+    #[test]
+    fn the_jump_depth_guard_stops_a_walk_nested_too_deep() {
+        let p = tcp("192.168.1.2", 40000, "10.0.0.1", 80);
+        let run = |depth: usize, record: Record| {
+            let mut nf = Netfilter::default();
+            for i in 0..=depth {
+                iptables::run(&mut nf, &["-N", &format!("C{i}")], &Default::default())
+                    .unwrap_or_else(|e| panic!("{}", e.msg));
+            }
+            let t = nf.table_mut(TableName::Filter);
+            let rule = |target| crate::netfilter::Rule {
+                matches: Vec::new(),
+                target,
+                packets: 0,
+                bytes: 0,
+            };
+            let mut push = |chain: &str, target| {
+                if let Some(c) = t.chains.get_mut(chain) {
+                    c.rules.push(rule(target));
+                }
+            };
+            push("INPUT", Target::Jump { chain: "C0".into() });
+            for i in 0..depth {
+                push(
+                    &format!("C{i}"),
+                    Target::Jump {
+                        chain: format!("C{}", i + 1),
+                    },
+                );
+            }
+            push(&format!("C{depth}"), Target::Accept);
+            let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
+            let ctx = EvalCtx {
+                hook: Hook::Input,
+                packet: &p,
+                in_dev: None,
+                out_dev: None,
+                physdev_in: None,
+                physdev_out: None,
+                ct: CtInfo::default(),
+                mark: 0,
+                addr_type: &at,
+            };
+            evaluate(
+                &nf,
+                TableName::Filter,
+                &ctx,
+                &mut Always(true),
+                &mut NthState::new(),
+                record,
+            )
+        };
+        for record in [Record::Every, Record::Tally] {
+            let r = run(MAX_JUMP_DEPTH + 6, record);
+            assert_eq!(r.verdict, TableVerdict::Drop);
+            assert_eq!(
+                r.visits.last().map(|v| v.text),
+                Some("jump loop".to_string())
+            );
+            // INPUT's jump and one per chain, until the stack is one frame too deep.
+            assert_eq!(r.visits.rules(), MAX_JUMP_DEPTH + 2);
+            let r = run(MAX_JUMP_DEPTH - 1, record);
+            assert_eq!(
+                r.verdict,
+                TableVerdict::Accept,
+                "deep, but within the guard"
+            );
+        }
     }
 
     #[test]
