@@ -14,7 +14,6 @@
 //! than the request traced through it.)
 
 use serde::{Serialize, Serializer};
-use std::collections::BTreeMap;
 use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 
@@ -26,8 +25,10 @@ const MIN_FOLD: usize = 32;
 pub struct CowVec<T> {
     /// Elements shared between copies.
     base: Arc<Vec<T>>,
-    /// Elements this copy wrote or pushed (index -> element), read before `base`.
-    overlay: BTreeMap<usize, T>,
+    /// Elements this copy wrote or pushed, by index (ascending), read before `base`. Each
+    /// is boxed: a trace writes a handful of namespaces of a few hundred bytes each, and
+    /// small blocks are what the allocator serves fastest.
+    overlay: Vec<(usize, Box<T>)>,
     /// Which indexes the overlay holds, one bit each (empty while the overlay is): a read
     /// of an element not written is a bit test, not a map lookup.
     written: Vec<u64>,
@@ -38,7 +39,7 @@ impl<T> Default for CowVec<T> {
     fn default() -> Self {
         CowVec {
             base: Arc::new(Vec::new()),
-            overlay: BTreeMap::new(),
+            overlay: Vec::new(),
             written: Vec::new(),
             len: 0,
         }
@@ -86,7 +87,15 @@ impl<T: Clone> CowVec<T> {
             self.written.resize(i / 64 + 1, 0);
         }
         self.written[i / 64] |= 1 << (i % 64);
-        self.overlay.insert(i, v);
+        match self.overlay.binary_search_by_key(&i, |(k, _)| *k) {
+            Ok(at) => *self.overlay[at].1 = v,
+            Err(at) => self.overlay.insert(at, (i, Box::new(v))),
+        }
+    }
+
+    /// Where the overlay holds element `i`.
+    fn in_overlay(&self, i: usize) -> Option<usize> {
+        self.overlay.binary_search_by_key(&i, |(k, _)| *k).ok()
     }
 
     /// An element.
@@ -95,7 +104,7 @@ impl<T: Clone> CowVec<T> {
             return None;
         }
         if self.is_written(i) {
-            return self.overlay.get(&i);
+            return self.in_overlay(i).map(|at| &*self.overlay[at].1);
         }
         self.base.get(i)
     }
@@ -116,7 +125,8 @@ impl<T: Clone> CowVec<T> {
                 return Arc::get_mut(&mut self.base).and_then(|b| b.get_mut(i));
             }
         }
-        self.overlay.get_mut(&i)
+        let at = self.in_overlay(i)?;
+        Some(&mut *self.overlay[at].1)
     }
 
     /// Fold the overlay into the base when it has grown large; true if it did.
@@ -133,6 +143,7 @@ impl<T: Clone> CowVec<T> {
         self.written.clear();
         let base = Arc::make_mut(&mut self.base);
         for (i, v) in std::mem::take(&mut self.overlay) {
+            let v = *v;
             if i < base.len() {
                 base[i] = v;
             } else {
@@ -220,6 +231,34 @@ impl<'a, T: Clone> IntoIterator for &'a CowVec<T> {
 mod tests {
     use super::CowVec;
     use std::sync::Arc;
+
+    proptest::proptest! {
+        /// A copy behaves as a plain vector, whatever the writes, pushes and folds, and
+        /// never changes the vector it was copied from.
+        #[test]
+        fn a_copy_is_a_vector(start in 0usize..80, ops in proptest::collection::vec((0usize..100, 0u32..1000, proptest::bool::ANY), 0..200)) {
+            let base: CowVec<u32> = (0..start as u32).collect();
+            let mut copy = base.clone();
+            let mut model: Vec<u32> = (0..start as u32).collect();
+            for (i, v, push) in ops {
+                if push || model.is_empty() {
+                    copy.push(v);
+                    model.push(v);
+                } else {
+                    let i = i % model.len();
+                    copy[i] = v;
+                    model[i] = v;
+                }
+                proptest::prop_assert_eq!(copy.len(), model.len());
+            }
+            proptest::prop_assert_eq!(copy.iter().copied().collect::<Vec<_>>(), model.clone());
+            proptest::prop_assert_eq!(base.iter().copied().collect::<Vec<_>>(), (0..start as u32).collect::<Vec<_>>());
+            for (i, m) in model.iter().enumerate() {
+                proptest::prop_assert_eq!(copy.get(i), Some(m));
+            }
+            proptest::prop_assert_eq!(copy.get(model.len()), None);
+        }
+    }
 
     #[test]
     fn copies_share_until_written() {

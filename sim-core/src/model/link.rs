@@ -93,10 +93,109 @@ pub struct VxlanFdb {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Bridge {
     /// Learned and static FDB entries.
-    pub fdb: Vec<FdbEntry>,
+    pub fdb: Fdb,
     /// Whether a port was ever attached: a bridge that never had a port reports carrier
     /// (state UNKNOWN), one whose last port left reports NO-CARRIER, as the kernel does.
     pub had_ports: bool,
+}
+
+/// A bridge's forwarding database, entries in the order added. Copies of the world share
+/// it: the entries a copy adds are its own, the rest (a port's own entry for each of a
+/// hundred ports) stays shared, so a trace that learns a MAC copies one entry, not the
+/// whole table. Changing a shared entry copies the shared part first.
+#[derive(Clone, Default)]
+pub struct Fdb {
+    shared: std::sync::Arc<Vec<FdbEntry>>,
+    added: Vec<FdbEntry>,
+}
+
+impl Fdb {
+    /// The entries, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &FdbEntry> + '_ {
+        self.shared.iter().chain(&self.added)
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.shared.len() + self.added.len()
+    }
+
+    /// Whether it has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Add an entry at the end (into the shared part while nothing else shares it: set-up).
+    pub fn push(&mut self, e: FdbEntry) {
+        if self.added.is_empty() {
+            if let Some(shared) = std::sync::Arc::get_mut(&mut self.shared) {
+                shared.push(e);
+                return;
+            }
+        }
+        self.added.push(e);
+    }
+
+    /// The entry at position `i` (of [`Fdb::iter`]), mutable.
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut FdbEntry> {
+        match i.checked_sub(self.shared.len()) {
+            Some(j) => self.added.get_mut(j),
+            None => std::sync::Arc::make_mut(&mut self.shared).get_mut(i),
+        }
+    }
+
+    /// Keep the entries `keep` says to keep.
+    pub fn retain(&mut self, mut keep: impl FnMut(&FdbEntry) -> bool) {
+        if !self.shared.iter().all(&mut keep) {
+            std::sync::Arc::make_mut(&mut self.shared).retain(&mut keep);
+        }
+        self.added.retain(keep);
+    }
+
+    /// The entries, mutable (the table becomes this copy's own).
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut FdbEntry> + '_ {
+        let shared = std::sync::Arc::make_mut(&mut self.shared);
+        shared.append(&mut self.added);
+        shared.iter_mut()
+    }
+}
+
+impl From<Vec<FdbEntry>> for Fdb {
+    fn from(v: Vec<FdbEntry>) -> Fdb {
+        Fdb {
+            shared: std::sync::Arc::new(v),
+            added: Vec::new(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Fdb {
+    type Item = &'a FdbEntry;
+    type IntoIter =
+        std::iter::Chain<std::slice::Iter<'a, FdbEntry>, std::slice::Iter<'a, FdbEntry>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.shared.iter().chain(self.added.iter())
+    }
+}
+
+impl PartialEq for Fdb {
+    fn eq(&self, other: &Fdb) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Fdb {}
+
+impl std::fmt::Debug for Fdb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Fdb {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// One forwarding-database entry: this MAC is behind that port.
@@ -197,5 +296,75 @@ impl Interface {
     /// A layer-3 device without a link-layer header or ARP (`IFF_NOARP`, ipip).
     pub fn is_noarp_l3(&self) -> bool {
         matches!(self.kind, IfKind::Ipip(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Fdb, FdbEntry};
+    use crate::wire::Mac;
+
+    fn entry(n: u8, port: usize, dynamic: bool) -> FdbEntry {
+        FdbEntry {
+            mac: Mac([2, 0, 0, 0, 0, n]),
+            port,
+            dynamic,
+        }
+    }
+
+    fn macs(f: &Fdb) -> Vec<(u8, usize)> {
+        f.iter().map(|e| (e.mac.0[5], e.port)).collect()
+    }
+
+    #[test]
+    fn a_copy_adds_its_own_entries_and_shares_the_rest() {
+        let mut base = Fdb::default();
+        for n in 0..4 {
+            base.push(entry(n, usize::from(n), false));
+        }
+        assert!(base.added.is_empty(), "set-up writes the shared part");
+        let mut copy = base.clone();
+        copy.push(entry(9, 2, true));
+        assert!(std::sync::Arc::ptr_eq(&copy.shared, &base.shared));
+        assert_eq!(copy.added.len(), 1, "learning copies one entry");
+        assert_eq!(macs(&copy), vec![(0, 0), (1, 1), (2, 2), (3, 3), (9, 2)]);
+        assert_eq!(base.len(), 4);
+        // Changing an added entry keeps sharing; a shared one is copied first.
+        if let Some(e) = copy.get_mut(4) {
+            e.port = 3;
+        }
+        assert!(std::sync::Arc::ptr_eq(&copy.shared, &base.shared));
+        if let Some(e) = copy.get_mut(1) {
+            e.port = 7;
+        }
+        assert!(!std::sync::Arc::ptr_eq(&copy.shared, &base.shared));
+        assert_eq!(macs(&copy), vec![(0, 0), (1, 7), (2, 2), (3, 3), (9, 3)]);
+        assert_eq!(macs(&base), vec![(0, 0), (1, 1), (2, 2), (3, 3)]);
+        // Order, equality and removal see one table.
+        let mut other = base.clone();
+        other.push(entry(9, 2, true));
+        assert_ne!(other, base);
+        other.retain(|e| e.port != 2);
+        assert_eq!(macs(&other), vec![(0, 0), (1, 1), (3, 3)]);
+        assert_eq!(macs(&base).len(), 4, "removal copies the shared part");
+        let mut flat = base.clone();
+        flat.push(entry(8, 1, true));
+        for e in flat.iter_mut() {
+            e.port += 10;
+        }
+        assert_eq!(
+            macs(&flat),
+            vec![(0, 10), (1, 11), (2, 12), (3, 13), (8, 11)]
+        );
+        assert_eq!(
+            Fdb::from(vec![entry(0, 0, false), entry(1, 1, false)]),
+            {
+                let mut f = Fdb::from(vec![entry(0, 0, false)]);
+                let _keep = f.clone();
+                f.push(entry(1, 1, false));
+                f
+            },
+            "equal whatever part holds the entries"
+        );
     }
 }
