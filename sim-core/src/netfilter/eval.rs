@@ -715,7 +715,7 @@ pub fn evaluate(
     let mut steps = 0usize;
     // A long chain's index, with this destination's keyed rules looked up once per entry.
     let indexed = |chain: usize| t.chain_index(chain).map(|ix| (ix, ix.keyed(dst)));
-    let (mut c, mut index) = (&t.chains[chain], indexed(chain));
+    let (mut c, mut index, mut flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
     loop {
         steps += 1;
         if steps > 100_000 || stack.len() > MAX_JUMP_DEPTH {
@@ -767,27 +767,24 @@ pub fn evaluate(
                     idx = usize::MAX;
                 }
             }
-            (c, index) = (&t.chains[chain], indexed(chain));
+            (c, index, flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
             continue;
         }
-        let rule = &c.rules[idx];
-        let stateful = rule
-            .matches
-            .iter()
-            .any(|m| matches!(m, Match::StatisticNth { .. }));
+        // The rule's matches as laid out for the walk (the rule itself is read only when
+        // they hold).
+        let (matches, stateful) = flat.rule(idx);
         let matched = if stateful {
             let name = t.chains.get_index(chain).map(|(n, _)| n.clone());
             let key = (table, name.unwrap_or_default(), idx);
             let mut counter = nth.get(&key).copied().unwrap_or(0);
-            let matched = rule
-                .matches
+            let matched = matches
                 .iter()
                 .all(|m| eval_match(m, &local, ipsets, chance, &mut counter));
             nth.insert(key, counter);
             matched
         } else {
             let mut unused = 0;
-            rule.matches
+            matches
                 .iter()
                 .all(|m| eval_match(m, &local, ipsets, chance, &mut unused))
         };
@@ -796,6 +793,7 @@ pub fn evaluate(
             idx += 1;
             continue;
         }
+        let rule = &c.rules[idx];
         let (hit_chain, hit_idx) = (chain as u32, idx as u32);
         let hit = move |effect: Effect| Visit::Hit {
             chain: hit_chain,
@@ -867,7 +865,7 @@ pub fn evaluate(
                         idx = usize::MAX;
                     }
                 }
-                (c, index) = (&t.chains[chain], indexed(chain));
+                (c, index, flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
             }
             Target::Jump { chain: to } | Target::Goto { chain: to } => {
                 let jump = matches!(rule.target, Target::Jump { .. });
@@ -883,7 +881,7 @@ pub fn evaluate(
                 }
                 chain = next;
                 idx = 0;
-                (c, index) = (&t.chains[chain], indexed(chain));
+                (c, index, flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
             }
             Target::Mark { value, mask } => {
                 local.mark = (local.mark & !mask) ^ value;
