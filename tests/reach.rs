@@ -124,3 +124,48 @@ fn quiet_pairs_are_the_traced_pairs() {
         "{checked} pairs, {failed} failing"
     );
 }
+
+#[test]
+fn a_matrix_larger_than_a_tile_comes_out_source_major() {
+    // 40 pods: the pairs run tile by tile (32 x 32), the matrix is still every source's
+    // row in turn, targets in the order given, each pair the one probe_pair gives.
+    let text = "name: tiles\nsource: \"generated (no source document)\"\ncluster:\n  cni: bridge-routes\n  cluster-cidr: 10.244.0.0/16\n  nodes:\n    node0: { ip: 192.168.10.10/24 }\n    node1: { ip: 192.168.10.11/24 }\n  deployments:\n    - { name: web, replicas: 40, labels: { app: web }, containers: [{ name: c, ports: [80] }] }\n";
+    let path = Path::new("tiles.yaml");
+    let compiled = hopsim_core::cluster::compile(path, text).unwrap_or_else(|e| panic!("{e}"));
+    let w = hopsim_core::cluster::load_compiled(path, &compiled, LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .world;
+    let sources: Vec<_> = compiled
+        .cluster
+        .pods
+        .iter()
+        .filter_map(|p| w.resolve_ns(&format!("{}/{}", p.namespace, p.name)).ok())
+        .collect();
+    assert_eq!(sources.len(), 40);
+    let targets: Vec<reach::Target> = compiled
+        .cluster
+        .pods
+        .iter()
+        .rev()
+        .take(35)
+        .map(|p| reach::Target {
+            addr: p.ip,
+            owner: reach::owner_of(&w, p.ip),
+        })
+        .collect();
+    let r = reach::reach(&w, &sources, &targets, Probe::Icmp, Some(2), &|| {});
+    assert_eq!(r.pairs.len(), 40 * 35);
+    for (i, p) in r.pairs.iter().enumerate() {
+        let (s, t) = (sources[i / 35], &targets[i % 35]);
+        assert_eq!((&p.from, p.to), (&w.netns[s].name, t.addr), "pair {i}");
+    }
+    for i in [0, 34, 35, 32 * 35 + 31, 40 * 35 - 1] {
+        let (s, t) = (sources[i / 35], &targets[i % 35]);
+        assert_eq!(
+            r.pairs[i],
+            reach::probe_pair(&w, s, t, Probe::Icmp),
+            "pair {i}"
+        );
+    }
+    assert_eq!(r.failing().count(), 0, "{}", reach::render_table(&r, true));
+}
