@@ -61,13 +61,12 @@ pub fn route_output(
     oif: Option<IfId>,
 ) -> Result<OutputRoute, OutputError> {
     let routes = &world.netns[ns].routes;
-    let lo = world.find_iface(ns, "lo");
     if let Some(r) = routes.lpm(Table::Local, dst, |_| true) {
         match r.rtype {
             RouteType::Local => {
                 return Ok(OutputRoute {
                     route: r.clone(),
-                    dev: lo.unwrap_or(usize::MAX),
+                    dev: world.find_iface(ns, "lo").unwrap_or(usize::MAX),
                     nexthop: dst,
                     src: r.src.unwrap_or(dst),
                     local: true,

@@ -136,6 +136,21 @@ pub(crate) fn xmit(
 }
 
 /// How well a tunnel matches a received packet (`ip_tunnel_lookup`); higher is better.
+/// The up ipip device among `devs` that takes a packet from `src` to `dst`: the best
+/// match of its endpoints, the lowest ifindex among equals (as `ip_tunnel_lookup`).
+fn taker<'a>(
+    devs: impl Iterator<Item = &'a crate::model::link::Interface>,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+) -> Option<(u8, u32, crate::model::IfId)> {
+    devs.filter(|i| i.up)
+        .filter_map(|i| match &i.kind {
+            IfKind::Ipip(t) => match_rank(t, src, dst).map(|r| (r, i.ifindex, i.id)),
+            _ => None,
+        })
+        .max_by_key(|(r, ifindex, _)| (*r, std::cmp::Reverse(*ifindex)))
+}
+
 fn match_rank(t: &IpTunnel, src: Ipv4Addr, dst: Ipv4Addr) -> Option<u8> {
     if t.fallback {
         return Some(0);
@@ -152,15 +167,19 @@ fn match_rank(t: &IpTunnel, src: Ipv4Addr, dst: Ipv4Addr) -> Option<u8> {
 /// `tunnel4_rcv` / `ipip_rcv`: an IPIP packet delivered to this namespace.
 pub(crate) fn rcv(sim: &mut Sim, ns: NsId, outer: Ipv4Packet) {
     let (src, dst) = (outer.header.src, outer.header.dst);
-    let best = sim
-        .world
-        .ns_devs(ns)
-        .filter(|i| i.up)
-        .filter_map(|i| match &i.kind {
-            IfKind::Ipip(t) => match_rank(t, src, dst).map(|r| (r, i.ifindex, i.id)),
-            _ => None,
-        })
-        .max_by_key(|(r, ifindex, _)| (*r, std::cmp::Reverse(*ifindex)));
+    let best = match sim.layout() {
+        // The namespace's tunnels, as the layout lists them (no event adds one).
+        Some(layout) => {
+            let best = taker(
+                layout.ipip_devs(ns).filter_map(|d| sim.world.iface(d)),
+                src,
+                dst,
+            );
+            debug_assert_eq!(best, taker(sim.world.ns_devs(ns), src, dst));
+            best
+        }
+        None => taker(sim.world.ns_devs(ns), src, dst),
+    };
     let Some((_, _, dev)) = best else {
         if sim.tracing() {
             sim.step(Step::LocalDeliver {

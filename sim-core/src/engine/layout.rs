@@ -24,6 +24,9 @@ pub struct Layout {
     local_hosts: Vec<(u32, NsId)>,
     /// The wider `local` routes of every namespace (`127.0.0.0/8` on `lo`, AnyIP routes).
     local_nets: Vec<Ipv4Net>,
+    /// Every up ipip device, as (namespace, device), sorted: where a namespace looks for
+    /// the tunnel an IPIP packet arrives for (a node has a hundred other devices).
+    ipip: Vec<(NsId, IfId)>,
 }
 
 /// What a device is, for the frames a flood brings it.
@@ -110,11 +113,18 @@ impl Layout {
             }
         }
         local_hosts.sort_unstable();
+        let mut ipip: Vec<(NsId, IfId)> = world
+            .live_ifaces()
+            .filter(|i| i.up && matches!(i.kind, crate::model::IfKind::Ipip(_)))
+            .map(|i| (i.ns, i.id))
+            .collect();
+        ipip.sort_unstable();
         Layout {
             bridges,
             devs,
             local_hosts,
             local_nets,
+            ipip,
         }
     }
 
@@ -151,6 +161,15 @@ impl Layout {
         let from = self.local_hosts.partition_point(|(h, _)| *h < ip);
         let to = from + self.local_hosts[from..].partition_point(|(h, _)| *h == ip);
         Some(from..to)
+    }
+
+    /// The up ipip devices of namespace `ns`, by id.
+    pub(crate) fn ipip_devs(&self, ns: NsId) -> impl Iterator<Item = IfId> + '_ {
+        let from = self.ipip.partition_point(|(n, _)| *n < ns);
+        self.ipip[from..]
+            .iter()
+            .take_while(move |(n, _)| *n == ns)
+            .map(|(_, d)| *d)
     }
 
     /// The namespaces of a range [`Layout::owners`] gave.

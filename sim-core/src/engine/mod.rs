@@ -549,10 +549,14 @@ impl Sim {
     }
 
     /// Whether another event may run; if not, the limit is recorded and the run stopped.
+    #[inline]
     fn within_budget(&mut self) -> bool {
-        if self.hops_opened < self.hop_budget {
-            return true;
-        }
+        self.hops_opened < self.hop_budget || self.out_of_budget()
+    }
+
+    /// The hop budget is spent: the limit is recorded and the run stopped (false).
+    #[cold]
+    fn out_of_budget(&mut self) -> bool {
         let msg = limit_message(self.hop_budget);
         self.drop_packet(DropReason::SimLimit, msg.clone());
         self.limit_hit = Some(msg);
