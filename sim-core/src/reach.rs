@@ -177,7 +177,25 @@ pub fn reach(
     threads: Option<usize>,
     progress: &(dyn Fn() + Sync),
 ) -> Reach {
-    let jobs = tiled(sources.len(), targets.len());
+    // Sources and targets are taken machine by machine (a tile's pods then share their
+    // nodes' state too); the output order is the order given.
+    let host_of = |ns: NsId| world.netns.get(ns).map_or(usize::MAX, |n| n.host);
+    let by_host = |keys: Vec<usize>| {
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by_key(|&i| (keys[i], i));
+        order
+    };
+    let source_order = by_host(sources.iter().map(|&ns| host_of(ns)).collect());
+    let target_order = by_host(
+        targets
+            .iter()
+            .map(|t| world.resolve_ns(&t.owner).map_or(usize::MAX, host_of))
+            .collect(),
+    );
+    let jobs: Vec<(usize, usize)> = tiled(sources.len(), targets.len())
+        .into_iter()
+        .map(|(s, t)| (source_order[s], target_order[t]))
+        .collect();
     let layout = Arc::new(Layout::of(world));
     let one = |&(s, t): &(usize, usize)| {
         let p = probe_pair_in(world, &layout, sources[s], &targets[t], probe);

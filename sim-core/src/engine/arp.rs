@@ -131,7 +131,7 @@ pub(crate) fn neigh_output(
 fn arp_solicit(sim: &mut Sim, ns: NsId, dev: IfId, target: Ipv4Addr, pkt_src: Option<Ipv4Addr>) {
     let sender_ip = pkt_src
         .filter(|s| sim.world.is_local_addr(ns, *s))
-        .or_else(|| sim.world.select_src(ns, Some(dev), target))
+        .or_else(|| sim.select_src(ns, Some(dev), target))
         .unwrap_or(Ipv4Addr::UNSPECIFIED);
     let frame = who_has(sim.mac_of(dev), sender_ip, target);
     ip_output::transmit(sim, dev, frame);

@@ -1,7 +1,8 @@
 //! What a simulation derives from the world's devices and addresses, which no event
 //! changes (no event adds, removes, enslaves, readdresses or sets up or down a device, nor
-//! changes a route or a sysctl): each bridge's MAC and forwarding ports, and what a flood's
-//! receivers would make of an ARP request. Built once for a world whose copies run many
+//! changes a route or a sysctl): each bridge's MAC and forwarding ports, what a flood's
+//! receivers would make of an ARP request, each namespace's ipip tunnels and the source
+//! address a device without one borrows. Built once for a world whose copies run many
 //! simulations (`hopsim reach`'s pairs); a simulation without one finds what it needs as it
 //! goes.
 
@@ -27,6 +28,8 @@ pub struct Layout {
     /// Every up ipip device, as (namespace, device), sorted: where a namespace looks for
     /// the tunnel an IPIP packet arrives for (a node has a hundred other devices).
     ipip: Vec<(NsId, IfId)>,
+    /// By namespace: [`World::fallback_src`], the source address of a device without one.
+    fallback_src: Vec<Option<Ipv4Addr>>,
 }
 
 /// What a device is, for the frames a flood brings it.
@@ -125,6 +128,9 @@ impl Layout {
             local_hosts,
             local_nets,
             ipip,
+            fallback_src: (0..world.netns.len())
+                .map(|ns| world.fallback_src(ns))
+                .collect(),
         }
     }
 
@@ -161,6 +167,11 @@ impl Layout {
         let from = self.local_hosts.partition_point(|(h, _)| *h < ip);
         let to = from + self.local_hosts[from..].partition_point(|(h, _)| *h == ip);
         Some(from..to)
+    }
+
+    /// [`World::fallback_src`] of namespace `ns`.
+    pub(crate) fn fallback_src(&self, ns: NsId) -> Option<Ipv4Addr> {
+        self.fallback_src.get(ns).copied().flatten()
     }
 
     /// The up ipip devices of namespace `ns`, by id.

@@ -370,6 +370,25 @@ impl Sim {
         }
     }
 
+    /// [`World::select_src`]; its fallback (a device without an address: every Calico
+    /// veth) from the layout when there is one, instead of a walk of the node's devices.
+    pub(crate) fn select_src(
+        &self,
+        ns: NsId,
+        dev: Option<IfId>,
+        dst: Ipv4Addr,
+    ) -> Option<Ipv4Addr> {
+        let Some(layout) = self.layout() else {
+            return self.world.select_src(ns, dev, dst);
+        };
+        let src = self
+            .world
+            .src_on_dev(dev, dst)
+            .or_else(|| layout.fallback_src(ns));
+        debug_assert_eq!(src, self.world.select_src(ns, dev, dst));
+        src
+    }
+
     /// Whether a program may answer ARP requests on `dev` (of namespace `ns`): false means
     /// none does.
     pub(crate) fn may_respond_arp(&self, ns: NsId, dev: IfId) -> bool {

@@ -917,7 +917,6 @@ pub(crate) fn postrouting(
                 TableVerdict::Masquerade { to_ports } => {
                     // The address of the output device, chosen as for a locally sent packet.
                     let a = sim
-                        .world
                         .select_src(ns, Some(out_dev), p.header.dst)
                         .unwrap_or(Ipv4Addr::UNSPECIFIED);
                     Some((a, to_ports, "MASQUERADE"))

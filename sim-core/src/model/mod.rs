@@ -428,27 +428,31 @@ impl World {
     /// else the first primary on `dev`, else the first global address on any device of the
     /// namespace, in device order.
     pub fn select_src(&self, ns: NsId, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
-        if let Some(i) = dev.and_then(|d| self.iface(d)) {
-            // 127/8 has scope host (as `ip` assigns it), wider than the universe scope
-            // asked for: inet_select_addr skips it, so a packet masqueraded out of lo
-            // (a DNAT to one of our own addresses) gets a global address.
-            let prim: Vec<&IfAddr> = i
-                .addrs
-                .iter()
-                .filter(|a| !a.secondary && !a.addr().is_loopback())
-                .collect();
-            if let Some(a) = prim.iter().find(|a| a.net.contains(&dst)) {
-                return Some(a.addr());
-            }
-            if let Some(a) = prim.first() {
-                return Some(a.addr());
-            }
-        }
-        // The fallback walks every device in list order, lo first ("Not loopback addresses
-        // on loopback should be preferred", inet_select_addr), skipping host-scope addresses:
-        // 127.0.0.1 is passed over, a global address on lo is chosen.
-        // (The first such address of the device with the lowest ifindex that has one: a
-        // node has a hundred devices, not worth sorting for one address.)
+        self.src_on_dev(dev, dst).or_else(|| self.fallback_src(ns))
+    }
+
+    /// [`World::select_src`]'s first choice: a primary address of `dev` (the one whose
+    /// subnet holds `dst`, else the first).
+    pub fn src_on_dev(&self, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        let i = dev.and_then(|d| self.iface(d))?;
+        // 127/8 has scope host (as `ip` assigns it), wider than the universe scope
+        // asked for: inet_select_addr skips it, so a packet masqueraded out of lo
+        // (a DNAT to one of our own addresses) gets a global address.
+        let mut prim = i
+            .addrs
+            .iter()
+            .filter(|a| !a.secondary && !a.addr().is_loopback());
+        let first = prim.clone().next()?;
+        Some(prim.find(|a| a.net.contains(&dst)).unwrap_or(first).addr())
+    }
+
+    /// [`World::select_src`]'s fallback, when the device has no address: it walks every
+    /// device in list order, lo first ("Not loopback addresses on loopback should be
+    /// preferred", inet_select_addr), skipping host-scope addresses: 127.0.0.1 is passed
+    /// over, a global address on lo is chosen. (The first such address of the device with
+    /// the lowest ifindex that has one: a node has a hundred devices, not worth sorting
+    /// for one address.)
+    pub fn fallback_src(&self, ns: NsId) -> Option<Ipv4Addr> {
         self.ns_devs(ns)
             .filter_map(|i| {
                 let a = i

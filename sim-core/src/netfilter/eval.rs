@@ -261,6 +261,7 @@ impl Visits {
     }
 
     /// A rule that did not match: joins the run of misses before it.
+    #[inline]
     fn miss(&mut self, chain: u32, idx: usize, to: usize) {
         let (idx, to) = (idx as u32, to as u32);
         if let Some(t) = &mut self.tally {
@@ -288,6 +289,7 @@ impl Visits {
         });
     }
 
+    #[inline]
     fn push(&mut self, v: Visit) {
         match &mut self.tally {
             Some(t) => {
