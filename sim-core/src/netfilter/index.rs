@@ -86,7 +86,8 @@ pub struct IndexCache(OnceLock<Arc<Indexes>>);
 /// A chain's rules' matches laid out for the walk: every rule's matches one after the
 /// other in one vector, so that walking a chain reads memory in order instead of following
 /// a pointer per rule (on a Calico node of a hundred pods, that pointer was a cache miss
-/// per rule). The same matches, in the same order, as the rules hold.
+/// per rule). The same matches, in the same order, as the rules hold, but for those that
+/// always hold and do nothing (comments, nfacct).
 #[derive(Debug, Default)]
 pub struct FlatChain {
     matches: Vec<Match>,
@@ -111,7 +112,14 @@ impl FlatChain {
             stateful: Vec::with_capacity(chain.rules.len()),
         };
         for r in &chain.rules {
-            f.matches.extend(r.matches.iter().cloned());
+            // A comment (every Calico rule has one or two) and an nfacct without quota
+            // always hold and change nothing: the walk need not read them.
+            f.matches.extend(
+                r.matches
+                    .iter()
+                    .filter(|m| !matches!(m, Match::Comment { .. } | Match::Nfacct { .. }))
+                    .cloned(),
+            );
             f.ends.push(f.matches.len() as u32);
             f.stateful.push(
                 r.matches
