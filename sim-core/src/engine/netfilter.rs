@@ -173,17 +173,7 @@ fn addr_type(world: &World, ns: NsId, a: Ipv4Addr, dev: Option<&str>) -> AddrTyp
         AddrType::Local
     } else if a.is_multicast() {
         AddrType::Multicast
-    } else if a.is_broadcast() || {
-        // A broadcast route of either table covers it.
-        let routes = &world.netns[ns].routes;
-        let broadcast = |r: &crate::model::Route| r.rtype == crate::model::RouteType::Broadcast;
-        routes
-            .lpm(crate::model::Table::Local, a, broadcast)
-            .is_some()
-            || routes
-                .lpm(crate::model::Table::Main, a, broadcast)
-                .is_some()
-    } {
+    } else if a.is_broadcast() || world.netns[ns].routes.broadcast_covers(a) {
         AddrType::Broadcast
     } else {
         AddrType::Unicast

@@ -301,6 +301,8 @@ pub struct Routes {
 #[derive(Default)]
 struct Derived {
     local: LocalAddrs,
+    /// The networks of the broadcast routes of both tables.
+    broadcast: Vec<Ipv4Net>,
     /// By table ([`Table::Local`], [`Table::Main`]): the routes grouped by prefix length,
     /// longest first.
     prefixes: [Vec<PrefixGroup>; 2],
@@ -358,7 +360,16 @@ impl Derived {
             groups.sort_unstable_by_key(|g| std::cmp::Reverse(g.len));
             groups
         });
-        Derived { local, prefixes }
+        let broadcast = list
+            .iter()
+            .filter(|r| r.rtype == RouteType::Broadcast)
+            .map(|r| r.dst)
+            .collect();
+        Derived {
+            local,
+            broadcast,
+            prefixes,
+        }
     }
 }
 
@@ -377,6 +388,12 @@ impl Routes {
     pub fn is_local(&self, ip: Ipv4Addr) -> bool {
         let l = &self.derived().local;
         l.hosts.binary_search(&u32::from(ip)).is_ok() || l.nets.iter().any(|n| n.contains(&ip))
+    }
+
+    /// Whether a broadcast route of the local or main table covers `ip` (what a lookup of
+    /// either table for a broadcast route finds).
+    pub fn broadcast_covers(&self, ip: Ipv4Addr) -> bool {
+        self.derived().broadcast.iter().any(|n| n.contains(&ip))
     }
 
     /// The addresses `local` routes of the local table cover: single addresses (sorted) and
@@ -459,9 +476,10 @@ mod tests {
     fn route(table: bool, rtype: u8, net: u32, len: u8, dev: u8, metric: u8) -> Route {
         Route {
             table: if table { Table::Local } else { Table::Main },
-            rtype: match rtype % 3 {
+            rtype: match rtype % 4 {
                 0 => RouteType::Unicast,
                 1 => RouteType::Local,
+                2 => RouteType::Broadcast,
                 _ => RouteType::Blackhole,
             },
             dst: Ipv4Net::new(Ipv4Addr::from(net), len).unwrap_or_default(),
@@ -511,6 +529,14 @@ mod tests {
                 let walk = fib_lookup(&list, dst, |_| true).map(|r| list.iter().position(|x| x == r));
                 let index = routes.fib_lookup(dst, |_| true).map(|r| list.iter().position(|x| x == r));
                 prop_assert_eq!(walk, index);
+                // A broadcast route of either table covers it: what a lookup of each for
+                // one finds.
+                let broadcast = |r: &Route| r.rtype == RouteType::Broadcast;
+                prop_assert_eq!(
+                    routes.broadcast_covers(dst),
+                    lpm(list.iter(), Table::Local, dst, broadcast).is_some()
+                        || lpm(list.iter(), Table::Main, dst, broadcast).is_some()
+                );
             }
         }
     }

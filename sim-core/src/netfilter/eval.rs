@@ -728,12 +728,13 @@ pub fn evaluate(
             });
             return run;
         }
-        if let Some((ix, keyed)) = index.filter(|_| idx < c.rules.len()) {
+        // The chain's length, from its laid-out copy (the chain itself is read only at
+        // its end).
+        let len = flat.len();
+        if let Some((ix, keyed)) = index.filter(|_| idx < len) {
             // Leap over the rules that cannot match this destination, counting each as
             // a step of the walk as the linear walk would.
-            let next = ix
-                .next_in(idx, keyed, c.rules.len())
-                .min(idx + (100_000 - steps));
+            let next = ix.next_in(idx, keyed, len).min(idx + (100_000 - steps));
             if next > idx {
                 run.visits.miss(chain as u32, idx, next);
                 steps += next - idx - 1;
@@ -741,7 +742,7 @@ pub fn evaluate(
                 continue;
             }
         }
-        if idx >= c.rules.len() {
+        if idx >= len {
             if let Some(policy) = c.policy.filter(|_| stack.is_empty() || chain == base) {
                 run.visits.push(Visit::Policy {
                     chain: chain as u32,
@@ -795,7 +796,11 @@ pub fn evaluate(
             idx += 1;
             continue;
         }
-        let rule = &c.rules[idx];
+        let Some(target) = flat.target(idx) else {
+            // Not a rule of the chain (the laid-out copy is the chain's: never).
+            run.verdict = TableVerdict::Drop;
+            return run;
+        };
         let (hit_chain, hit_idx) = (chain as u32, idx as u32);
         let hit = move |effect: Effect| Visit::Hit {
             chain: hit_chain,
@@ -807,7 +812,7 @@ pub fn evaluate(
             run.visits.push(hit(word));
             run.verdict = v;
         };
-        match &rule.target {
+        match target {
             Target::None => {
                 run.visits
                     .push(hit(Effect::Word("counted, no target: continue")));
@@ -870,7 +875,7 @@ pub fn evaluate(
                 (c, index, flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
             }
             Target::Jump { chain: to } | Target::Goto { chain: to } => {
-                let jump = matches!(rule.target, Target::Jump { .. });
+                let jump = matches!(target, Target::Jump { .. });
                 run.visits.push(hit(Effect::Target));
                 let Some(next) = t.jump_target(chain, hit_idx as usize, to) else {
                     run.verdict = TableVerdict::Drop;

@@ -95,6 +95,8 @@ pub struct FlatChain {
     ends: Vec<u32>,
     /// By rule: whether a match keeps state between packets (`-m statistic --mode nth`).
     stateful: Vec<bool>,
+    /// By rule: its target.
+    targets: Vec<super::Target>,
 }
 
 impl FlatChain {
@@ -103,6 +105,7 @@ impl FlatChain {
         matches: Vec::new(),
         ends: Vec::new(),
         stateful: Vec::new(),
+        targets: Vec::new(),
     };
 
     fn build(chain: &Chain) -> FlatChain {
@@ -110,6 +113,7 @@ impl FlatChain {
             matches: Vec::with_capacity(chain.rules.iter().map(|r| r.matches.len()).sum()),
             ends: Vec::with_capacity(chain.rules.len()),
             stateful: Vec::with_capacity(chain.rules.len()),
+            targets: chain.rules.iter().map(|r| r.target.clone()).collect(),
         };
         for r in &chain.rules {
             // A comment (every Calico rule has one or two) and an nfacct without quota
@@ -128,6 +132,21 @@ impl FlatChain {
             );
         }
         f
+    }
+
+    /// How many rules the chain has.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the chain has no rule.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Rule `rule`'s target.
+    pub fn target(&self, rule: usize) -> Option<&super::Target> {
+        self.targets.get(rule)
     }
 
     /// Rule `rule`'s matches, and whether one keeps state.
