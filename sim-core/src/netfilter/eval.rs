@@ -261,7 +261,7 @@ impl Visits {
     }
 
     /// A rule that did not match: joins the run of misses before it.
-    #[inline]
+    #[inline(always)]
     fn miss(&mut self, chain: u32, idx: usize, to: usize) {
         let (idx, to) = (idx as u32, to as u32);
         if let Some(t) = &mut self.tally {
@@ -289,7 +289,9 @@ impl Visits {
         });
     }
 
-    #[inline]
+    // Inlined: the visit is then written in place, not stored by the caller and read back
+    // whole by the call (perf showed that read stalling on the store just made).
+    #[inline(always)]
     fn push(&mut self, v: Visit) {
         match &mut self.tally {
             Some(t) => {
