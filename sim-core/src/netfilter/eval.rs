@@ -718,8 +718,13 @@ pub fn evaluate(
     };
     let mut steps = 0usize;
     // A long chain's index, with this destination's keyed rules looked up once per entry.
-    let indexed = |chain: usize| t.chain_index(chain).map(|ix| (ix, ix.keyed(dst)));
-    let (mut c, mut index, mut flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
+    // A chain entered: its laid-out copy, and for a long chain its index with this
+    // destination's keyed rules (looked up once per entry, not per rule).
+    let enter = |chain: usize| {
+        let flat = t.flat_chain(chain);
+        (flat.index().map(|ix| (ix, ix.keyed(dst))), flat)
+    };
+    let (mut index, mut flat) = enter(chain);
     loop {
         steps += 1;
         if steps > 100_000 || stack.len() > MAX_JUMP_DEPTH {
@@ -745,7 +750,8 @@ pub fn evaluate(
             }
         }
         if idx >= len {
-            if let Some(policy) = c.policy.filter(|_| stack.is_empty() || chain == base) {
+            let policy = t.chains.get_index(chain).and_then(|(_, c)| c.policy);
+            if let Some(policy) = policy.filter(|_| stack.is_empty() || chain == base) {
                 run.visits.push(Visit::Policy {
                     chain: chain as u32,
                     policy,
@@ -772,7 +778,7 @@ pub fn evaluate(
                     idx = usize::MAX;
                 }
             }
-            (c, index, flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
+            (index, flat) = enter(chain);
             continue;
         }
         // The rule's matches as laid out for the walk (the rule itself is read only when
@@ -874,7 +880,7 @@ pub fn evaluate(
                         idx = usize::MAX;
                     }
                 }
-                (c, index, flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
+                (index, flat) = enter(chain);
             }
             Target::Jump { chain: to } | Target::Goto { chain: to } => {
                 let jump = matches!(target, Target::Jump { .. });
@@ -890,7 +896,7 @@ pub fn evaluate(
                 }
                 chain = next;
                 idx = 0;
-                (c, index, flat) = (&t.chains[chain], indexed(chain), t.flat_chain(chain));
+                (index, flat) = enter(chain);
             }
             Target::Mark { value, mask } => {
                 local.mark = (local.mark & !mask) ^ value;

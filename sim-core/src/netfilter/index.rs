@@ -83,37 +83,45 @@ impl ChainIndex {
 #[derive(Default)]
 pub struct IndexCache(OnceLock<Arc<Indexes>>);
 
-/// A chain's rules' matches laid out for the walk: every rule's matches one after the
-/// other in one vector, so that walking a chain reads memory in order instead of following
-/// a pointer per rule (on a Calico node of a hundred pods, that pointer was a cache miss
-/// per rule). The same matches, in the same order, as the rules hold, but for those that
-/// always hold and do nothing (comments, nfacct).
+/// A chain laid out for the walk: every rule's matches one after the other in one vector,
+/// and what the walk needs of each rule in another, so that walking a chain reads memory
+/// in order instead of following pointers per rule (on a Calico node of a hundred pods,
+/// each was a cache miss). The same matches, in the same order, as the rules hold, but for
+/// those that always hold and do nothing (comments, nfacct).
 #[derive(Debug, Default)]
 pub struct FlatChain {
     matches: Vec<Match>,
-    /// By rule: the end of its matches in `matches` (a rule's start is the previous end).
-    ends: Vec<u32>,
-    /// By rule: whether a match keeps state between packets (`-m statistic --mode nth`).
-    stateful: Vec<bool>,
-    /// By rule: its target.
-    targets: Vec<super::Target>,
+    rules: Vec<FlatRule>,
+    /// The destination index of a long chain.
+    index: Option<ChainIndex>,
+}
+
+/// What the walk needs of one rule.
+#[derive(Debug)]
+struct FlatRule {
+    /// The end of its matches in [`FlatChain::matches`] (its start is the previous end).
+    end: u32,
+    /// The position of the chain a `-j`/`-g` rule goes to ([`NO_CHAIN`] for other targets
+    /// and unknown chains).
+    jump: u32,
+    /// Whether a match keeps state between packets (`-m statistic --mode nth`).
+    stateful: bool,
+    target: super::Target,
 }
 
 impl FlatChain {
     /// A chain without rules.
     pub const EMPTY: FlatChain = FlatChain {
         matches: Vec::new(),
-        ends: Vec::new(),
-        stateful: Vec::new(),
-        targets: Vec::new(),
+        rules: Vec::new(),
+        index: None,
     };
 
-    fn build(chain: &Chain) -> FlatChain {
+    fn build(table: &Table, chain: &Chain) -> FlatChain {
         let mut f = FlatChain {
             matches: Vec::with_capacity(chain.rules.iter().map(|r| r.matches.len()).sum()),
-            ends: Vec::with_capacity(chain.rules.len()),
-            stateful: Vec::with_capacity(chain.rules.len()),
-            targets: chain.rules.iter().map(|r| r.target.clone()).collect(),
+            rules: Vec::with_capacity(chain.rules.len()),
+            index: (chain.rules.len() >= MIN_RULES).then(|| ChainIndex::build(chain)),
         };
         for r in &chain.rules {
             // A comment (every Calico rule has one or two) and an nfacct without quota
@@ -124,54 +132,65 @@ impl FlatChain {
                     .filter(|m| !matches!(m, Match::Comment { .. } | Match::Nfacct { .. }))
                     .cloned(),
             );
-            f.ends.push(f.matches.len() as u32);
-            f.stateful.push(
-                r.matches
+            f.rules.push(FlatRule {
+                end: f.matches.len() as u32,
+                jump: match &r.target {
+                    super::Target::Jump { chain } | super::Target::Goto { chain } => table
+                        .chains
+                        .get_index_of(chain.as_str())
+                        .map_or(NO_CHAIN, |i| i as u32),
+                    _ => NO_CHAIN,
+                },
+                stateful: r
+                    .matches
                     .iter()
                     .any(|m| matches!(m, Match::StatisticNth { .. })),
-            );
+                target: r.target.clone(),
+            });
         }
         f
     }
 
     /// How many rules the chain has.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.rules.len()
     }
 
     /// Whether the chain has no rule.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.rules.is_empty()
+    }
+
+    /// The chain's destination index, if it is long enough to have one.
+    pub fn index(&self) -> Option<&ChainIndex> {
+        self.index.as_ref()
     }
 
     /// Rule `rule`'s target.
     pub fn target(&self, rule: usize) -> Option<&super::Target> {
-        self.targets.get(rule)
+        self.rules.get(rule).map(|r| &r.target)
     }
 
     /// Rule `rule`'s matches, and whether one keeps state.
     pub fn rule(&self, rule: usize) -> (&[Match], bool) {
         let start = rule
             .checked_sub(1)
-            .and_then(|p| self.ends.get(p))
-            .map_or(0, |&e| e as usize);
-        let end = self.ends.get(rule).map_or(start, |&e| e as usize);
-        (
-            self.matches.get(start..end).unwrap_or(&[]),
-            self.stateful.get(rule).copied().unwrap_or(false),
-        )
+            .and_then(|p| self.rules.get(p))
+            .map_or(0, |r| r.end as usize);
+        match self.rules.get(rule) {
+            Some(r) => (
+                self.matches.get(start..r.end as usize).unwrap_or(&[]),
+                r.stateful,
+            ),
+            None => (&[], false),
+        }
     }
 }
 
 /// What [`IndexCache`] holds.
 struct Indexes {
-    /// By chain position: its rules' matches, laid out for the walk.
+    /// By chain position: the chain laid out for the walk, with its index.
     flat: Vec<FlatChain>,
-    /// By chain position: the destination index of a long chain.
-    chains: Vec<Option<ChainIndex>>,
-    /// By chain position, then rule: the position of the chain a `-j`/`-g` rule goes to
-    /// ([`NO_CHAIN`] for other targets and unknown chains).
-    jumps: Vec<Vec<u32>>,
     /// By hook: the position of the built-in chain the hook enters ([`NO_CHAIN`] when the
     /// table has none there).
     base: [u32; 5],
@@ -202,7 +221,7 @@ impl Table {
     /// The index of the chain at `chain` (its position), if the chain is long enough to
     /// have one.
     pub fn chain_index(&self, chain: usize) -> Option<&ChainIndex> {
-        self.indexes().chains.get(chain).and_then(Option::as_ref)
+        self.indexes().flat.get(chain).and_then(FlatChain::index)
     }
 
     /// The matches of the chain at `chain`, laid out for the walk.
@@ -214,9 +233,15 @@ impl Table {
     /// The position of the chain rule `rule` of the chain at `chain` jumps (or goes) to,
     /// named `to` (looked up once per table, not by name at every jump).
     pub fn jump_target(&self, chain: usize, rule: usize, to: &str) -> Option<usize> {
-        match self.indexes().jumps.get(chain).and_then(|j| j.get(rule)) {
-            Some(&NO_CHAIN) => None,
-            Some(&i) => Some(i as usize),
+        match self
+            .indexes()
+            .flat
+            .get(chain)
+            .and_then(|f| f.rules.get(rule))
+            .map(|r| r.jump)
+        {
+            Some(NO_CHAIN) => None,
+            Some(i) => Some(i as usize),
             // Not a rule of this table's chains (never when called by the evaluator).
             None => self.chains.get_index_of(to),
         }
@@ -233,30 +258,12 @@ impl Table {
 
     fn indexes(&self) -> &Indexes {
         self.index.0.get_or_init(|| {
-            let jumps = self
-                .chains
-                .values()
-                .map(|c| {
-                    c.rules
-                        .iter()
-                        .map(|r| match &r.target {
-                            super::Target::Jump { chain } | super::Target::Goto { chain } => self
-                                .chains
-                                .get_index_of(chain.as_str())
-                                .map_or(NO_CHAIN, |i| i as u32),
-                            _ => NO_CHAIN,
-                        })
-                        .collect()
-                })
-                .collect();
             Arc::new(Indexes {
-                flat: self.chains.values().map(FlatChain::build).collect(),
-                chains: self
+                flat: self
                     .chains
                     .values()
-                    .map(|c| (c.rules.len() >= MIN_RULES).then(|| ChainIndex::build(c)))
+                    .map(|c| FlatChain::build(self, c))
                     .collect(),
-                jumps,
                 base: [
                     super::Hook::Prerouting,
                     super::Hook::Input,
