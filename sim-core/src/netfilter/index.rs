@@ -189,8 +189,10 @@ impl FlatChain {
 
 /// What [`IndexCache`] holds.
 struct Indexes {
-    /// By chain position: the chain laid out for the walk, with its index.
-    flat: Vec<FlatChain>,
+    /// By chain position: the chain laid out for the walk, with its index, made when a
+    /// walk first enters it (a kube-proxy table has tens of thousands of chains, of which
+    /// a request enters a handful; copying them all would cost the load's heap dearly).
+    flat: Vec<OnceLock<FlatChain>>,
     /// By hook: the position of the built-in chain the hook enters ([`NO_CHAIN`] when the
     /// table has none there).
     base: [u32; 5],
@@ -221,25 +223,28 @@ impl Table {
     /// The index of the chain at `chain` (its position), if the chain is long enough to
     /// have one.
     pub fn chain_index(&self, chain: usize) -> Option<&ChainIndex> {
-        self.indexes().flat.get(chain).and_then(FlatChain::index)
+        self.flat_chain(chain).index()
     }
 
     /// The matches of the chain at `chain`, laid out for the walk.
     pub fn flat_chain(&self, chain: usize) -> &FlatChain {
         static EMPTY: FlatChain = FlatChain::EMPTY;
-        self.indexes().flat.get(chain).unwrap_or(&EMPTY)
+        let Some(cell) = self.indexes().flat.get(chain) else {
+            return &EMPTY;
+        };
+        if let Some(flat) = cell.get() {
+            return flat;
+        }
+        match self.chains.get_index(chain) {
+            Some((_, c)) => cell.get_or_init(|| FlatChain::build(self, c)),
+            None => &EMPTY,
+        }
     }
 
     /// The position of the chain rule `rule` of the chain at `chain` jumps (or goes) to,
     /// named `to` (looked up once per table, not by name at every jump).
     pub fn jump_target(&self, chain: usize, rule: usize, to: &str) -> Option<usize> {
-        match self
-            .indexes()
-            .flat
-            .get(chain)
-            .and_then(|f| f.rules.get(rule))
-            .map(|r| r.jump)
-        {
+        match self.flat_chain(chain).rules.get(rule).map(|r| r.jump) {
             Some(NO_CHAIN) => None,
             Some(i) => Some(i as usize),
             // Not a rule of this table's chains (never when called by the evaluator).
@@ -259,11 +264,7 @@ impl Table {
     fn indexes(&self) -> &Indexes {
         self.index.0.get_or_init(|| {
             Arc::new(Indexes {
-                flat: self
-                    .chains
-                    .values()
-                    .map(|c| FlatChain::build(self, c))
-                    .collect(),
+                flat: self.chains.values().map(|_| OnceLock::new()).collect(),
                 base: [
                     super::Hook::Prerouting,
                     super::Hook::Input,
@@ -345,5 +346,46 @@ mod tests {
         let copy = long.table(TableName::Nat).clone();
         assert!(copy.index.0.get().is_none());
         assert!(long.table_mut(TableName::Nat).index.0.get().is_none());
+    }
+
+    #[test]
+    fn a_chain_is_laid_out_when_first_entered_with_its_rules_as_they_are() {
+        let mut nf = Netfilter::default();
+        for args in [
+            "-t nat -N T",
+            "-t nat -N S",
+            "-t nat -A S -i cali+ -m comment --comment x -j RETURN",
+            "-t nat -A S -p tcp -m statistic --mode nth --every 2 --packet 0 -m comment --comment y -j T",
+            "-t nat -A S -j ACCEPT",
+        ] {
+            let args: Vec<&str> = args.split_whitespace().collect();
+            iptables::run(&mut nf, &args, &Default::default()).unwrap_or_else(|e| panic!("{}", e.msg));
+        }
+        let t = nf.table(TableName::Nat);
+        let s = t.chains.get_index_of("S").expect("S");
+        let to = t.chains.get_index_of("T").expect("T");
+        let laid_out = |t: &Table| {
+            t.indexes()
+                .flat
+                .iter()
+                .filter(|c| c.get().is_some())
+                .count()
+        };
+        assert_eq!(laid_out(t), 0, "nothing before a walk");
+        let f = t.flat_chain(s);
+        assert_eq!(laid_out(t), 1, "only the chain entered");
+        assert_eq!(f.len(), 3);
+        // Comments are left out; the other matches keep their order.
+        let (m, stateful) = f.rule(0);
+        assert!(matches!(m, [Match::InInterface { .. }]) && !stateful);
+        let (m, stateful) = f.rule(1);
+        assert!(matches!(m, [Match::Protocol { .. }, Match::StatisticNth { .. }]) && stateful);
+        assert!(f.rule(2).0.is_empty() && f.rule(3).0.is_empty());
+        assert_eq!(t.jump_target(s, 1, "T"), Some(to));
+        assert_eq!(t.jump_target(s, 0, "T"), None);
+        assert!(matches!(
+            f.target(2),
+            Some(crate::netfilter::Target::Accept)
+        ));
     }
 }
