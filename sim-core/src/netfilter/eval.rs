@@ -1119,6 +1119,21 @@ mod tests {
         }
     }
 
+    /// INPUT, no devices, a new connection's packet, every address unicast.
+    fn input_ctx(p: &Ipv4Packet) -> EvalCtx<'_> {
+        EvalCtx {
+            hook: Hook::Input,
+            packet: p,
+            in_dev: None,
+            out_dev: None,
+            physdev_in: None,
+            physdev_out: None,
+            ct: CtInfo::default(),
+            mark: 0,
+            addr_type: &|_, _| AddrType::Unicast,
+        }
+    }
+
     struct Always(bool);
     impl Chance for Always {
         fn draw(&mut self, _t: u32) -> bool {
@@ -1453,18 +1468,7 @@ mod tests {
                 );
             }
             push(&format!("C{depth}"), Target::Accept);
-            let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
-            let ctx = EvalCtx {
-                hook: Hook::Input,
-                packet: &p,
-                in_dev: None,
-                out_dev: None,
-                physdev_in: None,
-                physdev_out: None,
-                ct: CtInfo::default(),
-                mark: 0,
-                addr_type: &at,
-            };
+            let ctx = input_ctx(&p);
             evaluate(
                 &nf,
                 TableName::Filter,
@@ -1586,18 +1590,7 @@ mod tests {
             let args: Vec<&str> = r.split_whitespace().collect();
             iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
         }
-        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
-        let ctx = EvalCtx {
-            hook: Hook::Input,
-            packet: &p,
-            in_dev: None,
-            out_dev: None,
-            physdev_in: None,
-            physdev_out: None,
-            ct: CtInfo::default(),
-            mark: 0,
-            addr_type: &at,
-        };
+        let ctx = input_ctx(&p);
         let mut s = ScriptedChance::default();
         let r = run_table(
             &mut nf,
@@ -1623,18 +1616,7 @@ mod tests {
             .split_whitespace()
             .collect();
         iptables::run(&mut nf, &args, &iptables::IptablesCtx::default()).expect("rule");
-        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
-        let ctx = EvalCtx {
-            hook: Hook::Input,
-            packet: &p,
-            in_dev: None,
-            out_dev: None,
-            physdev_in: None,
-            physdev_out: None,
-            ct: CtInfo::default(),
-            mark: 0,
-            addr_type: &at,
-        };
+        let ctx = input_ctx(&p);
         let mut nth = NthState::new();
         let got: Vec<bool> = (0..6)
             .map(|_| {
@@ -1903,18 +1885,7 @@ mod tests {
         );
         let mut other = Netfilter::default();
         other.set_shared_table(nf.shared_table(TableName::Filter));
-        let at = |_: Ipv4Addr, _: Option<&str>| AddrType::Unicast;
-        let ctx = EvalCtx {
-            hook: Hook::Input,
-            packet: &p,
-            in_dev: None,
-            out_dev: None,
-            physdev_in: None,
-            physdev_out: None,
-            ct: CtInfo::default(),
-            mark: 0,
-            addr_type: &at,
-        };
+        let ctx = input_ctx(&p);
         for _ in 0..2 {
             run_table(
                 &mut other,

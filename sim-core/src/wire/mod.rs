@@ -1,11 +1,14 @@
 //! The wire layer: packet bytes and nothing else.
 //!
-//! Every frame that crosses a simulated cable is real bytes, built here and parsed back
-//! here (with `etherparse` underneath). The engine manipulates the typed representations
+//! Every frame that crosses a simulated cable is real bytes, built here and parsed here
+//! (with `etherparse` underneath). The engine manipulates the typed representations
 //! ([`Frame`], [`Ipv4Repr`], [`IcmpRepr`], [`ArpRepr`]) and never reads or writes bytes by
 //! hand. Contract: [`Frame::emit`] always produces a frame that [`Frame::parse`] reads back
 //! to the same representation, with valid IPv4 and ICMP checksums; `parse` never panics,
-//! whatever the input.
+//! whatever the input. The engine relies on it: a receiver reads the frame its sender
+//! built, which is what the bytes parse back to, and the bytes are emitted when something
+//! reads them (every traced hop records them; a tunnel carries them). Debug builds check
+//! the round trip for every frame sent.
 
 pub mod dns;
 pub mod mac;
