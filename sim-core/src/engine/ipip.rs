@@ -135,7 +135,6 @@ pub(crate) fn xmit(
     ip_output::ip_local_out_marked(sim, ns, outer, &out, mark);
 }
 
-/// How well a tunnel matches a received packet (`ip_tunnel_lookup`); higher is better.
 /// The up ipip device among `devs` that takes a packet from `src` to `dst`: the best
 /// match of its endpoints, the lowest ifindex among equals (as `ip_tunnel_lookup`).
 fn taker<'a>(
@@ -151,6 +150,7 @@ fn taker<'a>(
         .max_by_key(|(r, ifindex, _)| (*r, std::cmp::Reverse(*ifindex)))
 }
 
+/// How well a tunnel matches a received packet (`ip_tunnel_lookup`); higher is better.
 fn match_rank(t: &IpTunnel, src: Ipv4Addr, dst: Ipv4Addr) -> Option<u8> {
     if t.fallback {
         return Some(0);

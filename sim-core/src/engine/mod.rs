@@ -132,15 +132,18 @@ pub(crate) struct OnWire {
 impl OnWire {
     /// `frame` on the wire, with its bytes when the sender already emitted them.
     pub fn new(frame: crate::wire::Frame, bytes: Option<Arc<[u8]>>) -> Arc<OnWire> {
-        debug_assert!(
-            bytes.as_deref().is_none_or(|b| *b == frame.emit()[..]),
-            "bytes that are not the frame's"
-        );
-        debug_assert_eq!(
-            crate::wire::Frame::parse(&frame.emit()).as_ref(),
-            Ok(&frame),
-            "a frame whose bytes do not parse back to it"
-        );
+        if cfg!(debug_assertions) {
+            let emitted = frame.emit();
+            debug_assert!(
+                bytes.as_deref().is_none_or(|b| *b == emitted[..]),
+                "bytes that are not the frame's"
+            );
+            debug_assert_eq!(
+                crate::wire::Frame::parse(&emitted).as_ref(),
+                Ok(&frame),
+                "a frame whose bytes do not parse back to it"
+            );
+        }
         let cell = std::sync::OnceLock::new();
         if let Some(b) = bytes {
             let _ = cell.set(b);

@@ -22,8 +22,8 @@ pub(crate) enum PktType {
 }
 
 /// Bytes arrive on `dev` from its wire: a new hop in the device's namespace.
-/// The frame's last receiver (the only one of a unicast) takes the parsed frame; the others
-/// copy it.
+/// The frame's last receiver (the only one of a unicast) takes the frame; the others copy
+/// it.
 pub(crate) fn netif_receive(sim: &mut Sim, dev: IfId, wire: Arc<OnWire>, from_hop: usize) {
     let Some(i) = sim.world.iface(dev) else {
         return;

@@ -433,7 +433,7 @@ impl World {
 
     /// [`World::select_src`]'s first choice: a primary address of `dev` (the one whose
     /// subnet holds `dst`, else the first).
-    pub fn src_on_dev(&self, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+    pub(crate) fn src_on_dev(&self, dev: Option<IfId>, dst: Ipv4Addr) -> Option<Ipv4Addr> {
         let i = dev.and_then(|d| self.iface(d))?;
         // 127/8 has scope host (as `ip` assigns it), wider than the universe scope
         // asked for: inet_select_addr skips it, so a packet masqueraded out of lo
@@ -452,7 +452,7 @@ impl World {
     /// over, a global address on lo is chosen. (The first such address of the device with
     /// the lowest ifindex that has one: a node has a hundred devices, not worth sorting
     /// for one address.)
-    pub fn fallback_src(&self, ns: NsId) -> Option<Ipv4Addr> {
+    pub(crate) fn fallback_src(&self, ns: NsId) -> Option<Ipv4Addr> {
         self.ns_devs(ns)
             .filter_map(|i| {
                 let a = i

@@ -717,7 +717,6 @@ pub fn evaluate(
         addr_type: ctx.addr_type,
     };
     let mut steps = 0usize;
-    // A long chain's index, with this destination's keyed rules looked up once per entry.
     // A chain entered: its laid-out copy, and for a long chain its index with this
     // destination's keyed rules (looked up once per entry, not per rule).
     let enter = |chain: usize| {
@@ -882,10 +881,10 @@ pub fn evaluate(
                 }
                 (index, flat) = enter(chain);
             }
-            Target::Jump { chain: to } | Target::Goto { chain: to } => {
+            Target::Jump { .. } | Target::Goto { .. } => {
                 let jump = matches!(target, Target::Jump { .. });
                 run.visits.push(hit(Effect::Target));
-                let Some(next) = t.jump_target(chain, hit_idx as usize, to) else {
+                let Some(next) = flat.jump(hit_idx as usize) else {
                     run.verdict = TableVerdict::Drop;
                     return run;
                 };

@@ -166,6 +166,15 @@ impl FlatChain {
         self.index.as_ref()
     }
 
+    /// The position of the chain rule `rule` jumps (or goes) to (looked up once per table,
+    /// not by name at every jump); `None` for another target or an unknown chain.
+    pub fn jump(&self, rule: usize) -> Option<usize> {
+        match self.rules.get(rule).map(|r| r.jump) {
+            Some(NO_CHAIN) | None => None,
+            Some(i) => Some(i as usize),
+        }
+    }
+
     /// Rule `rule`'s target.
     pub fn target(&self, rule: usize) -> Option<&super::Target> {
         self.rules.get(rule).map(|r| &r.target)
@@ -220,12 +229,6 @@ impl std::fmt::Debug for IndexCache {
 }
 
 impl Table {
-    /// The index of the chain at `chain` (its position), if the chain is long enough to
-    /// have one.
-    pub fn chain_index(&self, chain: usize) -> Option<&ChainIndex> {
-        self.flat_chain(chain).index()
-    }
-
     /// The matches of the chain at `chain`, laid out for the walk.
     pub fn flat_chain(&self, chain: usize) -> &FlatChain {
         static EMPTY: FlatChain = FlatChain::EMPTY;
@@ -238,17 +241,6 @@ impl Table {
         match self.chains.get_index(chain) {
             Some((_, c)) => cell.get_or_init(|| FlatChain::build(self, c)),
             None => &EMPTY,
-        }
-    }
-
-    /// The position of the chain rule `rule` of the chain at `chain` jumps (or goes) to,
-    /// named `to` (looked up once per table, not by name at every jump).
-    pub fn jump_target(&self, chain: usize, rule: usize, to: &str) -> Option<usize> {
-        match self.flat_chain(chain).rules.get(rule).map(|r| r.jump) {
-            Some(NO_CHAIN) => None,
-            Some(i) => Some(i as usize),
-            // Not a rule of this table's chains (never when called by the evaluator).
-            None => self.chains.get_index_of(to),
         }
     }
 
@@ -330,7 +322,8 @@ mod tests {
         let short = chain(&["-d 10.96.0.1/32 -j ACCEPT"]);
         let t = short.table(TableName::Nat);
         assert!(t
-            .chain_index(t.chains.get_index_of("S").expect("S"))
+            .flat_chain(t.chains.get_index_of("S").expect("S"))
+            .index()
             .is_none());
         let rules: Vec<String> = (0..MIN_RULES)
             .map(|i| format!("-d 10.96.0.{i}/32 -j ACCEPT"))
@@ -342,7 +335,7 @@ mod tests {
             .chains
             .get_index_of("S")
             .expect("S");
-        assert!(long.table(TableName::Nat).chain_index(s).is_some());
+        assert!(long.table(TableName::Nat).flat_chain(s).index().is_some());
         let copy = long.table(TableName::Nat).clone();
         assert!(copy.index.0.get().is_none());
         assert!(long.table_mut(TableName::Nat).index.0.get().is_none());
@@ -381,8 +374,8 @@ mod tests {
         let (m, stateful) = f.rule(1);
         assert!(matches!(m, [Match::Protocol { .. }, Match::StatisticNth { .. }]) && stateful);
         assert!(f.rule(2).0.is_empty() && f.rule(3).0.is_empty());
-        assert_eq!(t.jump_target(s, 1, "T"), Some(to));
-        assert_eq!(t.jump_target(s, 0, "T"), None);
+        assert_eq!(f.jump(1), Some(to));
+        assert_eq!(f.jump(0), None);
         assert!(matches!(
             f.target(2),
             Some(crate::netfilter::Target::Accept)
